@@ -11,7 +11,16 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from monitor.bins import Bin
 from monitor.events import Event, EventType, OrderStatus
+
+
+@dataclass(frozen=True, slots=True)
+class TickResult:
+    """What one tick produces: snapshots for screens, closed bins for detectors."""
+
+    snapshots: list[dict[str, Any]]
+    bins: list[Bin]
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,14 +111,18 @@ class Engine:
                 state = self.sessions[event.session] = SessionState(event.session)
             state.add(event)
 
-    def tick(self, now: float) -> list[dict[str, Any]]:
+    def tick(self, now: float) -> TickResult:
         """Close windows up to `now` (epoch seconds) and return one snapshot per session."""
         end_s = int(now)
         out = []
         for state in self.sessions.values():
             state.prune(end_s, self.config.recent_window_s + 60)
             out.append(self._snapshot(state, now))
-        return out
+        return TickResult(snapshots=out, bins=[])
+
+    def session_ids(self) -> list[str]:
+        """Sessions this engine holds state for."""
+        return list(self.sessions)
 
     def to_state(self) -> dict[str, Any]:
         """Return all session state as JSON-ready data for a checkpoint."""
