@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from monitor.bins import Bin
+
+RECENT_COMMENTS = 8
 from monitor.events import Event, EventType, OrderStatus
 
 
@@ -53,6 +55,7 @@ class SessionState:
         self.last_seen: dict[str, int] = {}
         self.buckets: dict[int, dict[str, float]] = {}
         self.totals: dict[str, float] = {"comments": 0, "likes": 0, "orders": 0, "gmv": 0.0}
+        self.recent_comments: list[dict[str, Any]] = []
 
     def add(self, event: Event) -> None:
         self.platform = event.platform.value
@@ -63,6 +66,9 @@ class SessionState:
         kind = event.type
         if kind is EventType.COMMENT:
             self._count(second, "comments", 1)
+            self.recent_comments.append({"id": event.id, "ts": event.ts, "text": event.text})
+            self.recent_comments.sort(key=lambda c: c["ts"])
+            del self.recent_comments[:-RECENT_COMMENTS]
         elif kind is EventType.LIKE:
             self._count(second, "likes", event.count or 1)
         elif kind is EventType.ORDER and event.status is OrderStatus.PAID:
@@ -136,6 +142,7 @@ class Engine:
                 "last_seen": s.last_seen,
                 "buckets": [[sec, b] for sec, b in s.buckets.items()],
                 "totals": s.totals,
+                "recent_comments": s.recent_comments,
             }
             for s in self.sessions.values()
         }
@@ -154,6 +161,7 @@ class Engine:
             state.last_seen = dict(raw["last_seen"])
             state.buckets = {int(sec): dict(b) for sec, b in raw["buckets"]}
             state.totals = dict(raw["totals"])
+            state.recent_comments = list(raw["recent_comments"])
             engine.sessions[session] = state
         return engine
 
@@ -175,4 +183,5 @@ class Engine:
             "comments_total": state.totals["comments"],
             "orders_total": state.totals["orders"],
             "last_event_ts": state.last_event_ms,
+            "recent_comments": state.recent_comments,
         }
