@@ -1,0 +1,149 @@
+"""Conversion drop: downward binomial CUSUMs on cart→order and click→order, plus a
+hard "checkout broken" guard.
+
+Orders trail carts by seconds to minutes, so a per-bin ratio is noisy; the CUSUM
+accumulates evidence across bins instead of judging any one of them. The baseline is
+the session's own count-weighted EW share (no cross-shop prior: conversion differs by
+an order of magnitude between categories), and the test only starts once the baseline
+has seen `warmup_trials`. A change of pinned product legitimately changes conversion,
+so it resets the statistics.
+
+The guard needs no baseline model: if `n` carts in a row brought no order, and
+``(1−p0)^n < broken_tail``, the payment path is broken — this fires in tens of seconds
+where the CUSUM would take minutes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from monitor.bins import Bin
+from monitor.detectors.baseline import ShareBaseline, decay_for
+from monitor.detectors.condition import Condition, Severity, labels
+from monitor.detectors.cusum import cusum_step, zero_order_run_needed
+
+RULE = "conversion_drop"
+BROKEN_RULE = "checkout_broken"
+STEPS = ("cart_to_order", "click_to_order")
+
+
+@dataclass(frozen=True, slots=True)
+class ConversionConfig:
+    """Calibration of the conversion CUSUMs and the checkout guard."""
+
+    h: float = 4.75
+    drop: float = 0.30
+    half_life_bins: float = 90.0
+    warmup_trials: int = 200
+    cap_factor: float = 2.0
+    broken_tail: float = 1e-4
+    broken_min_carts: int = 15
+
+    def __post_init__(self) -> None:
+        if self.h <= 0:
+            raise ValueError(f"h: expected > 0, got {self.h}")
+        if not 0 < self.drop < 1:
+            raise ValueError(f"drop: expected in (0, 1), got {self.drop}")
+        if not 0 < self.broken_tail < 1:
+            raise ValueError(f"broken_tail: expected in (0, 1), got {self.broken_tail}")
+        if self.half_life_bins <= 0 or self.warmup_trials < 0 or self.broken_min_carts < 1:
+            raise ValueError("half_life_bins > 0, warmup_trials >= 0 and broken_min_carts >= 1 are required")
+
+
+@dataclass(slots=True)
+class _Step:
+    baseline: ShareBaseline
+    s: float = 0.0
+    holding: bool = False
+
+
+class ConversionDetector:
+    """Per-session conversion state."""
+
+    def __init__(self, config: ConversionConfig) -> None:
+        self.config = config
+        self.steps = {name: _Step(ShareBaseline(0.0, 0.0)) for name in STEPS}
+        self.pinned: list[str] = []
+        self.carts_without_order = 0
+
+    def observe(self, b: Bin) -> list[Condition]:
+        """Fold one bin in; return drop and broken-checkout conditions that hold."""
+        cfg = self.config
+        pinned = sorted(p.product for p in b.products if p.pinned)
+        if pinned != self.pinned:
+            for step in self.steps.values():
+                step.s = 0.0
+                step.holding = False
+            self.pinned = pinned
+        out = []
+        for name, trials in (("cart_to_order", b.carts), ("click_to_order", b.clicks)):
+            condition = self._observe_step(b, name, trials)
+            if condition:
+                out.append(condition)
+        self.carts_without_order = 0 if b.orders > 0 else self.carts_without_order + b.carts
+        p0 = self.steps["cart_to_order"].baseline
+        if p0.trials >= cfg.warmup_trials and p0.share > 0:
+            needed = max(cfg.broken_min_carts, zero_order_run_needed(p0.share, cfg.broken_tail))
+            if self.carts_without_order >= needed:
+                out.append(
+                    Condition(
+                        rule=BROKEN_RULE,
+                        session=b.session,
+                        severity=Severity.CRITICAL,
+                        value=float(self.carts_without_order),
+                        threshold=float(needed),
+                        summary=f"Checkout looks broken: {self.carts_without_order} carts and no order "
+                        f"(expected about {p0.share:.0%} to convert)",
+                        evidence=({"carts_without_order": self.carts_without_order, "baseline": round(p0.share, 4)},),
+                    )
+                )
+        return out
+
+    def _observe_step(self, b: Bin, name: str, trials: int) -> Condition | None:
+        cfg = self.config
+        step = self.steps[name]
+        x = min(b.orders, trials)
+        warm = step.baseline.trials >= cfg.warmup_trials and step.baseline.share > 0
+        if warm:
+            p0 = step.baseline.share
+            step.s = cusum_step(step.s, x, trials, p0, (1 - cfg.drop) * p0, cap=cfg.h * cfg.cap_factor)
+            if step.s >= cfg.h:
+                step.holding = True
+            elif step.s == 0.0:
+                step.holding = False
+        if not step.holding:
+            step.baseline.update(x, trials, decay_for(cfg.half_life_bins))
+        if not warm or step.s < cfg.h:
+            return None
+        p0 = step.baseline.share
+        return Condition(
+            rule=RULE,
+            session=b.session,
+            severity=Severity.WARNING,
+            value=round(x / trials, 4) if trials else 0.0,
+            threshold=round((1 - cfg.drop) * p0, 4),
+            summary=f"{name.replace('_', ' ')} conversion has fallen below {(1 - cfg.drop) * p0:.1%} "
+            f"(session baseline {p0:.1%})",
+            labels=labels(step=name),
+            evidence=({"cusum": round(step.s, 3), "h": cfg.h, "baseline": round(p0, 4), "orders": b.orders,
+                       "trials": trials},),
+        )
+
+    def to_state(self) -> dict[str, Any]:
+        """JSON-ready checkpoint."""
+        return {
+            "steps": {n: [s.baseline.to_state(), s.s, s.holding] for n, s in self.steps.items()},
+            "pinned": self.pinned,
+            "carts_without_order": self.carts_without_order,
+        }
+
+    @classmethod
+    def from_state(cls, config: ConversionConfig, data: dict[str, Any]) -> ConversionDetector:
+        """Inverse of `to_state`."""
+        det = cls(config)
+        for name, (base, s, holding) in data["steps"].items():
+            det.steps[name] = _Step(ShareBaseline.from_state(base), float(s), bool(holding))
+        det.pinned = list(data["pinned"])
+        det.carts_without_order = int(data["carts_without_order"])
+        return det

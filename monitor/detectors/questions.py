@@ -1,0 +1,69 @@
+"""Unanswered questions: viewers keep asking and nobody answers.
+
+The comment pipeline groups questions and closes a group when the host answers. A
+group older than `min_age_s` whose age kept growing since the last bin (the same
+group is still open) while the number of open groups did not shrink is waiting for
+an answer right now.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from monitor.bins import Bin
+from monitor.detectors.condition import Condition, Severity
+
+RULE = "unanswered_questions"
+
+
+@dataclass(frozen=True, slots=True)
+class QuestionsConfig:
+    """Age thresholds for the oldest open question group, in seconds."""
+
+    min_age_s: float = 15.0
+    warning_age_s: float = 60.0
+
+    def __post_init__(self) -> None:
+        if not 0 < self.min_age_s <= self.warning_age_s:
+            raise ValueError(f"min_age_s/warning_age_s: expected 0 < min <= warning, got {self.min_age_s}, "
+                             f"{self.warning_age_s}")
+
+
+class QuestionsDetector:
+    """Remembers the previous bin's open groups and oldest age."""
+
+    def __init__(self, config: QuestionsConfig) -> None:
+        self.config = config
+        self.previous: tuple[int, float] = (0, 0.0)
+
+    def observe(self, b: Bin) -> list[Condition]:
+        """Return the condition when an old question group is still open and not shrinking."""
+        cfg = self.config
+        groups, age = b.open_question_groups, b.oldest_question_age_s
+        prev_groups, prev_age = self.previous
+        self.previous = (groups, age)
+        if groups < 1 or age < cfg.min_age_s or age <= prev_age or groups < prev_groups:
+            return []
+        return [
+            Condition(
+                rule=RULE,
+                session=b.session,
+                severity=Severity.WARNING if age >= cfg.warning_age_s else Severity.INFO,
+                value=round(age, 1),
+                threshold=cfg.min_age_s,
+                summary=f"{groups} question group(s) unanswered, the oldest for {age:.0f} s",
+                evidence=({"open_groups": groups, "oldest_age_s": round(age, 1)},),
+            )
+        ]
+
+    def to_state(self) -> dict[str, Any]:
+        """JSON-ready checkpoint."""
+        return {"previous": list(self.previous)}
+
+    @classmethod
+    def from_state(cls, config: QuestionsConfig, data: dict[str, Any]) -> QuestionsDetector:
+        """Inverse of `to_state`."""
+        det = cls(config)
+        det.previous = (int(data["previous"][0]), float(data["previous"][1]))
+        return det
