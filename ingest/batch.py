@@ -1,0 +1,103 @@
+"""Turn an HTTP body (JSON array or NDJSON) into validated events, all or nothing.
+
+Exceptions::
+
+    ValueError
+     ├── BatchRejected     one or more lines are invalid (each named with line and field)
+     └── BatchTooLarge     more events than MAX_BATCH_EVENTS
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import orjson
+
+from ingest.pseudonym import pseudonymise
+from monitor.events import Event, EventError, parse_event
+
+MAX_BODY_BYTES = 4 * 1024 * 1024
+MAX_BATCH_EVENTS = 5_000
+MAX_REPORTED_ERRORS = 50
+
+
+@dataclass(frozen=True, slots=True)
+class LineError:
+    """Why one line (1-based) of a batch was rejected."""
+
+    line: int
+    field: str
+    message: str
+
+    def to_dict(self) -> dict[str, object]:
+        """JSON form used in 400 responses."""
+        return {"line": self.line, "field": self.field, "error": self.message}
+
+
+class BatchRejected(ValueError):
+    """At least one event is invalid; nothing of the batch may be written."""
+
+    def __init__(self, errors: list[LineError], total_errors: int) -> None:
+        self.errors = errors
+        self.total_errors = total_errors
+        super().__init__(f"{total_errors} invalid event(s); first: line {errors[0].line}: {errors[0].message}")
+
+
+class BatchTooLarge(ValueError):
+    """The batch holds more events than allowed."""
+
+
+def split_body(body: bytes, content_type: str) -> list[object]:
+    """Decode a JSON array, a single JSON object, or NDJSON into raw objects.
+
+    Raises:
+        BatchRejected: the body is not valid JSON / NDJSON.
+    """
+    stripped = body.strip()
+    if not stripped:
+        raise BatchRejected([LineError(1, "(body)", "expected a JSON array or NDJSON lines, got an empty body")], 1)
+    if "ndjson" not in content_type and stripped[:1] in (b"[", b"{"):
+        try:
+            decoded = orjson.loads(stripped)
+        except orjson.JSONDecodeError:
+            if stripped[:1] == b"[":
+                raise BatchRejected([LineError(1, "(body)", "expected a JSON array; the body is not valid JSON")], 1)
+        else:
+            return decoded if isinstance(decoded, list) else [decoded]
+    items: list[object] = []
+    errors: list[LineError] = []
+    for number, line in enumerate(stripped.split(b"\n"), start=1):
+        if not line.strip():
+            continue
+        try:
+            items.append(orjson.loads(line))
+        except orjson.JSONDecodeError as exc:
+            errors.append(LineError(number, "(line)", f"not valid JSON: {exc}"))
+    if errors:
+        raise BatchRejected(errors[:MAX_REPORTED_ERRORS], len(errors))
+    return items
+
+
+def validate_batch(items: list[object], pseudonym_secret: bytes) -> list[Event]:
+    """Validate every item; pseudonymise viewer ids.
+
+    Raises:
+        BatchTooLarge: more than MAX_BATCH_EVENTS items.
+        BatchRejected: listing every invalid line with its field and reason.
+    """
+    if len(items) > MAX_BATCH_EVENTS:
+        raise BatchTooLarge(f"batch holds {len(items)} events; the limit is {MAX_BATCH_EVENTS} per request")
+    events: list[Event] = []
+    errors: list[LineError] = []
+    for number, item in enumerate(items, start=1):
+        try:
+            event = parse_event(item)
+        except EventError as exc:
+            errors.append(LineError(number, exc.field, str(exc)))
+            continue
+        if event.user is not None:
+            event = replace(event, user=pseudonymise(pseudonym_secret, event.platform.value, event.user))
+        events.append(event)
+    if errors:
+        raise BatchRejected(errors[:MAX_REPORTED_ERRORS], len(errors))
+    return events

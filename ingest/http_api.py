@@ -1,0 +1,85 @@
+"""POST /api/v1/events: the HTTP/NDJSON ingest endpoint.
+
+Answers: 200 `{"accepted": n, "duplicates": m}`; 400 listing every bad line; 401 for a
+missing or wrong ingest key; 413 for an oversize body or batch; 503 with Retry-After
+when Redis is unavailable (nothing is written; the producer retries the same batch and
+de-duplication makes the retry safe).
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from ingest.batch import MAX_BODY_BYTES, BatchRejected, BatchTooLarge, split_body, validate_batch
+from ingest.writer import EventWriter
+
+log = logging.getLogger(__name__)
+
+RETRY_AFTER_S = 2
+
+
+def error(status: int, message: str, **extra: object) -> JSONResponse:
+    """A JSON error body that always says what was wrong."""
+    return JSONResponse({"error": message, **extra}, status_code=status)
+
+
+def bearer_ok(request: Request, allowed: tuple[str, ...]) -> bool:
+    """Check `Authorization: Bearer <key>` against the configured keys in constant time."""
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        return False
+    return any(hmac.compare_digest(token.strip().encode(), key.encode()) for key in allowed)
+
+
+async def read_body_limited(request: Request, limit: int) -> bytes | None:
+    """Read the body, or return None as soon as it exceeds `limit` bytes."""
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        return None
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def post_events(request: Request) -> Response:
+    """Validate a batch completely, then append it; all or nothing."""
+    settings = request.app.state.settings
+    if not bearer_ok(request, settings.ingest_keys):
+        return error(401, "missing or invalid ingest key: send 'Authorization: Bearer <LIVEMON_INGEST_KEY>'")
+    body = await read_body_limited(request, MAX_BODY_BYTES)
+    if body is None:
+        return error(413, f"request body is larger than {MAX_BODY_BYTES} bytes; split it into smaller batches")
+    try:
+        items = split_body(body, request.headers.get("content-type", ""))
+        events = validate_batch(items, settings.pseudonym_secret)
+    except BatchTooLarge as exc:
+        return error(413, str(exc))
+    except BatchRejected as exc:
+        return error(
+            400,
+            f"{exc.total_errors} invalid event(s); nothing was written",
+            errors=[e.to_dict() for e in exc.errors],
+        )
+    writer: EventWriter = request.app.state.writer
+    try:
+        result = await writer.append(events)
+    except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
+        log.warning("ingest: redis unavailable: %s", exc)
+        return JSONResponse(
+            {"error": "event store unavailable; retry the same batch later"},
+            status_code=503,
+            headers={"Retry-After": str(RETRY_AFTER_S)},
+        )
+    return JSONResponse({"accepted": result.accepted, "duplicates": result.duplicates})

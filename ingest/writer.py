@@ -1,0 +1,64 @@
+"""Append validated events to the partitioned event streams, de-duplicated by event id.
+
+One Lua call per partition does "SET NX EX marker, then XADD" for every event of that
+partition, so a marker never exists without its event. A retried request is therefore
+idempotent: events already written count as duplicates the second time.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import redis.asyncio as aioredis
+
+from livemon import keys
+from monitor.events import Event
+
+_APPEND_SCRIPT = """
+local added = 0
+for i = 2, #KEYS do
+  if redis.call('SET', KEYS[i], '1', 'NX', 'EX', ARGV[1]) then
+    redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[2], '*', 'e', ARGV[i + 1])
+    added = added + 1
+  end
+end
+return added
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class AppendResult:
+    """How many events were new and how many were already known."""
+
+    accepted: int
+    duplicates: int
+
+
+class EventWriter:
+    """Writes event batches; one instance per process, shared by all requests."""
+
+    def __init__(self, client: aioredis.Redis, partitions: int, dedup_ttl_s: int, stream_maxlen: int) -> None:
+        self.client = client
+        self.partitions = partitions
+        self.dedup_ttl_s = dedup_ttl_s
+        self.stream_maxlen = stream_maxlen
+        self._script = client.register_script(_APPEND_SCRIPT)
+
+    async def append(self, events: Sequence[Event]) -> AppendResult:
+        """Append events, grouped per partition, in one pipeline round trip."""
+        groups: dict[int, list[Event]] = defaultdict(list)
+        for event in events:
+            groups[keys.partition_of(event.session, self.partitions)].append(event)
+        async with self.client.pipeline(transaction=False) as pipe:
+            for partition, group in groups.items():
+                await self._script(
+                    keys=[keys.events_stream(partition)]
+                    + [keys.dedup_key(partition, e.session, e.id) for e in group],
+                    args=[self.dedup_ttl_s, self.stream_maxlen] + [e.to_wire() for e in group],
+                    client=pipe,
+                )
+            results = await pipe.execute()
+        accepted = sum(int(r) for r in results)
+        return AppendResult(accepted=accepted, duplicates=len(events) - accepted)

@@ -1,0 +1,5 @@
+"""Allow `python -m livemon …`."""
+
+from livemon.cli import main
+
+main()

@@ -1,0 +1,92 @@
+"""`livemon demo`: embedded Redis, engine, web and a simulator of 4 rooms, stopped together by Ctrl-C."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import click
+import httpx
+
+from livemon.processes import child_preexec
+from livemon.redis_server import EmbeddedRedis
+
+
+def _spawn(args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
+    return subprocess.Popen([sys.executable, "-m", "livemon", *args], env=env, preexec_fn=child_preexec)
+
+
+def _wait_healthy(url: str, process: subprocess.Popen[bytes], timeout_s: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise click.ClickException(f"the web process exited with code {process.returncode}")
+        try:
+            if httpx.get(url + "/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    raise click.ClickException(f"the web process did not answer on {url} within {timeout_s:.0f}s")
+
+
+@click.command("demo")
+@click.option("--sessions", default=4, show_default=True, help="Simulated live rooms.")
+@click.option("--rate", default=30.0, show_default=True, help="Events per second per room.")
+def demo(sessions: int, rate: float) -> None:
+    """Run everything on this machine and print the wallboard URL."""
+    env = dict(os.environ)
+    env.setdefault("LIVEMON_DATA_DIR", "data")
+    env.setdefault("PORT", "8000")
+    env.setdefault("LIVEMON_INGEST_KEY", "demo-" + secrets.token_urlsafe(12))
+    redis_server = None
+    if not env.get("REDIS_URL"):
+        redis_server = EmbeddedRedis(Path(env["LIVEMON_DATA_DIR"]) / "redis").start()
+        env["REDIS_URL"] = redis_server.url
+    url = f"http://127.0.0.1:{env['PORT']}"
+    children: list[subprocess.Popen[bytes]] = []
+    stopping = False
+
+    def stop(*_: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        children.append(_spawn(["engine"], env))
+        web = _spawn(["web"], env)
+        children.append(web)
+        _wait_healthy(url, web)
+        children.append(_spawn(["simulate", "--url", url, "--sessions", str(sessions), "--rate", str(rate)], env))
+        click.echo(
+            f"\n  livemon demo is running\n"
+            f"  wallboard:   {url}/wall\n"
+            f"  ingest key:  {env['LIVEMON_INGEST_KEY']}\n"
+            f"  redis:       {env['REDIS_URL']}\n"
+            f"  Ctrl-C stops everything.\n"
+        )
+        while not stopping and all(c.poll() is None for c in children):
+            time.sleep(0.5)
+        for child in children:
+            if child.poll() is not None and not stopping:
+                click.echo(f"a child process exited with code {child.returncode}; stopping the demo", err=True)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        for child in reversed(children):  # simulator first, then web, then engine (it checkpoints on SIGTERM)
+            if child.poll() is None:
+                child.send_signal(signal.SIGTERM)
+        for child in reversed(children):
+            try:
+                child.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                child.kill()
+                child.wait()
+        if redis_server:
+            redis_server.stop()
+        click.echo("livemon demo stopped.")

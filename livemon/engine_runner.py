@@ -1,0 +1,182 @@
+"""The engine process: consume event streams through a consumer group, tick, publish, checkpoint.
+
+Exactly-once state on top of at-least-once delivery: each partition's engine state is
+checkpointed together with the id of the last entry folded into it, in one MULTI with
+the XACK of those entries. After a crash the pending entries are read again and those at
+or below the checkpointed id are skipped, so nothing is lost and nothing counted twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+import redis.asyncio as aioredis
+from redis.exceptions import ResponseError
+
+from livemon import keys
+from livemon.redis_client import connect, require_redis
+from livemon.settings import Settings
+from monitor.engine import Engine, EngineConfig
+from monitor.events import Event
+
+log = logging.getLogger(__name__)
+
+READ_COUNT = 2000
+MAX_BLOCK_MS = 1000
+PUBLISH_QUIET_AFTER_S = 600
+
+
+def parse_id(stream_id: str) -> tuple[int, int]:
+    """Order stream ids numerically ("1700000000000-3" -> (1700000000000, 3))."""
+    ms, _, seq = stream_id.partition("-")
+    return int(ms), int(seq or 0)
+
+
+@dataclass
+class Partition:
+    """One partition's engine plus its stream position."""
+
+    number: int
+    engine: Engine
+    last_applied: str = "0-0"
+    unacked: list[str] = field(default_factory=list)
+
+    @property
+    def stream(self) -> str:
+        return keys.events_stream(self.number)
+
+
+class EngineRunner:
+    """Owns a set of partitions and drives their engines."""
+
+    def __init__(self, settings: Settings, partitions: list[int] | None = None, config: EngineConfig | None = None):
+        self.settings = settings
+        self.config = config or EngineConfig()
+        self.numbers = partitions if partitions is not None else list(range(settings.partitions))
+        self.consumer = settings.engine_name
+        self.partitions: dict[str, Partition] = {}
+        self.reader: aioredis.Redis = connect(settings.redis_url, blocking_reader=True)
+        self.client: aioredis.Redis = connect(settings.redis_url)
+        self.ticks = 0
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Recover, then consume and tick until `stop` is set; checkpoint on the way out."""
+        await require_redis(self.client, self.settings.redis_url)
+        try:
+            for number in self.numbers:
+                await self._acquire(number)
+            log.info("engine %s consuming partitions %s", self.consumer, self.numbers)
+            await self._loop(stop)
+            await self._tick(time.time())
+        finally:
+            await self.reader.aclose()
+            await self.client.aclose()
+
+    async def _acquire(self, number: int) -> None:
+        """Create the group, restore the checkpoint, claim and replay pending entries."""
+        stream = keys.events_stream(number)
+        try:
+            await self.client.xgroup_create(stream, keys.ENGINE_GROUP, id="0", mkstream=True)
+        except ResponseError as exc:
+            if "BUSYGROUP" not in str(exc):
+                raise
+        raw = await self.client.get(keys.checkpoint_key(number))
+        if raw:
+            saved = orjson.loads(raw)
+            part = Partition(number, Engine.from_state(self.config, saved["state"]), saved["last_id"])
+        else:
+            part = Partition(number, Engine(self.config))
+        self.partitions[stream] = part
+        cursor = "0-0"
+        while True:  # take over whatever a dead predecessor left pending in this partition
+            cursor, *_ = await self.client.xautoclaim(
+                stream, keys.ENGINE_GROUP, self.consumer, min_idle_time=0, start_id=cursor, count=READ_COUNT
+            )
+            cursor = cursor.decode() if isinstance(cursor, bytes) else cursor
+            if cursor == "0-0":
+                break
+        start = "0"
+        while True:  # replay our own pending entries: those at or below the checkpoint are already in state
+            reply = await self.reader.xreadgroup(
+                keys.ENGINE_GROUP, self.consumer, {stream: start}, count=READ_COUNT
+            )
+            entries = reply[0][1] if reply else []
+            if not entries:
+                break
+            self._fold(part, entries)
+            start = entries[-1][0].decode()
+        log.info("partition %d restored at %s", number, part.last_applied)
+
+    def _fold(self, part: Partition, entries: list[tuple[bytes, dict[bytes, bytes]]]) -> None:
+        """Apply entries newer than the partition's checkpointed position."""
+        done = parse_id(part.last_applied)
+        events: list[Event] = []
+        for raw_id, fields in entries:
+            entry_id = raw_id.decode()
+            part.unacked.append(entry_id)
+            if parse_id(entry_id) <= done:
+                continue
+            payload = fields.get(keys.EVENT_FIELD.encode()) if fields else None
+            if payload is None:
+                continue  # trimmed or deleted while pending
+            try:
+                events.append(Event.from_wire(payload))
+            except (ValueError, TypeError, KeyError):
+                log.exception("skipping unreadable entry %s in %s", entry_id, part.stream)
+            part.last_applied = entry_id
+        part.engine.apply(events)
+
+    async def _loop(self, stop: asyncio.Event) -> None:
+        tick_s = self.settings.tick_s
+        next_tick = time.monotonic() + tick_s
+        streams = {stream: ">" for stream in self.partitions}
+        while not stop.is_set():
+            wait_ms = int(max(1.0, min(MAX_BLOCK_MS, (next_tick - time.monotonic()) * 1000)))
+            reply = await self.reader.xreadgroup(
+                keys.ENGINE_GROUP, self.consumer, streams, count=READ_COUNT, block=wait_ms
+            )
+            for raw_stream, entries in reply or []:
+                self._fold(self.partitions[raw_stream.decode()], entries)
+            now = time.monotonic()
+            if now >= next_tick:
+                await self._tick(time.time())
+                next_tick += tick_s
+                if next_tick < now:  # we fell behind: skip missed ticks instead of bursting
+                    next_tick = now + tick_s
+
+    async def _tick(self, now: float) -> None:
+        """Publish one snapshot per active session, then checkpoint and XACK atomically."""
+        self.ticks += 1
+        async with self.client.pipeline(transaction=False) as pipe:
+            for part in self.partitions.values():
+                result = part.engine.tick(now)
+                for snapshot in result.snapshots:
+                    if now - snapshot["last_event_ts"] / 1000 > PUBLISH_QUIET_AFTER_S:
+                        continue
+                    self._publish(pipe, snapshot)
+            await pipe.execute()
+        for part in self.partitions.values():
+            await self._checkpoint(part)
+
+    def _publish(self, pipe: Any, snapshot: dict[str, Any]) -> None:
+        data = orjson.dumps(snapshot, option=orjson.OPT_SERIALIZE_NUMPY)
+        pipe.hset(keys.SNAPSHOTS, snapshot["session"], data)
+        pipe.xadd(keys.UPDATES, {"s": snapshot["session"], "d": data}, maxlen=keys.UPDATES_MAXLEN, approximate=True)
+
+    async def _checkpoint(self, part: Partition) -> None:
+        if not part.unacked and not part.engine.session_ids():
+            return
+        payload = orjson.dumps(
+            {"last_id": part.last_applied, "state": part.engine.to_state()}, option=orjson.OPT_SERIALIZE_NUMPY
+        )
+        async with self.client.pipeline(transaction=True) as pipe:
+            pipe.set(keys.checkpoint_key(part.number), payload)
+            if part.unacked:
+                pipe.xack(part.stream, keys.ENGINE_GROUP, *part.unacked)
+            await pipe.execute()
+        part.unacked.clear()

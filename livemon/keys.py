@@ -1,0 +1,54 @@
+"""Names of every Redis key, stream, group and wire message type, in one place.
+
+Layout: events are partitioned by `crc32(session) % partitions`. Every key that one
+partition's Lua scripts and transactions touch carries the hash tag `{pN}`, so on Redis
+Cluster they live in one slot::
+
+    lm:ev:{p3}                  stream of events (field "e" = compact JSON of monitor.events.Event)
+    lm:dd:{p3}:<session>:<id>   de-duplication marker, SET NX EX <dedup ttl>
+    lm:ckpt:{p3}                engine checkpoint: JSON {"last_id", "state"} written in MULTI with XACK
+    lm:snap                     hash session -> latest snapshot JSON (new clients start from it)
+    lm:updates                  stream of snapshot updates tailed by every web node (fan-out)
+    lm:alerts                   stream of alert transitions: the audit trail, resumable by id
+"""
+
+from __future__ import annotations
+
+import zlib
+
+PREFIX = "lm"
+ENGINE_GROUP = "engine"
+EVENT_FIELD = "e"
+SNAPSHOTS = f"{PREFIX}:snap"
+UPDATES = f"{PREFIX}:updates"
+ALERTS = f"{PREFIX}:alerts"
+UPDATES_MAXLEN = 10_000
+
+# Wire message types sent to browsers; every message is {"type": ..., "v": 1, ...}.
+MSG_SNAPSHOT = "snapshot"
+MSG_BATCH = "batch"
+MSG_HEARTBEAT = "heartbeat"
+MSG_HELLO = "hello"
+MSG_ERROR = "error"
+MSG_ALERT = "alert"
+WIRE_VERSION = 1
+
+
+def partition_of(session: str, partitions: int) -> int:
+    """Map a session to its partition; stable across processes and restarts."""
+    return zlib.crc32(session.encode()) % partitions
+
+
+def events_stream(partition: int) -> str:
+    """Stream holding the events of one partition."""
+    return f"{PREFIX}:ev:{{p{partition}}}"
+
+
+def dedup_key(partition: int, session: str, event_id: str) -> str:
+    """Marker that an event id of a session was already accepted."""
+    return f"{PREFIX}:dd:{{p{partition}}}:{session}:{event_id}"
+
+
+def checkpoint_key(partition: int) -> str:
+    """Engine checkpoint of one partition (same slot as its stream)."""
+    return f"{PREFIX}:ckpt:{{p{partition}}}"

@@ -1,0 +1,104 @@
+"""Process settings read once from the environment.
+
+This is the only module that reads `os.environ`; everything else receives a `Settings`.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+DEFAULT_REDIS_PORT = 6399
+DEFAULT_REDIS_URL = f"redis://127.0.0.1:{DEFAULT_REDIS_PORT}/0"
+
+
+class SettingsError(ValueError):
+    """An environment variable holds a value livemon cannot use."""
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Everything a livemon process needs to know about its environment."""
+
+    redis_url: str = DEFAULT_REDIS_URL
+    redis_url_given: bool = False
+    host: str = "127.0.0.1"
+    port: int = 8000
+    data_dir: Path = Path("data")
+    ingest_keys: tuple[str, ...] = ()
+    pseudonym_secret: bytes = b""
+    partitions: int = 8
+    dedup_ttl_s: int = 900
+    stream_maxlen: int = 1_000_000
+    tick_s: float = 1.0
+    engine_name: str = "engine-1"
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.partitions <= 1024:
+            raise SettingsError(f"LIVEMON_PARTITIONS: expected 1-1024, got {self.partitions}")
+        if self.dedup_ttl_s < 1:
+            raise SettingsError(f"LIVEMON_DEDUP_TTL_S: expected >= 1, got {self.dedup_ttl_s}")
+        if not 0.05 <= self.tick_s <= 60:
+            raise SettingsError(f"LIVEMON_TICK_S: expected 0.05-60 seconds, got {self.tick_s}")
+
+
+def _int(env: dict[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise SettingsError(f"{name}: expected an integer, got {raw!r}") from None
+
+
+def _float(env: dict[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return float(raw)
+    except ValueError:
+        raise SettingsError(f"{name}: expected a number, got {raw!r}") from None
+
+
+def load_pseudonym_secret(data_dir: Path, env: dict[str, str]) -> bytes:
+    """Return the HMAC key for viewer ids: from the environment, else a persisted random key.
+
+    The key must stay the same across restarts, or one viewer would look like two.
+    """
+    raw = env.get("LIVEMON_PSEUDONYM_SECRET")
+    if raw:
+        return raw.encode()
+    path = data_dir / "pseudonym.key"
+    if path.exists():
+        return path.read_bytes().strip()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32).encode()
+    path.write_bytes(key)
+    path.chmod(0o600)
+    return key
+
+
+def load_settings(env: dict[str, str] | None = None) -> Settings:
+    """Build settings from environment variables (see README "Configuration")."""
+    env = dict(os.environ if env is None else env)
+    data_dir = Path(env.get("LIVEMON_DATA_DIR", "data"))
+    redis_url = env.get("REDIS_URL") or env.get("LIVEMON_REDIS_URL") or ""
+    keys = tuple(k.strip() for k in env.get("LIVEMON_INGEST_KEY", "").split(",") if k.strip())
+    return Settings(
+        redis_url=redis_url or DEFAULT_REDIS_URL,
+        redis_url_given=bool(redis_url),
+        host=env.get("HOST", "127.0.0.1"),
+        port=_int(env, "PORT", 8000),
+        data_dir=data_dir,
+        ingest_keys=keys,
+        pseudonym_secret=load_pseudonym_secret(data_dir, env),
+        partitions=_int(env, "LIVEMON_PARTITIONS", 8),
+        dedup_ttl_s=_int(env, "LIVEMON_DEDUP_TTL_S", 900),
+        stream_maxlen=_int(env, "LIVEMON_STREAM_MAXLEN", 1_000_000),
+        tick_s=_float(env, "LIVEMON_TICK_S", 1.0),
+        engine_name=env.get("LIVEMON_ENGINE_NAME", "engine-1"),
+    )

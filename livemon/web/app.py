@@ -1,0 +1,60 @@
+"""Build the Starlette application: ingest, JSON API, pages, websocket, static files."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.routing import Mount, Route, WebSocketRoute
+from starlette.staticfiles import StaticFiles
+
+from ingest.http_api import post_events
+from ingest.writer import EventWriter
+from livemon.redis_client import connect
+from livemon.settings import Settings
+from livemon.web import api, pages
+from livemon.web.hub import Hub
+from livemon.web.security_headers import SecurityHeaders
+from livemon.web.websocket import websocket_endpoint
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings) -> Starlette:
+    """Return the web application for these settings."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        app.state.settings = settings
+        app.state.redis = connect(settings.redis_url)
+        reader = connect(settings.redis_url, blocking_reader=True)
+        app.state.writer = EventWriter(
+            app.state.redis, settings.partitions, settings.dedup_ttl_s, settings.stream_maxlen
+        )
+        app.state.hub = Hub(reader)
+        tasks = [asyncio.create_task(app.state.hub.run()), asyncio.create_task(app.state.hub.heartbeat())]
+        try:
+            yield
+        finally:
+            for task in tasks:  # stop producers first, then close the connections they use
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            await reader.aclose()
+            await app.state.redis.aclose()
+
+    routes = [
+        Route("/", pages.wallboard),
+        Route("/wall", pages.wallboard),
+        Route("/healthz", api.healthz),
+        Route("/readyz", api.readyz),
+        Route("/api/v1/events", post_events, methods=["POST"]),
+        Route("/api/v1/sessions", api.list_sessions),
+        Route("/api/v1/sessions/{session}/metrics", api.session_metrics),
+        WebSocketRoute("/ws", websocket_endpoint),
+        Mount("/static", StaticFiles(directory=str(pages.STATIC_DIR)), name="static"),
+    ]
+    return Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(SecurityHeaders)])

@@ -1,0 +1,98 @@
+"""Fan-out of engine updates to websocket clients: encode once, coalesce, never wait on the slowest.
+
+Each web process tails the `lm:updates` stream itself (no consumer group: every node must
+see every update), so a browser connected to any node receives every session. Snapshots
+are latest-wins per session: a newer one replaces an unsent older one in the client's
+pending map, so a slow client costs memory proportional to sessions, not to time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+
+import orjson
+import redis.asyncio as aioredis
+
+from livemon import keys
+
+log = logging.getLogger(__name__)
+
+HEARTBEAT_S = 5.0
+_HEARTBEAT_KEY = "\x00heartbeat"
+
+
+def snapshot_message(session: str, data: bytes) -> bytes:
+    """Wrap an engine snapshot (already JSON) without decoding it again."""
+    return b'{"type":"snapshot","v":1,"session":' + orjson.dumps(session) + b',"data":' + data + b"}"
+
+
+class Client:
+    """One websocket's subscription and its pending, coalesced messages."""
+
+    def __init__(self, sessions: frozenset[str] | None = None) -> None:
+        self.sessions = sessions  # None = all sessions
+        self.pending: dict[str, bytes] = {}
+        self.wake = asyncio.Event()
+
+    def wants(self, session: str) -> bool:
+        """Whether this client subscribed to `session`."""
+        return self.sessions is None or session in self.sessions
+
+    def offer(self, key: str, message: bytes) -> None:
+        """Queue a message, replacing any unsent one with the same key."""
+        self.pending[key] = message
+        self.wake.set()
+
+    def take(self) -> list[bytes]:
+        """Remove and return everything pending, in arrival order."""
+        messages = list(self.pending.values())
+        self.pending.clear()
+        self.wake.clear()
+        return messages
+
+
+class Hub:
+    """Tails the updates stream and offers each update to interested clients."""
+
+    def __init__(self, reader: aioredis.Redis) -> None:
+        self.reader = reader
+        self.clients: set[Client] = set()
+        self.last_update_at = 0.0
+
+    def offer_snapshot(self, session: str, data: bytes) -> None:
+        """Hand one snapshot to every subscribed client."""
+        message = snapshot_message(session, data)
+        for client in self.clients:
+            if client.wants(session):
+                client.offer(session, message)
+
+    async def run(self) -> None:
+        """Tail `lm:updates` forever; reconnect after Redis errors."""
+        last_id = "$"
+        while True:
+            try:
+                reply = await self.reader.xread({keys.UPDATES: last_id}, count=1000, block=1000)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.warning("hub: reading updates failed; retrying in 1 s", exc_info=True)
+                await asyncio.sleep(1.0)
+                continue
+            for _stream, entries in reply or []:
+                for raw_id, fields in entries:
+                    last_id = raw_id.decode()
+                    self.offer_snapshot(fields[b"s"].decode(), fields[b"d"])
+                self.last_update_at = time.time()
+
+    async def heartbeat(self) -> None:
+        """Tell every client the server is alive, so pages can tell silence from a dead link."""
+        while True:
+            await asyncio.sleep(HEARTBEAT_S)
+            message = orjson.dumps(
+                {"type": keys.MSG_HEARTBEAT, "v": keys.WIRE_VERSION, "server_time": time.time(),
+                 "last_update_at": self.last_update_at}
+            )
+            for client in self.clients:
+                client.offer(_HEARTBEAT_KEY, message)
