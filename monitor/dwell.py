@@ -1,0 +1,130 @@
+"""Viewer presence and watch time, replayed in event-time order behind the watermark.
+
+No platform sends reliable leave events (PLATFORMS.md §0), so a visit is: first
+activity (join, comment, like, click…) → explicit `leave`, or, when none comes, last
+activity + idle timeout (the figure is then *estimated*). Visits depend on the order
+of a viewer's events, so activity is buffered and replayed sorted by time once the
+watermark has passed it; within the allowed lateness this is exact whatever the
+arrival order. Activity arriving behind the watermark is applied as it comes and never
+moves a visit back in time (documented approximation for late data).
+
+Open visits live in a dict ordered by last activity, so expiring idle viewers costs
+only the viewers that expire.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, deque
+from collections.abc import Callable
+from typing import Any
+
+# Visit closure sink: (end_ms, duration_s, estimated)
+Close = Callable[[int, float, bool], None]
+
+
+class Audience:
+    """Open visits, pending activity and the watch-time distribution of one session."""
+
+    __slots__ = ("idle_ms", "window_s", "pending", "open", "frontier_ms", "recent",
+                 "hist", "total_s", "closed", "closed_estimated")
+
+    def __init__(self, idle_timeout_s: float, window_s: int) -> None:
+        self.idle_ms = int(round(idle_timeout_s * 1000))
+        self.window_s = window_s
+        self.pending: list[tuple[int, int, str]] = []  # (ts_ms, is_leave, user)
+        self.open: dict[str, list[int]] = {}  # user -> [start_ms, last_ms]
+        self.frontier_ms = 0
+        self.recent: deque[tuple[int, int]] = deque()  # (end_s, whole seconds) inside the window
+        self.hist: Counter[int] = Counter()  # whole-second durations, whole session
+        self.total_s = 0.0
+        self.closed = 0
+        self.closed_estimated = 0
+
+    def advance(self, watermark_ms: int, close: Close) -> None:
+        """Replay activity older than the watermark in time order, then expire idle visits."""
+        if self.pending:
+            self.pending.sort()
+            cut = 0
+            for cut, item in enumerate(self.pending):  # noqa: B007 - cut is used after the loop
+                if item[0] >= watermark_ms:
+                    break
+                self._replay(item[0], item[1], item[2], close)
+            else:
+                cut = len(self.pending)
+            del self.pending[:cut]
+        self.frontier_ms = max(self.frontier_ms, watermark_ms)
+        open_visits = self.open
+        while open_visits:
+            user = next(iter(open_visits))
+            start, last = open_visits[user]
+            if last + self.idle_ms > watermark_ms:
+                break
+            del open_visits[user]
+            self._close(last + self.idle_ms, start, True, close)
+
+    def _replay(self, ts: int, is_leave: int, user: str, close: Close) -> None:
+        visit = self.open.get(user)
+        if is_leave:
+            if visit is not None and ts >= visit[1]:
+                del self.open[user]
+                self._close(ts, visit[0], False, close)
+            return
+        if visit is None:
+            self.open[user] = [ts, ts]
+        elif ts >= visit[1] + self.idle_ms:
+            del self.open[user]
+            self._close(visit[1] + self.idle_ms, visit[0], True, close)
+            self.open[user] = [ts, ts]
+        elif ts > visit[1]:
+            del self.open[user]  # re-insert: the dict stays ordered by last activity
+            self.open[user] = [visit[0], ts]
+
+    def _close(self, end_ms: int, start_ms: int, estimated: bool, close: Close) -> None:
+        duration = (end_ms - start_ms) / 1000.0
+        self.total_s += duration
+        self.closed += 1
+        self.closed_estimated += estimated
+        whole = int(duration)
+        self.hist[whole] += 1
+        self.recent.append((end_ms // 1000, whole))
+        close(end_ms, duration, estimated)
+
+    def expire_recent(self, clock_s: int) -> None:
+        """Forget visits that ended before the rolling watch-time window."""
+        recent = self.recent
+        while recent and recent[0][0] <= clock_s - self.window_s:
+            recent.popleft()
+
+    def median_recent(self, clock_s: int) -> float | None:
+        """Lower median whole-second duration of visits ended in the rolling window."""
+        values = sorted(d for end, d in self.recent if end > clock_s - self.window_s)
+        return float(values[(len(values) - 1) // 2]) if values else None
+
+    def median_session(self) -> float | None:
+        """Lower median whole-second duration of all closed visits."""
+        if not self.closed:
+            return None
+        rank = (self.closed - 1) // 2
+        seen = 0
+        for duration in sorted(self.hist):
+            seen += self.hist[duration]
+            if seen > rank:
+                return float(duration)
+        raise AssertionError("histogram and count disagree")
+
+    def to_state(self) -> dict[str, Any]:
+        """Return JSON-ready state."""
+        return {"pending": self.pending, "open": self.open, "frontier_ms": self.frontier_ms,
+                "recent": list(self.recent), "hist": [[k, v] for k, v in self.hist.items()],
+                "total_s": self.total_s, "closed": self.closed, "closed_estimated": self.closed_estimated}
+
+    def restore(self, data: dict[str, Any]) -> None:
+        """Load `to_state` output."""
+        self.pending = [(int(t), int(k), u) for t, k, u in data["pending"]]
+        self.open = {u: list(v) for u, v in data["open"].items()}
+        self.frontier_ms = data["frontier_ms"]
+        self.recent = deque((int(e), int(d)) for e, d in data["recent"])
+        self.hist = Counter({int(k): int(v) for k, v in data["hist"]})
+        self.total_s = data["total_s"]
+        self.closed = data["closed"]
+        self.closed_estimated = data["closed_estimated"]

@@ -1,0 +1,206 @@
+"""Per-product live table: funnel counts, last-5-min window, pitches, stock.
+
+Each product gets a row in a shared ring of 10-s buckets (aligned with the closed
+`Bin`s, so a bin's per-product counts are one ring row) and a list of session totals.
+A pitch is the time between `product_pin` and `product_unpin` (or the next product's
+pin: one product is explained at a time, as Compass 讲解 and TikTok's pinned product).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from monitor.bins import BIN_SECONDS
+from monitor.events import PlannedProduct
+from monitor.windows import Ring
+
+# Ring channels per product
+CLICKS, CARTS, ORDERS, PAID, GMV, QTY = range(6)
+CHANNELS = 6
+# Totals per product
+T_CLICKS, T_CARTS, T_ORDERS, T_PAID, T_GMV, T_QTY, T_REFUNDS, T_REFUND_N = range(8)
+
+
+@dataclass(slots=True)
+class Product:
+    """What the table knows about one product (mutable running state)."""
+
+    id: str
+    index: int
+    name: str = ""
+    price: float | None = None
+    margin: float | None = None
+    planned_stock: int | None = None
+    stock_ms: int = -1
+    stock: int | None = None
+    pinned: bool = False
+    pin_key: tuple[int, str] = (-1, "")
+    pin_started_ms: int | None = None
+    pitch_count: int = 0
+    pitch_ms_total: int = 0
+    last_pitch_end_ms: int | None = None
+    clicks_in_pitch: int = 0
+    baseline_clicks_per_s: float | None = None
+
+
+class ProductTable:
+    """All products of a session: metadata, totals and the 10-s product ring."""
+
+    __slots__ = ("products", "totals", "ring", "recent_s", "current")
+
+    def __init__(self, recent_s: int, lateness_s: float) -> None:
+        self.products: dict[str, Product] = {}
+        self.totals: list[list[float]] = []
+        # recent window + lateness + the bucket being filled + one being closed
+        slots = recent_s // BIN_SECONDS + int(lateness_s) // BIN_SECONDS + 3
+        self.ring = Ring(0, slots, BIN_SECONDS)
+        self.recent_s = recent_s
+        self.current: str | None = None
+
+    def get(self, product_id: str) -> Product:
+        """Return the product, creating its row on first sight."""
+        product = self.products.get(product_id)
+        if product is None:
+            product = self.products[product_id] = Product(product_id, len(self.totals))
+            self.totals.append([0.0] * 8)
+            self.ring.widen(len(self.totals) * CHANNELS)
+        return product
+
+    def plan(self, planned: PlannedProduct) -> None:
+        """Record run-of-show metadata from `session_start`."""
+        product = self.get(planned.id)
+        product.name = planned.name or product.name
+        product.price = planned.price if planned.price is not None else product.price
+        product.margin = planned.margin if planned.margin is not None else product.margin
+        product.planned_stock = planned.stock if planned.stock is not None else product.planned_stock
+
+    def count(self, product_id: str, ts_ms: int, channel: int, total: int, amount: float) -> None:
+        """Add `amount` to a ring channel (or none when channel < 0) and a total."""
+        product = self.get(product_id)
+        if channel >= 0:
+            self.ring.add(ts_ms // 1000, product.index * CHANNELS + channel, amount)
+        self.totals[product.index][total] += amount
+        if channel == CLICKS and product.pin_started_ms is not None and ts_ms >= product.pin_started_ms:
+            product.clicks_in_pitch += 1
+
+    def set_stock(self, product_id: str, ts_ms: int, stock: int) -> None:
+        """Keep the newest reported stock level (by event time)."""
+        product = self.get(product_id)
+        if ts_ms >= product.stock_ms:
+            product.stock_ms, product.stock = ts_ms, stock
+
+    def pin(self, product_id: str, ts_ms: int, event_id: str) -> None:
+        """Start a pitch (ending the current product's pitch at the same instant)."""
+        product = self.get(product_id)
+        if (ts_ms, event_id) <= product.pin_key:
+            return
+        if self.current is not None and self.current != product_id:
+            self._end_pitch(self.products[self.current], ts_ms)
+        product.pin_key = (ts_ms, event_id)
+        if not product.pinned:
+            self.ring.flush()
+            before = self.ring.window(ts_ms // 1000 - BIN_SECONDS, self.recent_s)
+            product.baseline_clicks_per_s = float(before[product.index * CHANNELS + CLICKS]) / self.recent_s
+            product.pinned = True
+            product.pin_started_ms = ts_ms
+            product.pitch_count += 1
+            product.clicks_in_pitch = 0
+        self.current = product_id
+
+    def unpin(self, product_id: str, ts_ms: int, event_id: str) -> None:
+        """End the product's pitch."""
+        product = self.get(product_id)
+        if (ts_ms, event_id) <= product.pin_key:
+            return
+        product.pin_key = (ts_ms, event_id)
+        self._end_pitch(product, ts_ms)
+
+    def _end_pitch(self, product: Product, ts_ms: int) -> None:
+        if product.pinned and product.pin_started_ms is not None:
+            product.pitch_ms_total += max(0, ts_ms - product.pin_started_ms)
+            product.last_pitch_end_ms = ts_ms
+        product.pinned = False
+        if self.current == product.id:
+            self.current = None
+
+    def rows(self, clock_s: int, clock_ms: int, unpaid: dict[str, int]) -> list[dict[str, Any]]:
+        """Return the live table, one JSON-ready dict per product (`unpaid` from the order book)."""
+        self.ring.flush()
+        recent = self.ring.window(clock_s, self.recent_s)
+        out = []
+        for product in self.products.values():
+            base = product.index * CHANNELS
+            t = self.totals[product.index]
+            qty_recent = float(recent[base + QTY])
+            stock = self.stock_left(product)
+            velocity = qty_recent / self.recent_s
+            uplift = None
+            if product.pinned and product.pin_started_ms is not None and product.baseline_clicks_per_s:
+                elapsed = max(1.0, (clock_ms - product.pin_started_ms) / 1000)
+                uplift = round(product.clicks_in_pitch / elapsed / product.baseline_clicks_per_s - 1.0, 4)
+            pitch_ms = product.pitch_ms_total
+            if product.pinned and product.pin_started_ms is not None:
+                pitch_ms += max(0, clock_ms - product.pin_started_ms)
+            out.append({
+                "product": product.id,
+                "name": product.name,
+                "price": product.price,
+                "margin": product.margin,
+                "stock": stock,
+                "pinned": product.pinned,
+                "pin_started_ts": product.pin_started_ms if product.pinned else None,
+                "pitch_count": product.pitch_count,
+                "pitch_seconds_total": round(pitch_ms / 1000, 1),
+                "last_pitch_end_ts": product.last_pitch_end_ms,
+                "clicks_5m": int(recent[base + CLICKS]),
+                "carts_5m": int(recent[base + CARTS]),
+                "orders_5m": int(recent[base + ORDERS]),
+                "gmv_5m": round(float(recent[base + GMV]), 2),
+                "clicks_total": int(t[T_CLICKS]),
+                "carts_total": int(t[T_CARTS]),
+                "orders_total": int(t[T_ORDERS]),
+                "paid_total": int(t[T_PAID]),
+                "unpaid": unpaid.get(product.id, 0),
+                "gmv_total": round(t[T_GMV], 2),
+                "refunds": int(t[T_REFUND_N]),
+                "refund_amount": round(t[T_REFUNDS], 2),
+                "click_to_purchase": round(t[T_PAID] / t[T_CLICKS], 4) if t[T_CLICKS] else None,
+                "sellout_eta_s": round(stock / velocity, 1) if stock is not None and velocity > 0 else None,
+                "pitch_uplift": uplift,
+            })
+        return out
+
+    def stock_left(self, product: Product) -> int | None:
+        """Reported stock if any, else planned stock minus items paid this session."""
+        if product.stock is not None:
+            return product.stock
+        if product.planned_stock is not None:
+            return max(0, product.planned_stock - int(self.totals[product.index][T_QTY]))
+        return None
+
+    def to_state(self) -> dict[str, Any]:
+        """Return JSON-ready state."""
+        return {
+            "products": [
+                [p.id, p.name, p.price, p.margin, p.planned_stock, p.stock_ms, p.stock, p.pinned, list(p.pin_key),
+                 p.pin_started_ms, p.pitch_count, p.pitch_ms_total, p.last_pitch_end_ms, p.clicks_in_pitch,
+                 p.baseline_clicks_per_s]
+                for p in self.products.values()
+            ],
+            "totals": self.totals,
+            "ring": self.ring.to_state(),
+            "current": self.current,
+        }
+
+    def restore(self, data: dict[str, Any]) -> None:
+        """Load `to_state` output."""
+        for index, row in enumerate(data["products"]):
+            (pid, name, price, margin, planned, stock_ms, stock, pinned, pin_key, started, count, total_ms,
+             last_end, clicks, baseline) = row
+            self.products[pid] = Product(pid, index, name, price, margin, planned, stock_ms, stock, pinned,
+                                         (pin_key[0], pin_key[1]), started, count, total_ms, last_end, clicks,
+                                         baseline)
+        self.totals = [list(t) for t in data["totals"]]
+        self.ring = Ring.from_state(data["ring"])
+        self.current = data["current"]

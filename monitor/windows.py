@@ -1,0 +1,146 @@
+"""Sliding windows over fine event-time buckets: a numpy ring per session.
+
+Every count the engine shows ("comments in the last minute", "GMV in the last 5 min",
+"clicks of product X in this 10-s bin") is a sum over consecutive buckets. A ring of
+`slots` buckets of `width` seconds holds one row per bucket and one column per channel;
+adding an event is an append to a buffer, and `flush` folds a whole batch into the
+array with one vectorised `np.add.at`, which is what keeps the batch path fast.
+
+Geometry (width 1, slots 8, head = 107)::
+
+    second   100 101 102 103 104 105 106 107
+    slot       4   5   6   7   0   1   2   3
+    window(end=107, length=3) = buckets 105, 106, 107   (end - length, end]
+
+A bucket older than `head - slots` has been recycled: adds to it are ignored (the
+caller keeps its own session totals, so such very late events still count there),
+and windows reaching back that far see zeros only for the recycled part.
+"""
+
+from __future__ import annotations
+
+import base64
+import zlib
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+FloatArray = npt.NDArray[np.float64]
+
+
+class Ring:
+    """Per-bucket sums for several channels over the newest `slots` buckets."""
+
+    __slots__ = ("data", "slots", "width", "head", "_sec", "_chan", "_val")
+
+    def __init__(self, channels: int, slots: int, width: int = 1) -> None:
+        self.data: FloatArray = np.zeros((slots, channels), dtype=np.float64)
+        self.slots = slots
+        self.width = width
+        self.head: int | None = None
+        self._sec: list[int] = []
+        self._chan: list[int] = []
+        self._val: list[float] = []
+
+    @property
+    def channels(self) -> int:
+        """Number of channels (columns)."""
+        return int(self.data.shape[1])
+
+    def add(self, second: int, channel: int, amount: float) -> None:
+        """Buffer `amount` for `channel` at event-time `second`; `flush` applies it."""
+        self._sec.append(second)
+        self._chan.append(channel)
+        self._val.append(amount)
+
+    def buffers(self) -> tuple[list[int], list[int], list[float]]:
+        """Return the three append-only buffers, for hot loops that inline `add`."""
+        return self._sec, self._chan, self._val
+
+    def flush(self) -> None:
+        """Fold buffered additions into the ring, advancing its head to the newest bucket."""
+        if not self._sec:
+            return
+        buckets = np.asarray(self._sec, dtype=np.int64) // self.width
+        chans = np.asarray(self._chan, dtype=np.int64)
+        vals = np.asarray(self._val, dtype=np.float64)
+        self._sec.clear()
+        self._chan.clear()
+        self._val.clear()
+        self._advance(int(buckets.max()))
+        assert self.head is not None
+        keep = buckets > self.head - self.slots
+        if not keep.all():
+            buckets, chans, vals = buckets[keep], chans[keep], vals[keep]
+        np.add.at(self.data, (buckets % self.slots, chans), vals)
+
+    def _advance(self, bucket: int) -> None:
+        if self.head is None:
+            self.head = bucket
+            return
+        if bucket <= self.head:
+            return
+        gap = bucket - self.head
+        if gap >= self.slots:
+            self.data[:] = 0.0
+        else:
+            recycled = np.arange(self.head + 1, bucket + 1) % self.slots
+            self.data[recycled] = 0.0
+        self.head = bucket
+
+    def holds(self, second: int) -> bool:
+        """Tell whether the bucket of `second` is still in the ring (not recycled)."""
+        return self.head is None or second // self.width > self.head - self.slots
+
+    def window(self, end_second: int, length_s: int) -> FloatArray:
+        """Sum every channel over the buckets covering (end − length, end].
+
+        With width > 1 the window is the `length_s // width` buckets ending with the
+        bucket that holds `end_second` (whole buckets: docs/metrics.md says so).
+        """
+        end_b = end_second // self.width
+        count = max(1, length_s // self.width)
+        if self.head is None:
+            return np.zeros(self.channels)
+        lo = max(end_b - count + 1, self.head - self.slots + 1)
+        hi = min(end_b, self.head)
+        if lo > hi:
+            return np.zeros(self.channels)
+        first, last = lo % self.slots, hi % self.slots
+        if first <= last:
+            return self.data[first : last + 1].sum(axis=0)
+        return self.data[first:].sum(axis=0) + self.data[: last + 1].sum(axis=0)
+
+    def buckets(self, end_second: int, count: int) -> FloatArray:
+        """Return the `count` buckets ending with the one holding `end_second`, oldest first."""
+        end_b = end_second // self.width
+        out = np.zeros((count, self.channels))
+        if self.head is None:
+            return out
+        for row, bucket in enumerate(range(end_b - count + 1, end_b + 1)):
+            if self.head - self.slots < bucket <= self.head:
+                out[row] = self.data[bucket % self.slots]
+        return out
+
+    def widen(self, channels: int) -> None:
+        """Grow to `channels` columns (new ones start at zero)."""
+        if channels > self.channels:
+            self.flush()
+            self.data = np.pad(self.data, ((0, 0), (0, channels - self.channels)))
+
+    def to_state(self) -> dict[str, Any]:
+        """Return a compact JSON-ready checkpoint (zlib + base64: rings are mostly zeros)."""
+        self.flush()
+        packed = base64.b64encode(zlib.compress(self.data.tobytes(), 1)).decode("ascii")
+        return {"slots": self.slots, "width": self.width, "head": self.head,
+                "channels": self.channels, "data": packed}
+
+    @classmethod
+    def from_state(cls, data: dict[str, Any]) -> Ring:
+        """Rebuild a ring from `to_state` output."""
+        ring = cls(int(data["channels"]), int(data["slots"]), int(data["width"]))
+        raw = zlib.decompress(base64.b64decode(data["data"]))
+        ring.data = np.frombuffer(raw, dtype=np.float64).reshape(ring.slots, ring.channels).copy()
+        ring.head = data["head"]
+        return ring
