@@ -157,6 +157,18 @@ def _planned_to_dict(p: PlannedProduct) -> dict[str, Any]:
     return {k: getattr(p, k) for k in ("id", "name", "price", "stock", "margin") if getattr(p, k) not in (None, "")}
 
 
+class _Described(str):
+    """A description of a value (e.g. "nothing", "501 characters"), shown without quotes."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return str(self)
+
+
+NOTHING = _Described("nothing")
+
+
 def _show(value: object) -> str:
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
@@ -169,7 +181,7 @@ def _identifier(data: dict[str, Any], name: str, required: bool = True) -> str |
     value = data.get(name)
     if value is None:
         if required:
-            raise EventError(name, "an identifier (letters, digits, _ . : @ -, 1-128 chars)", "nothing")
+            raise EventError(name, "an identifier (letters, digits, _ . : @ -, 1-128 chars)", NOTHING)
         return None
     if isinstance(value, int) and not isinstance(value, bool):
         value = str(value)
@@ -182,10 +194,10 @@ def _text(data: dict[str, Any], name: str, max_chars: int, required: bool) -> st
     value = data.get(name)
     if value is None:
         if required:
-            raise EventError(name, f"a string of 1-{max_chars} characters", "nothing")
+            raise EventError(name, f"a string of 1-{max_chars} characters", NOTHING)
         return None
     if not isinstance(value, str) or (required and not value.strip()) or len(value) > max_chars:
-        got: object = f"{len(value)} characters" if isinstance(value, str) and len(value) > max_chars else value
+        got: object = _Described(f"{len(value)} characters") if isinstance(value, str) and len(value) > max_chars else value
         raise EventError(name, f"a string of 1-{max_chars} characters", got)
     return value
 
@@ -194,7 +206,7 @@ def _integer(data: dict[str, Any], name: str, minimum: int, required: bool, defa
     value = data.get(name)
     if value is None:
         if required:
-            raise EventError(name, f"an integer >= {minimum}", "nothing")
+            raise EventError(name, f"an integer >= {minimum}", NOTHING)
         return default
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum or value > 2**53:
         raise EventError(name, f"an integer >= {minimum}", value)
@@ -205,7 +217,7 @@ def _number(data: dict[str, Any], name: str, required: bool) -> float | None:
     value = data.get(name)
     if value is None:
         if required:
-            raise EventError(name, f"a number between 0 and {MAX_AMOUNT:.0f}", "nothing")
+            raise EventError(name, f"a number between 0 and {MAX_AMOUNT:.0f}", NOTHING)
         return None
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= MAX_AMOUNT:
         raise EventError(name, f"a number between 0 and {MAX_AMOUNT:.0f}", value)
@@ -237,7 +249,7 @@ def _enum(data: dict[str, Any], name: str, kind: type[enum.StrEnum], default: An
     value = data.get(name)
     if value is None:
         if default is None:
-            raise EventError(name, "one of " + ", ".join(m.value for m in kind), "nothing")
+            raise EventError(name, "one of " + ", ".join(m.value for m in kind), NOTHING)
         return default
     try:
         return kind(value)
@@ -297,7 +309,7 @@ def parse_event(data: object) -> Event:
         raise EventError(sorted(unknown)[0], "no such field in schema v1", data[sorted(unknown)[0]])
     kind = _enum(data, "type", EventType)
     if "ts" not in data:
-        raise EventError("ts", "epoch milliseconds or an RFC 3339 time with offset", "nothing")
+        raise EventError("ts", "epoch milliseconds or an RFC 3339 time with offset", NOTHING)
     values: dict[str, Any] = {
         "id": _identifier(data, "id"),
         "session": _identifier(data, "session"),
