@@ -32,7 +32,7 @@ STEPS = ("cart_to_order", "click_to_order")
 class ConversionConfig:
     """Calibration of the conversion CUSUMs and the checkout guard."""
 
-    h: float = 4.75
+    h: float = 7.0
     drop: float = 0.30
     half_life_bins: float = 90.0
     warmup_trials: int = 200

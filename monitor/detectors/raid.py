@@ -22,7 +22,7 @@ class RaidConfig:
     """A raid holds when enough raid-labelled comments arrived in the last minute."""
 
     min_raid_60s: int = 10
-    min_share: float = 0.2
+    min_share: float = 0.05
 
     def __post_init__(self) -> None:
         if self.min_raid_60s < 1:

@@ -8,7 +8,7 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
-from monitor.bins import Bin
+from monitor.bins import BIN_SECONDS, Bin
 from monitor.detectors.condition import Condition, Severity, labels
 
 RULE = "sellout_risk"
@@ -57,8 +57,8 @@ class SelloutDetector:
                     evidence=({"stock": 0, "pinned": True},),
                 ))
                 continue
-            window = self.orders[product]
-            per_min = sum(window) * 6 / len(window)
+            # divide by the full window, not the bins seen so far: one early order is not a pace
+            per_min = sum(self.orders[product]) * 60 / (cfg.velocity_bins * BIN_SECONDS)
             if stock == 0 or per_min < cfg.min_orders_per_min:
                 continue
             minutes = stock / per_min

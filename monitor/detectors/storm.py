@@ -13,7 +13,7 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
-from monitor.bins import Bin
+from monitor.bins import BIN_SECONDS, Bin
 from monitor.detectors.baseline import ShareBaseline, decay_for
 from monitor.detectors.condition import Condition, Severity
 from monitor.detectors.cusum import cusum_step
@@ -58,6 +58,7 @@ class StormDetector:
         self.config = config
         self.baseline = ShareBaseline.from_prior(config.prior_share, config.prior_weight)
         self.s = 0.0
+        self.rise_bins = 0  # consecutive bins with evidence (s > 0): the incident so far
         self.holding = False
         self.recent: deque[tuple[int, int, int, str | None]] = deque(maxlen=WINDOW_BINS)
 
@@ -70,6 +71,7 @@ class StormDetector:
         p1 = min(cfg.max_alt_share, cfg.shift * p0)
         self.s = cusum_step(self.s, x, n, p0, p1, cap=cfg.h * cfg.cap_factor)
         self.recent.append((b.start, n, x, b.top_topic))
+        self.rise_bins = self.rise_bins + 1 if self.s > 0 else 0
         if self.s >= cfg.h:
             self.holding = True
         elif self.s == 0.0:
@@ -80,7 +82,9 @@ class StormDetector:
         x60 = sum(r[2] for r in self.recent)
         if self.s < cfg.h or n60 < cfg.gate_comments_60s or x60 < cfg.gate_negative_60s:
             return []
-        share = x60 / n60
+        # report the share of the bins that built the evidence, not a minute diluted by calm bins
+        rising = list(self.recent)[-min(self.rise_bins, WINDOW_BINS):]
+        share = sum(r[2] for r in rising) / max(1, sum(r[1] for r in rising))
         topic = _top_topic(self.recent)
         severity = Severity.CRITICAL if share >= cfg.critical_ratio * p0 else Severity.WARNING
         about = f"; top complaint: {topic}" if topic else ""
@@ -91,7 +95,8 @@ class StormDetector:
                 severity=severity,
                 value=round(share, 4),
                 threshold=round(p1, 4),
-                summary=f"Negative comments at {share:.0%} of the last minute vs a {p0:.0%} baseline{about}",
+                summary=f"Negative comments at {share:.0%} of the last {BIN_SECONDS * len(rising)} s "
+                f"vs a {p0:.0%} baseline{about}",
                 evidence=tuple(
                     {"bin_start": r[0], "comments": r[1], "negative": r[2], "top_topic": r[3]} for r in self.recent
                 )
@@ -101,7 +106,7 @@ class StormDetector:
 
     def to_state(self) -> dict[str, Any]:
         """JSON-ready checkpoint."""
-        return {"baseline": self.baseline.to_state(), "s": self.s, "holding": self.holding,
+        return {"baseline": self.baseline.to_state(), "s": self.s, "rise_bins": self.rise_bins, "holding": self.holding,
                 "recent": [list(r) for r in self.recent]}
 
     @classmethod
@@ -110,6 +115,7 @@ class StormDetector:
         det = cls(config)
         det.baseline = ShareBaseline.from_state(data["baseline"])
         det.s = float(data["s"])
+        det.rise_bins = int(data["rise_bins"])
         det.holding = bool(data["holding"])
         det.recent.extend((int(r[0]), int(r[1]), int(r[2]), r[3]) for r in data["recent"])
         return det

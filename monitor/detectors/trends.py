@@ -16,6 +16,8 @@ from monitor.detectors.condition import Condition, Severity, labels
 
 RULE = "metric_decline"
 METRICS = ("viewers", "comments", "clicks", "carts", "orders", "gmv")
+# the count whose volume decides whether a metric's decline means anything (money has no unit count)
+VOLUME_OF = {"gmv": "orders"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,7 +87,8 @@ class TrendDetector:
         """Return the worst-decline condition when it passes the volume and size gates."""
         self.rows.append((b.viewers, b.comments, b.clicks, b.carts, b.orders, b.gmv))
         comparisons = self.comparisons()
-        eligible = [c for c in comparisons if c.before >= self.config.min_before]
+        before = {c.metric: c.before for c in comparisons}
+        eligible = [c for c in comparisons if before[VOLUME_OF.get(c.metric, c.metric)] >= self.config.min_before]
         if not eligible or eligible[0].delta > -self.config.decline:
             return []
         worst = eligible[0]

@@ -1,0 +1,39 @@
+"""Sell-out risk and out-of-stock-while-pinned."""
+
+from __future__ import annotations
+
+from monitor.bins import Bin, ProductBin
+from monitor.detectors.sellout import SelloutConfig, SelloutDetector
+
+T0 = 1_700_000_000
+
+
+def product_bin(i: int, *products: ProductBin) -> Bin:
+    return Bin(session="s1", start=T0 + 10 * i, viewers=500, viewers_estimated=False, events=10, products=products)
+
+
+def test_sellout_warns_when_stock_lasts_less_than_five_minutes() -> None:
+    det = SelloutDetector(SelloutConfig())
+    # 2 orders per bin = 12/min; stock 100 -> ~8 min, then 50 -> ~4 min
+    assert not any(det.observe(product_bin(i, ProductBin("p1", orders=2, stock=100))) for i in range(12))
+    [c] = det.observe(product_bin(12, ProductBin("p1", orders=2, stock=50)))
+    assert c.rule == "sellout_risk" and dict(c.labels) == {"product": "p1"} and c.value < 5
+
+
+def test_sellout_quiet_for_slow_sellers_and_unknown_stock() -> None:
+    det = SelloutDetector(SelloutConfig())
+    assert not any(det.observe(product_bin(i, ProductBin("p1", orders=1 if i % 20 == 0 else 0, stock=3),
+                                           ProductBin("p2", orders=5))) for i in range(60))
+
+
+def test_sellout_out_of_stock_while_pinned_is_critical_and_unpinned_is_not() -> None:
+    det = SelloutDetector(SelloutConfig())
+    [c] = det.observe(product_bin(0, ProductBin("p1", stock=0, pinned=True)))
+    assert (c.rule, c.severity.value) == ("out_of_stock_pinned", "critical")
+    assert det.observe(product_bin(1, ProductBin("p1", stock=0, pinned=False))) == []
+
+
+def test_sellout_remembers_stock_between_updates() -> None:
+    det = SelloutDetector(SelloutConfig())
+    det.observe(product_bin(0, ProductBin("p1", stock=0)))
+    assert det.observe(product_bin(1, ProductBin("p1", pinned=True)))[0].rule == "out_of_stock_pinned"

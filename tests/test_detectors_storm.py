@@ -1,0 +1,103 @@
+"""Negative-comment storm and raid detectors on hand-built 10-s bin series."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from monitor.bins import Bin
+from monitor.detectors.condition import Severity
+from monitor.detectors.raid import RaidConfig, RaidDetector
+from monitor.detectors.storm import StormConfig, StormDetector
+
+T0 = 1_700_000_000
+
+
+def comment_bin(i: int, comments: int, negative: int, spam: int = 0, topic: str | None = None,
+                raid: int = 0) -> Bin:
+    return Bin(session="s1", start=T0 + 10 * i, viewers=800, viewers_estimated=False, comments=comments,
+               negative=negative, spam=spam, top_topic=topic, raid=raid, events=comments + 5)
+
+
+def noise(rng: np.random.Generator, bins: int, rate: float = 30, share: float = 0.10) -> list[tuple[int, int]]:
+    n = rng.poisson(rate, bins)
+    return [(int(k), int(rng.binomial(k, share))) for k in n]
+
+
+def test_storm_quiet_on_an_hour_of_ordinary_comment_noise() -> None:
+    rng = np.random.default_rng(7)
+    det = StormDetector(StormConfig())
+    fired = [i for i, (n, x) in enumerate(noise(rng, 360)) if det.observe(comment_bin(i, n, x))]
+    assert fired == []
+
+
+def test_storm_quiet_when_volume_surges_at_the_same_share() -> None:
+    # a flash sale triples comment volume; the negative share stays at 10 %
+    rng = np.random.default_rng(11)
+    det = StormDetector(StormConfig())
+    series = noise(rng, 60) + noise(rng, 60, rate=90)
+    assert not any(det.observe(comment_bin(i, n, x)) for i, (n, x) in enumerate(series))
+
+
+def test_storm_fires_within_seconds_when_negative_share_triples_and_names_the_topic() -> None:
+    rng = np.random.default_rng(3)
+    det = StormDetector(StormConfig())
+    for i, (n, x) in enumerate(noise(rng, 60)):
+        det.observe(comment_bin(i, n, x))
+    # bins 60..: share 10 % -> 30 %, complaints about "size"
+    fired_at = None
+    for i, (n, x) in enumerate(noise(rng, 12, share=0.30), start=60):
+        out = det.observe(comment_bin(i, n, x, topic="size"))
+        if out:
+            fired_at = i
+            break
+    assert fired_at is not None and fired_at - 60 <= 3
+    [c] = out
+    assert c.rule == "negative_storm" and "size" in c.summary and c.value > c.threshold
+    assert c.evidence[-1]["top_topic"] == "size"
+
+
+def test_storm_ignores_spam_comments() -> None:
+    # 40 comments a bin of which 30 are negative spam: non-spam share stays 10 %
+    det = StormDetector(StormConfig())
+    assert not any(det.observe(comment_bin(i, 40, 1 + (i % 2), spam=30)) for i in range(120))
+
+
+def test_storm_gate_blocks_tiny_sessions() -> None:
+    # 2 comments a bin, all negative: below the 20-comments-per-minute gate
+    det = StormDetector(StormConfig())
+    assert not any(det.observe(comment_bin(i, 2 if i % 2 else 1, 1 if i % 2 else 0)) for i in range(60))
+    assert not any(det.observe(comment_bin(60 + i, 3, 3)) for i in range(6))
+
+
+def test_storm_baseline_frozen_while_alarmed_so_a_long_storm_keeps_firing() -> None:
+    rng = np.random.default_rng(5)
+    det = StormDetector(StormConfig())
+    for i, (n, x) in enumerate(noise(rng, 60)):
+        det.observe(comment_bin(i, n, x))
+    before = det.baseline.share
+    held = [bool(det.observe(comment_bin(i, n, x))) for i, (n, x) in enumerate(noise(rng, 120, share=0.3), 60)]
+    assert all(held[10:]) and abs(det.baseline.share - before) < 0.01
+
+
+def test_storm_critical_when_share_is_three_times_baseline() -> None:
+    det = StormDetector(StormConfig(prior_share=0.1))
+    out = []
+    for i in range(10):
+        out = det.observe(comment_bin(i, 40, 16)) or out
+    assert out and out[0].severity is Severity.CRITICAL
+
+
+def test_storm_checkpoint_round_trip_continues_the_statistic() -> None:
+    det = StormDetector(StormConfig())
+    for i in range(3):
+        det.observe(comment_bin(i, 40, 12))
+    restored = StormDetector.from_state(det.config, det.to_state())
+    b = comment_bin(3, 40, 12)
+    assert restored.observe(b) == det.observe(b) and restored.s == det.s
+
+
+def test_raid_fires_on_labelled_raid_and_not_on_a_few_flags() -> None:
+    det = RaidDetector(RaidConfig())
+    assert not any(det.observe(comment_bin(i, 30, 3, raid=1)) for i in range(12))
+    out = [det.observe(comment_bin(12 + i, 60, 10, raid=25)) for i in range(2)]
+    assert out[0] and out[0][0].rule == "raid" and out[0][0].value >= 10
