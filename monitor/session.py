@@ -43,6 +43,9 @@ _ACTIVITY = frozenset({EventType.JOIN, EventType.COMMENT, EventType.LIKE, EventT
 _INTERACTION = frozenset({EventType.COMMENT, EventType.LIKE, EventType.SHARE})
 
 
+RECENT_COMMENTS = 8
+
+
 class SessionState:
     """Everything the engine knows about one session."""
 
@@ -77,6 +80,7 @@ class SessionState:
         self.audience = Audience(config.idle_timeout_s, config.dwell_window_s)
         self.markers: list[dict[str, Any]] = []
         self.last_series_s: float | None = None
+        self.recent_comments: list[dict[str, Any]] = []  # newest RECENT_COMMENTS by event time, for screens
 
     # ------------------------------------------------------------------ events
 
@@ -120,6 +124,7 @@ class SessionState:
             val.append(1.0)
             totals[COMMENTS] += 1
             self.minutes.add(second, M_COMMENTS, 1.0)
+            self._remember_comment(e)
         elif kind is EventType.LIKE:
             n = float(e.count or 1)
             sec.append(second)
@@ -168,6 +173,14 @@ class SessionState:
             self.ended_ms = ts if self.ended_ms is None else min(self.ended_ms, ts)
         if self.platform == "other":
             self.platform = e.platform.value
+
+    def _remember_comment(self, e: Event) -> None:
+        recent = self.recent_comments
+        if len(recent) >= RECENT_COMMENTS and e.ts < recent[0]["ts"]:
+            return
+        recent.append({"id": e.id, "ts": e.ts, "text": e.text})
+        recent.sort(key=lambda c: c["ts"])
+        del recent[:-RECENT_COMMENTS]
 
     def _count(self, second: int, channel: int, amount: float) -> None:
         self.ring.add(second, channel, amount)
@@ -378,6 +391,7 @@ class SessionState:
                                      cfg.trend_flat_ratio),
             },
             "products": self.products.rows(clock_s, self.clock.clock_ms, self.orders.unpaid_by_product),
+            "recent_comments": self.recent_comments,
         }
         if self.last_series_s is None or now - self.last_series_s >= cfg.series_interval_s:
             self.last_series_s = now
@@ -432,6 +446,7 @@ class SessionState:
             "products": self.products.to_state(),
             "audience": self.audience.to_state(),
             "markers": self.markers,
+            "recent_comments": self.recent_comments,
         }
 
     @classmethod
@@ -457,4 +472,5 @@ class SessionState:
         state.products.restore(data["products"])
         state.audience.restore(data["audience"])
         state.markers = list(data["markers"])
+        state.recent_comments = list(data.get("recent_comments", []))
         return state
