@@ -21,7 +21,8 @@ from redis.exceptions import ResponseError
 from livemon import keys
 from livemon.redis_client import connect, require_redis
 from livemon.settings import Settings
-from monitor.engine import Engine, EngineConfig
+from monitor.config import DEFAULT_PATH, EngineConfig, load_engine_config
+from monitor.engine import Engine
 from monitor.events import Event
 
 log = logging.getLogger(__name__)
@@ -56,7 +57,7 @@ class EngineRunner:
 
     def __init__(self, settings: Settings, partitions: list[int] | None = None, config: EngineConfig | None = None):
         self.settings = settings
-        self.config = config or EngineConfig()
+        self.config = config or load_engine_config(settings.engine_config or DEFAULT_PATH)
         self.numbers = partitions if partitions is not None else list(range(settings.partitions))
         self.consumer = settings.engine_name
         self.partitions: dict[str, Partition] = {}

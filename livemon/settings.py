@@ -34,6 +34,7 @@ class Settings:
     stream_maxlen: int = 1_000_000
     tick_s: float = 1.0
     engine_name: str = "engine-1"
+    engine_config: Path | None = None
 
     def __post_init__(self) -> None:
         if not 1 <= self.partitions <= 1024:
@@ -101,4 +102,5 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         stream_maxlen=_int(env, "LIVEMON_STREAM_MAXLEN", 1_000_000),
         tick_s=_float(env, "LIVEMON_TICK_S", 1.0),
         engine_name=env.get("LIVEMON_ENGINE_NAME", "engine-1"),
+        engine_config=Path(env["LIVEMON_ENGINE_CONFIG"]) if env.get("LIVEMON_ENGINE_CONFIG") else None,
     )
