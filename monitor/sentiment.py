@@ -44,18 +44,23 @@ MAX_MODEL_CHARS = 256
 # Blend and decision constants, chosen on the training corpora's dev split (see docs/comments.md).
 THRESHOLD = 0.25
 LEX_SQUASH = 0.8
-LEX_SHARE_SHORT = 0.75
-LEX_SHARE_LONG = 0.45
-LONG_CHARS = 24
-MODEL_ONLY_SHARE = 0.7
-MODEL_ONLY_SHARE_CHATTER = 0.3
-SHORT_CHARS = 6
+# Below these lengths the review-trained model is trusted proportionally less (an English word is ~5 characters).
+RELIABLE_CHARS = {"zh": 30, "en": 80, "und": 30}
+MODEL_SHARE_WITH_LEXICON = 0.55
+MODEL_SHARE_ALONE = 0.8
+CHATTER_DAMPING = 0.5
+QUESTION_DAMPING = 0.3
+HEDGED_DAMPING = 0.3
 NEGATED_POSITIVE = -0.7
 NEGATED_NEGATIVE = 0.35
-NEGATION_REACH_CJK = 2
+NEGATION_REACH_CJK = 3
 NEGATION_REACH_LATIN = 12
 
 _REPEATS = re.compile(r"(.)\1{3,}", re.DOTALL)
+_QUESTION = re.compile(r".*(?:[?？吗呢么]\s*$|还是)|(?:what|whats|when|where|how|which|any|who|why)\b")
+# Yes/no questions about a property (会起球吗, 能退吗, "does it run small?") name a worry, not an
+# experience: they are chatter for sentiment and questions for `monitor.questions`.
+_HEDGED = re.compile(r"^(?:[^为]*?(?:会|能|可以|是不是|是|容易|有没有)[^?？]*(?:吗|么|[?？])\s*$|(?:does|do|is|are|can|will|would|could)\b.*$)")
 _U64 = np.uint64
 _PRIMES = tuple(_U64(p) for p in (0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9, 0xD6E8FEB86659FD93))
 _MIX = _U64(0xFF51AFD7ED558CCD)
@@ -202,14 +207,18 @@ class Scorer:
         model = self.model.polarity(norm, langs) if self.model is not None else np.zeros(len(norm))
         out = []
         for i, text in enumerate(norm):
+            reliable = RELIABLE_CHARS[langs[i]]
+            reliability = min(1.0, len(text) / reliable) * (CHATTER_DAMPING if chatter[i] else 1.0)
+            if len(text) < reliable and _QUESTION.match(text):
+                reliability *= QUESTION_DAMPING
             m = float(model[i])
             if hits[i]:
-                share = LEX_SHARE_SHORT if len(text) <= LONG_CHARS else LEX_SHARE_LONG
-                s = share * math.tanh(LEX_SQUASH * lex[i]) + (1.0 - share) * m
-            elif chatter[i] or len(text) <= SHORT_CHARS:
-                s = MODEL_ONLY_SHARE_CHATTER * m
+                share = MODEL_SHARE_WITH_LEXICON * reliability
+                s = (1.0 - share) * math.tanh(LEX_SQUASH * lex[i]) + share * m
             else:
-                s = MODEL_ONLY_SHARE * m
+                s = MODEL_SHARE_ALONE * reliability * m
+            if len(text) < reliable and _HEDGED.match(text):
+                s *= HEDGED_DAMPING
             label: Label = "positive" if s >= THRESHOLD else "negative" if s <= -THRESHOLD else "neutral"
             out.append(Sentiment(label, round(s, 4), langs[i]))
         return out
