@@ -6,7 +6,8 @@ accumulates evidence across bins instead of judging any one of them. The baselin
 the session's own count-weighted EW share (no cross-shop prior: conversion differs by
 an order of magnitude between categories), and the test only starts once the baseline
 has seen `warmup_trials`. A change of pinned product legitimately changes conversion,
-so it resets the statistics.
+so it re-baselines: statistics reset and the baseline is learnt afresh for the new
+product (the guard keeps using the last warm cart share meanwhile).
 
 The guard needs no baseline model: if `n` carts in a row brought no order, and
 ``(1−p0)^n < broken_tail``, the payment path is broken — this fires in tens of seconds
@@ -66,15 +67,14 @@ class ConversionDetector:
         self.steps = {name: _Step(ShareBaseline(0.0, 0.0)) for name in STEPS}
         self.pinned: list[str] = []
         self.carts_without_order = 0
+        self.guard_share = 0.0  # last warm cart→order share, survives re-baselining
 
     def observe(self, b: Bin) -> list[Condition]:
         """Fold one bin in; return drop and broken-checkout conditions that hold."""
         cfg = self.config
         pinned = sorted(p.product for p in b.products if p.pinned)
         if pinned != self.pinned:
-            for step in self.steps.values():
-                step.s = 0.0
-                step.holding = False
+            self.steps = {name: _Step(ShareBaseline(0.0, 0.0)) for name in STEPS}
             self.pinned = pinned
         out = []
         for name, trials in (("cart_to_order", b.carts), ("click_to_order", b.clicks)):
@@ -82,9 +82,11 @@ class ConversionDetector:
             if condition:
                 out.append(condition)
         self.carts_without_order = 0 if b.orders > 0 else self.carts_without_order + b.carts
-        p0 = self.steps["cart_to_order"].baseline
-        if p0.trials >= cfg.warmup_trials and p0.share > 0:
-            needed = max(cfg.broken_min_carts, zero_order_run_needed(p0.share, cfg.broken_tail))
+        cart = self.steps["cart_to_order"].baseline
+        if cart.trials >= cfg.warmup_trials and cart.share > 0:
+            self.guard_share = cart.share
+        if self.guard_share > 0:
+            needed = max(cfg.broken_min_carts, zero_order_run_needed(self.guard_share, cfg.broken_tail))
             if self.carts_without_order >= needed:
                 out.append(
                     Condition(
@@ -94,8 +96,9 @@ class ConversionDetector:
                         value=float(self.carts_without_order),
                         threshold=float(needed),
                         summary=f"Checkout looks broken: {self.carts_without_order} carts and no order "
-                        f"(expected about {p0.share:.0%} to convert)",
-                        evidence=({"carts_without_order": self.carts_without_order, "baseline": round(p0.share, 4)},),
+                        f"(expected about {self.guard_share:.0%} to convert)",
+                        evidence=({"carts_without_order": self.carts_without_order,
+                                   "baseline": round(self.guard_share, 4)},),
                     )
                 )
         return out
@@ -136,6 +139,7 @@ class ConversionDetector:
             "steps": {n: [s.baseline.to_state(), s.s, s.holding] for n, s in self.steps.items()},
             "pinned": self.pinned,
             "carts_without_order": self.carts_without_order,
+            "guard_share": self.guard_share,
         }
 
     @classmethod
@@ -146,4 +150,5 @@ class ConversionDetector:
             det.steps[name] = _Step(ShareBaseline.from_state(base), float(s), bool(holding))
         det.pinned = list(data["pinned"])
         det.carts_without_order = int(data["carts_without_order"])
+        det.guard_share = float(data["guard_share"])
         return det
