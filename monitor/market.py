@@ -50,11 +50,11 @@ class MarketConfig:
     stock_max: int = 200
     pay_share: float = 0.85
     pay_later_per_pitch_min: float = 0.2
-    background_effect: float = 0.1
+    background_effect: float = 0.03
     ramp_s: float = 20.0
     pitch_decay_s: float = 240.0
-    fatigue_scale_s: float = 300.0
-    fatigue_half_life_s: float = 1200.0
+    fatigue_scale_s: float = 900.0
+    fatigue_half_life_s: float = 900.0
 
     def __post_init__(self) -> None:
         if self.n_products < 1:

@@ -64,6 +64,11 @@ def _ts_seconds(value: Any) -> float | None:
     return number / 1000.0 if number > 1e11 else number
 
 
+def _clamp(ts: float | None, now: float) -> float | None:
+    """A time stamped after `now` (producer clock skew) is taken as now, so ages never go negative."""
+    return None if ts is None else min(ts, now)
+
+
 def _num(row: Mapping[str, Any], key: str, default: float = 0.0) -> float:
     value = row.get(key)
     return default if value is None else float(value)
@@ -93,7 +98,7 @@ def signals_from_snapshot(
             keys read as zero or unknown so a partial engine still yields signals).
         comments: the snapshot's `comments` summary or None; `open_questions[]` with a
             `product` and `topics[]` carrying a `product` are tied to that product.
-        now: epoch seconds; rows pinned with no start time are taken to start now.
+        now: epoch seconds of the snapshot; later pitch times are clamped to it.
     """
     questions: dict[str, list[str]] = {}
     complaints: dict[str, list[str]] = {}
@@ -111,7 +116,7 @@ def signals_from_snapshot(
     for row in products:
         product = str(row["product"])
         pinned = bool(row.get("pinned"))
-        pin_started = _ts_seconds(row.get("pin_started_ts"))
+        pin_started = _clamp(_ts_seconds(row.get("pin_started_ts")), now)
         stock = row.get("stock")
         intents = questions.get(product, [])
         out.append(
@@ -122,10 +127,10 @@ def signals_from_snapshot(
                 margin=_opt(row, "margin"),
                 stock=None if stock is None else int(stock),
                 pinned=pinned,
-                pin_started_ts=(pin_started if pin_started is not None else now) if pinned else pin_started,
+                pin_started_ts=pin_started,
                 pitch_count=int(_num(row, "pitch_count")),
                 pitch_seconds_total=_num(row, "pitch_seconds_total"),
-                last_pitch_end_ts=_ts_seconds(row.get("last_pitch_end_ts")),
+                last_pitch_end_ts=_clamp(_ts_seconds(row.get("last_pitch_end_ts")), now),
                 clicks_5m=int(_num(row, "clicks_5m")),
                 carts_5m=int(_num(row, "carts_5m")),
                 orders_5m=int(_num(row, "orders_5m")),

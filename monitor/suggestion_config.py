@@ -37,7 +37,7 @@ class SuggestionConfig:
     default_orders_per_min: float = 1.0
     price_elasticity: float = 0.5
     half_life_s: float = 1500.0
-    background_share: float = 0.12
+    background_share: float = 0.06
     cart_weight: float = 0.3
     earlier_session_weight: float = 0.5
     # pitch
@@ -60,6 +60,7 @@ class SuggestionConfig:
     skip_penalty: float = 0.5
     skip_cooldown_s: float = 300.0
     strong_ratio: float = 1.5
+    margin_weight: float = 0.2
     # attribution
     window_s: float = 120.0
     top_k: int = 3
@@ -71,7 +72,7 @@ class SuggestionConfig:
             if not getattr(self, name) > 0:
                 raise SuggestionConfigError(_section_of(name), "a number > 0", getattr(self, name))
         fractions = ("background_share", "cart_weight", "earlier_session_weight", "fatigue_depth", "hysteresis",
-                     "unpaid_recovery", "question_penalty", "complaint_penalty", "skip_penalty")
+                     "unpaid_recovery", "question_penalty", "complaint_penalty", "skip_penalty", "margin_weight")
         for name in fractions:
             if not 0 <= getattr(self, name) <= 1:
                 raise SuggestionConfigError(_section_of(name), "a number between 0 and 1", getattr(self, name))
@@ -80,7 +81,7 @@ class SuggestionConfig:
             if getattr(self, name) < 0:
                 raise SuggestionConfigError(_section_of(name), "a number >= 0", getattr(self, name))
         if self.strong_ratio <= 1:
-            raise SuggestionConfigError(_section_of("strong_ratio"), "a ratio > 1", self.strong_ratio)
+            raise SuggestionConfigError(_section_of("strong_ratio", "margin_weight"), "a ratio > 1", self.strong_ratio)
         if self.top_k < 1:
             raise SuggestionConfigError(_section_of("top_k"), "an integer >= 1", self.top_k)
 
@@ -92,7 +93,7 @@ _SECTIONS: dict[str, tuple[str, ...]] = {
     "stability": ("resample_s", "hysteresis", "confirm_s"),
     "constraints": ("min_gap_s", "must_pitch_lead_s", "low_stock"),
     "signals": ("unpaid_recovery", "question_penalty", "complaint_penalty", "skip_penalty", "skip_cooldown_s",
-                "strong_ratio"),
+                "strong_ratio", "margin_weight"),
     "attribution": ("window_s", "top_k"),
 }
 _INTEGERS = frozenset({"low_stock", "top_k"})
