@@ -1,0 +1,356 @@
+"""Per-session comment intelligence: sentiment rates, complaint topics, open questions, spam.
+
+The engine feeds each session's comment events to one `CommentTracker` and reads
+`summary(now)` into the snapshot's `comments` key and `bin_counts` into each closed bin.
+Counts are kept per event-time second for `keep_s` seconds only, evidence and flagged lists
+are capped, and the spam and phrase windows slide, so a 6-hour session holds a bounded state.
+
+A comment flagged as spam leaves the sentiment counts, even after the fact: the fifth
+account posting 骗子 turns the first four into a raid too, and their negative counts are
+moved to the spam column of the seconds they arrived in.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, deque
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from monitor.events import Event, EventType
+from monitor.questions import detect_question
+from monitor.sentiment import score, score_batch
+from monitor.spam import RAID, SpamConfig, SpamDetector
+from monitor.topics import classify_topic, phrases, rising_phrases
+
+# Per-second counter slots.
+_N, _NEG, _POS, _SPAM, _RAID = range(5)
+
+
+@dataclass(frozen=True, slots=True)
+class CommentConfig:
+    """Windows and caps of the comment summary, validated once."""
+
+    window_s: int = 300
+    rate_window_s: int = 60
+    rising_window_s: int = 60
+    keep_s: int = 900
+    evidence_per_topic: int = 3
+    flagged_shown: int = 20
+    max_question_groups: int = 100
+    question_examples: int = 3
+    max_baseline_phrases: int = 20_000
+    spam: SpamConfig = field(default_factory=SpamConfig)
+
+    def __post_init__(self) -> None:
+        for name in ("window_s", "rate_window_s", "rising_window_s"):
+            value = getattr(self, name)
+            if not 10 <= value <= self.keep_s:
+                raise ValueError(f"{name}: expected between 10 and keep_s ({self.keep_s}), got {value}")
+        for name in ("evidence_per_topic", "flagged_shown", "max_question_groups", "question_examples"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name}: expected >= 1, got {getattr(self, name)}")
+
+
+class QuestionGroup:
+    """Unanswered questions of one intent about one product."""
+
+    __slots__ = ("key", "intent", "product", "count", "oldest", "examples", "answered_at")
+
+    def __init__(self, key: str, intent: str, product: str | None) -> None:
+        self.key = key
+        self.intent = intent
+        self.product = product
+        self.count = 0
+        self.oldest = 0.0
+        self.examples: list[dict[str, str]] = []
+        self.answered_at: float | None = None
+
+    def to_list(self) -> list[Any]:
+        return [self.key, self.intent, self.product, self.count, self.oldest, self.examples, self.answered_at]
+
+    @classmethod
+    def from_list(cls, raw: list[Any]) -> QuestionGroup:
+        group = cls(raw[0], raw[1], raw[2])
+        group.count, group.oldest, group.examples, group.answered_at = int(raw[3]), float(raw[4]), list(raw[5]), raw[6]
+        return group
+
+
+class CommentTracker:
+    """Comment intelligence for one session; all times are event time (epoch seconds)."""
+
+    def __init__(self, config: CommentConfig | None = None) -> None:
+        self.config = config or CommentConfig()
+        self.spam = SpamDetector(self.config.spam)
+        self.seconds: dict[int, list[int]] = {}
+        self.topics: dict[int, Counter[str]] = {}
+        self.recent_phrases: dict[int, Counter[str]] = {}
+        self.baseline_phrases: Counter[str] = Counter()
+        self.first_s: int | None = None
+        self.latest_s = 0
+        # id -> [second, label, topic]: what to undo when a comment is flagged after it was counted.
+        self.records: dict[str, list[Any]] = {}
+        self.negatives: deque[list[Any]] = deque()  # [second, id, text, topic]
+        self.flagged: deque[dict[str, Any]] = deque(maxlen=self.config.flagged_shown)
+        self.groups: dict[str, QuestionGroup] = {}
+        self.products: list[str] = []
+        self.pinned: str | None = None
+
+    # ------------------------------------------------------------------ input
+
+    def add_comments(self, events: Sequence[Event]) -> None:
+        """Fold a batch of events: comments are scored in one batch; a session start's planned
+        products give "3号链接" its product id; other event types are ignored."""
+        comments = []
+        for event in events:
+            if event.type is EventType.COMMENT and event.text:
+                comments.append(event)
+            elif event.type is EventType.SESSION_START and event.products:
+                self.products = [p.id for p in event.products]
+        if not comments:
+            return
+        verdicts = score_batch([e.text or "" for e in comments])
+        for event, verdict in zip(comments, verdicts, strict=True):
+            self._add(event, verdict.label)
+        self._prune()
+
+    def _add(self, event: Event, label: str) -> None:
+        text = event.text or ""
+        now = event.ts / 1000.0
+        second = event.ts // 1000
+        self.latest_s = max(self.latest_s, second)
+        self.first_s = second if self.first_s is None else min(self.first_s, second)
+        question = detect_question(text)
+        flags = [] if question is not None else self.spam.check(event.id, event.user, text, now)
+        own = dict(flags).get(event.id)
+        counts = self.seconds.setdefault(second, [0, 0, 0, 0, 0])
+        if own is not None:
+            counts[_SPAM] += 1
+            counts[_RAID] += own == RAID
+            self._note_flag(event.id, text, own, now)
+        else:
+            counts[_N] += 1
+            topic = None
+            if label == "negative":
+                counts[_NEG] += 1
+                topic = classify_topic(text)
+                self.topics.setdefault(second, Counter())[topic] += 1
+                self.negatives.append([second, event.id, text, topic])
+            elif label == "positive":
+                counts[_POS] += 1
+            self.records[event.id] = [second, label, topic, text]
+            grams = phrases(text)
+            self.recent_phrases.setdefault(second, Counter()).update(grams)
+            self.baseline_phrases.update(grams)
+            if question is not None:
+                self._ask(event.id, text, question.intent, question.product, now)
+        for comment_id, reason in flags:
+            if comment_id != event.id:
+                self._unrate(comment_id, reason, now)
+
+    def _unrate(self, comment_id: str, reason: str, now: float) -> None:
+        """Move an already counted comment from the sentiment counts to the spam counts."""
+        record = self.records.pop(comment_id, None)
+        if record is None:
+            return
+        second, label, topic, text = record
+        counts = self.seconds.get(second)
+        if counts is not None:
+            counts[_N] -= 1
+            counts[_NEG] -= label == "negative"
+            counts[_POS] -= label == "positive"
+            counts[_SPAM] += 1
+            counts[_RAID] += reason == RAID
+        if topic is not None and second in self.topics:
+            self.topics[second][topic] -= 1
+            self.negatives = deque(n for n in self.negatives if n[1] != comment_id)
+        self._note_flag(comment_id, text, reason, now)
+
+    def _note_flag(self, comment_id: str, text: str, reason: str, now: float) -> None:
+        self.flagged.append({"id": comment_id, "text": text, "reason": reason, "ts": now})
+
+    def _product_key(self, product: str | None) -> str | None:
+        """Map a product index ("3") to the planned product id when the run of show is known."""
+        if product is not None and product.isdigit() and 1 <= int(product) <= len(self.products):
+            return self.products[int(product) - 1]
+        return product if product is not None else self.pinned
+
+    def _ask(self, comment_id: str, text: str, intent: str, product: str | None, now: float) -> None:
+        key_product = self._product_key(product)
+        key = f"{intent}:{key_product or '-'}"
+        group = self.groups.get(key)
+        if group is None:
+            group = self.groups[key] = QuestionGroup(key, intent, key_product)
+        if group.answered_at is not None or group.count == 0:
+            group.count, group.oldest, group.examples, group.answered_at = 0, now, [], None
+        group.count += 1
+        group.oldest = min(group.oldest, now)
+        if len(group.examples) < self.config.question_examples:
+            group.examples.append({"id": comment_id, "text": text})
+
+    def on_pin(self, product: str, now: float) -> None:
+        """The host pinned `product`: its question groups (by id or by run-of-show index) are answered."""
+        self.pinned = product
+        names = {product}
+        if product in self.products:
+            names.add(str(self.products.index(product) + 1))
+        for group in self.groups.values():
+            if group.product in names and group.answered_at is None and group.oldest <= now:
+                group.answered_at = now
+
+    def mark_answered(self, group: str, now: float) -> bool:
+        """Mark one open group answered (from the wallboard); False if there is no such open group."""
+        found = self.groups.get(group)
+        if found is None or found.answered_at is not None or found.count == 0:
+            return False
+        found.answered_at = now
+        return True
+
+    # ------------------------------------------------------------------ output
+
+    def _sum(self, start: int, end: int) -> list[int]:
+        total = [0, 0, 0, 0, 0]
+        for second, counts in self.seconds.items():
+            if start <= second < end:
+                for i, value in enumerate(counts):
+                    total[i] += value
+        return total
+
+    def _topics(self, start: int, end: int) -> Counter[str]:
+        total: Counter[str] = Counter()
+        for second, counts in self.topics.items():
+            if start <= second < end:
+                total.update(counts)
+        return +total
+
+    def bin_counts(self, start: int, end: int) -> tuple[int, int, int, int, str | None]:
+        """Return (comments, negative, spam, raid, top_topic) for event-time seconds [start, end).
+
+        `comments` and `negative` exclude flagged comments; `spam` counts all flagged ones and
+        `raid` those of them flagged as part of a raid.
+        """
+        total = self._sum(start, end)
+        topics = self._topics(start, end)
+        top = min(topics.items(), key=lambda kv: (-kv[1], kv[0]))[0] if topics else None
+        return total[_N], total[_NEG], total[_SPAM], total[_RAID], top
+
+    def summary(self, now: float) -> dict[str, Any]:
+        """The snapshot's `comments` object (keys as in docs/architecture.md)."""
+        cfg = self.config
+        end = int(now) + 1
+        start = end - cfg.window_s
+        total = self._sum(start, end)
+        negative_recent = self._sum(end - cfg.rate_window_s, end)[_NEG]
+        topics = self._topics(start, end)
+        negatives_total = sum(topics.values())
+        evidence: dict[str, list[dict[str, str]]] = {}
+        for second, comment_id, text, topic in reversed(self.negatives):
+            if second >= start and len(evidence.setdefault(topic, [])) < cfg.evidence_per_topic:
+                evidence[topic].append({"id": comment_id, "text": text})
+        recent: Counter[str] = Counter()
+        for second, grams in self.recent_phrases.items():
+            if second >= end - cfg.rising_window_s:
+                recent.update(grams)
+        baseline_s = float(end - (self.first_s if self.first_s is not None else end))
+        open_groups = sorted(
+            (g for g in self.groups.values() if g.answered_at is None and g.count > 0), key=lambda g: (-g.count, g.oldest)
+        )
+        raids = self.spam.active_raids(now)
+        raid = None
+        if raids:
+            top_raid = raids[0]
+            raid = {
+                "text": top_raid.text,
+                "accounts": top_raid.accounts,
+                "since_ts": top_raid.since,
+                "label": score(top_raid.text).label,
+            }
+        return {
+            "sentiment_index": round((total[_POS] - total[_NEG]) / total[_N], 3) if total[_N] else 0.0,
+            "negative_share": round(total[_NEG] / total[_N], 4) if total[_N] else 0.0,
+            "negative_per_min": round(negative_recent * 60.0 / cfg.rate_window_s, 2),
+            "topics": [
+                {
+                    "topic": topic,
+                    "count": count,
+                    "share": round(count / negatives_total, 4),
+                    "evidence": evidence.get(topic, []),
+                }
+                for topic, count in sorted(topics.items(), key=lambda kv: (-kv[1], kv[0]))
+            ],
+            "rising_phrases": rising_phrases(recent, self.baseline_phrases, cfg.rising_window_s, baseline_s)
+            if baseline_s > cfg.rising_window_s
+            else [],
+            "open_questions": [
+                {
+                    "group": g.key,
+                    "intent": g.intent,
+                    "product": g.product,
+                    "count": g.count,
+                    "oldest_age_s": round(max(0.0, now - g.oldest), 1),
+                    "examples": list(g.examples),
+                }
+                for g in open_groups
+            ],
+            "spam": {"flagged": [dict(f) for f in self.flagged if f["ts"] >= start], "raid": raid},
+        }
+
+    # ------------------------------------------------------------------ memory and checkpoints
+
+    def _prune(self) -> None:
+        cfg = self.config
+        horizon = self.latest_s - cfg.keep_s
+        for table in (self.seconds, self.topics):
+            for second in [s for s in table if s < horizon]:
+                del table[second]
+        phrase_horizon = self.latest_s - cfg.rising_window_s - 1
+        for second in [s for s in self.recent_phrases if s < phrase_horizon]:
+            del self.recent_phrases[second]
+        while self.negatives and self.negatives[0][0] < self.latest_s - cfg.window_s:
+            self.negatives.popleft()
+        record_horizon = self.latest_s - max(cfg.spam.raid_window_s, cfg.spam.repeat_window_s) - 1
+        self.records = {k: r for k, r in self.records.items() if r[0] >= record_horizon}
+        if len(self.baseline_phrases) > cfg.max_baseline_phrases:
+            self.baseline_phrases = Counter(dict(self.baseline_phrases.most_common(cfg.max_baseline_phrases // 2)))
+        if len(self.groups) > cfg.max_question_groups:
+            # Drop answered groups first, then the stalest open ones.
+            ranked = sorted(self.groups.values(), key=lambda g: (g.answered_at is None, g.oldest), reverse=True)
+            self.groups = {g.key: g for g in ranked[: cfg.max_question_groups]}
+
+    def to_state(self) -> dict[str, Any]:
+        """JSON-ready state (orjson) for checkpoints."""
+        return {
+            "spam": self.spam.to_state(),
+            "seconds": [[s, c] for s, c in self.seconds.items()],
+            "topics": [[s, dict(c)] for s, c in self.topics.items()],
+            "recent_phrases": [[s, dict(c)] for s, c in self.recent_phrases.items()],
+            "baseline_phrases": dict(self.baseline_phrases),
+            "first_s": self.first_s,
+            "latest_s": self.latest_s,
+            "records": self.records,
+            "negatives": list(self.negatives),
+            "flagged": list(self.flagged),
+            "groups": [g.to_list() for g in self.groups.values()],
+            "products": self.products,
+            "pinned": self.pinned,
+        }
+
+    @classmethod
+    def from_state(cls, config: CommentConfig | None, data: dict[str, Any]) -> CommentTracker:
+        """Rebuild a tracker from `to_state` output."""
+        tracker = cls(config)
+        tracker.spam = SpamDetector.from_state(tracker.config.spam, data["spam"])
+        tracker.seconds = {int(s): list(c) for s, c in data["seconds"]}
+        tracker.topics = {int(s): Counter(c) for s, c in data["topics"]}
+        tracker.recent_phrases = {int(s): Counter(c) for s, c in data["recent_phrases"]}
+        tracker.baseline_phrases = Counter(data["baseline_phrases"])
+        tracker.first_s = data["first_s"]
+        tracker.latest_s = int(data["latest_s"])
+        tracker.records = {k: list(v) for k, v in data["records"].items()}
+        tracker.negatives = deque(list(n) for n in data["negatives"])
+        tracker.flagged.extend(dict(f) for f in data["flagged"])
+        tracker.groups = {raw[0]: QuestionGroup.from_list(raw) for raw in data["groups"]}
+        tracker.products = list(data["products"])
+        tracker.pinned = data["pinned"]
+        return tracker
+

@@ -1,0 +1,147 @@
+"""Coordinated posting (raids, 控评) and self-repeating accounts.
+
+Twenty accounts posting 骗子 within seconds are one voice, not twenty complaints, and a wall
+of 好好好 from a hired crowd must not drown real complaints. Comments are compared by a
+*fingerprint* that ignores case, punctuation, digits and repeated units, so 骗子骗子!!, 骗子 and
+骗子2 are the same text. Flagged comments are reported and kept out of sentiment rates.
+
+Answers to a host's call (扣1, 1111, 已拍) and buyer questions are exempt: many people
+asking 多少钱 at once is demand, not a raid (PLATFORMS.md §5).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import deque
+from dataclasses import dataclass
+from typing import Any
+
+_KEEP = re.compile(r"[^a-z\u3400-\u9fff\U0001F300-\U0001FAFF\u2600-\u27bf]+")
+_UNITS = re.compile(r"(.{1,4}?)\1+")
+CALL_ANSWERS = frozenset({"扣", "已拍", "拍了", "已下单", "来了", "来啦", "哈", "打卡", "冲", "ordered", "done", "ha", "lol"})
+
+RAID = "raid"
+REPEAT = "repeat"
+
+
+def fingerprint(text: str) -> str:
+    """Reduce a comment to what a copy-paster can't vary cheaply (see module docstring)."""
+    folded = _KEEP.sub("", unicodedata.normalize("NFKC", text).lower())
+    return _UNITS.sub(r"\1", folded)[:32]
+
+
+def is_call_answer(text: str) -> bool:
+    """True for replies to a host's call to action (扣1, 1111, 已拍), which crowds post by design."""
+    fp = fingerprint(text)
+    return not fp or fp in CALL_ANSWERS
+
+
+@dataclass(frozen=True, slots=True)
+class SpamConfig:
+    """How many accounts within how long make a raid, and how many repeats make a spammer."""
+
+    raid_window_s: float = 30.0
+    raid_min_accounts: int = 5
+    repeat_window_s: float = 60.0
+    repeat_min: int = 3
+
+    def __post_init__(self) -> None:
+        if self.raid_window_s <= 0 or self.repeat_window_s <= 0:
+            raise ValueError(f"raid_window_s/repeat_window_s: expected > 0, got {self.raid_window_s}/{self.repeat_window_s}")
+        if self.raid_min_accounts < 2:
+            raise ValueError(f"raid_min_accounts: expected >= 2, got {self.raid_min_accounts}")
+        if self.repeat_min < 2:
+            raise ValueError(f"repeat_min: expected >= 2, got {self.repeat_min}")
+
+
+@dataclass(frozen=True, slots=True)
+class Raid:
+    """One fingerprint posted by many accounts: a sample text, the accounts in window and since when."""
+
+    fingerprint: str
+    text: str
+    accounts: int
+    since: float
+    last: float
+
+
+class SpamDetector:
+    """Sliding windows per fingerprint and per account; memory is bounded by the windows."""
+
+    def __init__(self, config: SpamConfig | None = None) -> None:
+        self.config = config or SpamConfig()
+        self.by_text: dict[str, deque[tuple[float, str, str]]] = {}
+        self.by_user: dict[str, deque[tuple[float, str, str]]] = {}
+        self.flagged: dict[str, float] = {}
+        self.raids: dict[str, Raid] = {}
+
+    def check(self, comment_id: str, user: str | None, text: str, now: float) -> list[tuple[str, str]]:
+        """Record one comment at event time `now` (seconds).
+
+        Returns:
+            `(comment_id, reason)` for every comment flagged by this one: the comment itself and
+            earlier comments of the same raid or repeat run that were not flagged yet.
+        """
+        self._prune(now)
+        fp = fingerprint(text)
+        if not fp or fp in CALL_ANSWERS:
+            return []
+        account = user or comment_id
+        newly: list[tuple[str, str]] = []
+        same_text = self.by_text.setdefault(fp, deque())
+        same_text.append((now, account, comment_id))
+        accounts = {a for _, a, _ in same_text}
+        if len(accounts) >= self.config.raid_min_accounts:
+            previous = self.raids.get(fp)
+            since = previous.since if previous else same_text[0][0]
+            self.raids[fp] = Raid(fp, previous.text if previous else text, len(accounts), since, now)
+            newly.extend(self._flag(cid, RAID, ts) for ts, _, cid in same_text if cid not in self.flagged)
+        if user is not None:
+            own = self.by_user.setdefault(user, deque())
+            own.append((now, fp, comment_id))
+            repeats = [(ts, cid) for ts, f, cid in own if f == fp]
+            if len(repeats) >= self.config.repeat_min:
+                newly.extend(self._flag(cid, REPEAT, ts) for ts, cid in repeats if cid not in self.flagged)
+        return newly
+
+    def active_raids(self, now: float) -> list[Raid]:
+        """Raids seen within the raid window, largest first."""
+        horizon = now - self.config.raid_window_s
+        return sorted((r for r in self.raids.values() if r.last >= horizon), key=lambda r: (-r.accounts, r.since))
+
+    def _flag(self, comment_id: str, reason: str, ts: float) -> tuple[str, str]:
+        self.flagged[comment_id] = ts
+        return comment_id, reason
+
+    def _prune(self, now: float) -> None:
+        raid_horizon = now - self.config.raid_window_s
+        repeat_horizon = now - self.config.repeat_window_s
+        for table, horizon in ((self.by_text, raid_horizon), (self.by_user, repeat_horizon)):
+            for key in [k for k, q in table.items() if q[-1][0] < horizon]:
+                del table[key]
+            for q in table.values():
+                while q[0][0] < horizon:
+                    q.popleft()
+        keep = now - max(self.config.raid_window_s, self.config.repeat_window_s)
+        self.flagged = {cid: ts for cid, ts in self.flagged.items() if ts >= keep}
+        self.raids = {fp: r for fp, r in self.raids.items() if r.last >= raid_horizon}
+
+    def to_state(self) -> dict[str, Any]:
+        """JSON-ready state for checkpoints."""
+        return {
+            "by_text": {k: list(map(list, q)) for k, q in self.by_text.items()},
+            "by_user": {k: list(map(list, q)) for k, q in self.by_user.items()},
+            "flagged": self.flagged,
+            "raids": [[r.fingerprint, r.text, r.accounts, r.since, r.last] for r in self.raids.values()],
+        }
+
+    @classmethod
+    def from_state(cls, config: SpamConfig | None, data: dict[str, Any]) -> SpamDetector:
+        """Rebuild from `to_state` output."""
+        detector = cls(config)
+        detector.by_text = {k: deque((float(a), str(b), str(c)) for a, b, c in q) for k, q in data["by_text"].items()}
+        detector.by_user = {k: deque((float(a), str(b), str(c)) for a, b, c in q) for k, q in data["by_user"].items()}
+        detector.flagged = {str(k): float(v) for k, v in data["flagged"].items()}
+        detector.raids = {r[0]: Raid(r[0], r[1], int(r[2]), float(r[3]), float(r[4])) for r in data["raids"]}
+        return detector

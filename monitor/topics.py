@@ -1,0 +1,106 @@
+"""Complaint topics for negative comments, and phrases rising against the session baseline.
+
+A responder needs to know *what* people complain about (假货 or 发货?) and which words are
+suddenly everywhere. Topics are keyword rules in a fixed priority order (safety first: an
+allergy complaint matters more than the price it also mentions); rising phrases compare
+recent n-gram counts with the session's own average rate.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable
+
+TOPICS = (
+    "safety_health",
+    "quality_fake",
+    "shipping_delivery",
+    "size_fit",
+    "refund_service",
+    "price_deception",
+    "host_conduct",
+    "other",
+)
+
+_RULES: dict[str, str] = {
+    "safety_health": r"过敏|烂脸|红肿|长痘|拉肚子|有毒|甲醛|致癌|发霉|过期|变质|三无|刺痛|allerg|rash|toxic|sick|burn|poison|expired|mold",
+    "quality_fake": r"假货|假的|是假|高仿|山寨|正品|质量|做工|起球|掉色|褪色|开线|破了|坏了|坏的|劣质|漏液|缩水|色差|不一样|货不对板|"
+    r"fake|quality|broke|broken|damaged|defective|ripped|torn|faded|cheaply|junk",
+    "shipping_delivery": r"发货|快递|物流|没到|还没到|没收到|收不到|到货|催|发错|少发|包装|ship|deliver|package|arriv|order\b|tracking|"
+    r"where is my",
+    "size_fit": r"尺码|码数|偏大|偏小|太大|太小|穿不上|不合身|大了|小了|size|fit|too small|too big|tight|loose",
+    "refund_service": r"退款|退货|退钱|退退|退不了|不给退|客服|售后|不理|不回复|没人理|投诉|12315|refund|return|customer service|support|"
+    r"no one answers|ignored",
+    "price_deception": r"贵|骗|割韭菜|智商税|韭菜|虚假|套路|涨价|忽悠|黑心|坑|上当|受骗|价格|scam|overpriced|expensive|rip ?off|"
+    r"fraud|misleading|lie|liar|lied|price",
+    "host_conduct": r"主播|删评|删我|禁言|踢|拉黑|骂|态度|凶|不回答|host|rude|block|delet|banned|muted",
+}
+_COMPILED = tuple((topic, re.compile(pattern, re.IGNORECASE)) for topic, pattern in _RULES.items())
+
+
+def classify_topic(text: str) -> str:
+    """Return the complaint topic of a (negative) comment, 'other' when no rule matches."""
+    for topic, pattern in _COMPILED:
+        if pattern.search(text):
+            return topic
+    return "other"
+
+
+_WORD = re.compile(r"[a-z0-9']+|[\u3400-\u9fff]+")
+_STOP_EN = frozenset("the a an is it i to of and for my me you this that in on so be are was with at".split())
+
+
+def phrases(text: str) -> set[str]:
+    """Return the candidate phrases of one comment: CJK 2-3-grams, English words and word pairs.
+
+    A set, so one comment counts once per phrase however often it repeats it.
+    """
+    out: set[str] = set()
+    for run in _WORD.findall(text.lower()):
+        if run[0] >= "\u3400":
+            for n in (2, 3):
+                out.update(run[i : i + n] for i in range(len(run) - n + 1))
+    words = [w for w in re.findall(r"[a-z']+", text.lower()) if len(w) > 1]
+    out.update(w for w in words if w not in _STOP_EN and len(w) > 2)
+    out.update(f"{a} {b}" for a, b in zip(words, words[1:], strict=False) if not (a in _STOP_EN and b in _STOP_EN))
+    return out
+
+
+def rising_phrases(
+    recent: Counter[str], baseline: Counter[str], recent_s: float, baseline_s: float, limit: int = 5, min_count: int = 3
+) -> list[dict[str, float | str | int]]:
+    """Rank phrases whose recent rate jumps against the session baseline.
+
+    Args:
+        recent: phrase counts over the last `recent_s` seconds.
+        baseline: phrase counts over the whole session so far (`baseline_s` seconds), recent included.
+    Returns:
+        Up to `limit` of `{phrase, count, ratio}`, highest ratio first; a phrase contained in a
+        higher-ranked longer phrase is dropped so 假货 and 假货吧 don't both take a slot.
+    """
+    scored = []
+    for phrase, count in recent.items():
+        if count < min_count:
+            continue
+        expected = baseline.get(phrase, 0) / max(baseline_s, 1.0) * recent_s
+        ratio = (count + 1.0) / (expected + 1.0)
+        if ratio >= 2.0:
+            scored.append((ratio, count, phrase))
+    scored.sort(key=lambda x: (-x[0], -x[1], x[2]))
+    chosen: list[dict[str, float | str | int]] = []
+    for ratio, count, phrase in scored:
+        if any(phrase in str(c["phrase"]) or str(c["phrase"]) in phrase for c in chosen):
+            continue
+        chosen.append({"phrase": phrase, "count": count, "ratio": round(ratio, 2)})
+        if len(chosen) >= limit:
+            break
+    return chosen
+
+
+def count_phrases(texts: Iterable[str]) -> Counter[str]:
+    """Count, over many comments, how many comments contain each phrase."""
+    counts: Counter[str] = Counter()
+    for text in texts:
+        counts.update(phrases(text))
+    return counts
