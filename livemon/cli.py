@@ -11,6 +11,7 @@ import click
 from livemon.demo import demo
 from livemon.logs import configure_logging
 from livemon.redis_client import RedisUnavailable
+from livemon.sentiment_command import sentiment
 from livemon.settings import DEFAULT_REDIS_PORT, SettingsError, load_settings
 from livemon.simulate_command import simulate
 
@@ -94,6 +95,7 @@ def redis_command(port: int) -> None:
 
 main.add_command(simulate)
 main.add_command(demo)
+main.add_command(sentiment)
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -35,6 +35,14 @@ class Settings:
     tick_s: float = 1.0
     engine_name: str = "engine-1"
     engine_config: Path | None = None
+    # Access control and abuse limits (docs/security.md).
+    frame_ancestors: str = "'none'"  # CSP frame-ancestors for /overlay/ pages (LIVEMON_FRAME_ANCESTORS)
+    ws_per_token: int = 50  # concurrent websockets one access token may hold per web process
+    ingest_rate: float = 20_000.0  # events/s per ingest key (token bucket refill)
+    ingest_burst: int = 40_000  # bucket size in events; must hold one full batch
+    # Data protection: event streams are trimmed to `retention_s`; the alert audit stream to `audit_retention_s`.
+    retention_s: int = 7 * 24 * 3600
+    audit_retention_s: int = 3 * 366 * 24 * 3600
 
     def __post_init__(self) -> None:
         if not 1 <= self.partitions <= 1024:
@@ -43,6 +51,14 @@ class Settings:
             raise SettingsError(f"LIVEMON_DEDUP_TTL_S: expected >= 1, got {self.dedup_ttl_s}")
         if not 0.05 <= self.tick_s <= 60:
             raise SettingsError(f"LIVEMON_TICK_S: expected 0.05-60 seconds, got {self.tick_s}")
+        if self.ingest_rate <= 0:
+            raise SettingsError(f"LIVEMON_INGEST_RATE: expected events/s > 0, got {self.ingest_rate}")
+        if self.ingest_burst < 5_000:
+            raise SettingsError(f"LIVEMON_INGEST_BURST: expected >= 5000 (one full batch), got {self.ingest_burst}")
+        if self.ws_per_token < 1:
+            raise SettingsError(f"LIVEMON_WS_PER_TOKEN: expected >= 1, got {self.ws_per_token}")
+        if self.retention_s < 60 or self.audit_retention_s < 60:
+            raise SettingsError("LIVEMON_RETENTION_S / LIVEMON_AUDIT_RETENTION_S: expected >= 60 seconds")
 
 
 def _int(env: dict[str, str], name: str, default: int) -> int:
@@ -103,4 +119,10 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         tick_s=_float(env, "LIVEMON_TICK_S", 1.0),
         engine_name=env.get("LIVEMON_ENGINE_NAME", "engine-1"),
         engine_config=Path(env["LIVEMON_ENGINE_CONFIG"]) if env.get("LIVEMON_ENGINE_CONFIG") else None,
+        frame_ancestors=env.get("LIVEMON_FRAME_ANCESTORS") or "'none'",
+        ws_per_token=_int(env, "LIVEMON_WS_PER_TOKEN", 50),
+        ingest_rate=_float(env, "LIVEMON_INGEST_RATE", 20_000.0),
+        ingest_burst=_int(env, "LIVEMON_INGEST_BURST", 40_000),
+        retention_s=_int(env, "LIVEMON_RETENTION_S", 7 * 24 * 3600),
+        audit_retention_s=_int(env, "LIVEMON_AUDIT_RETENTION_S", 3 * 366 * 24 * 3600),
     )
