@@ -10,6 +10,10 @@ Cluster they live in one slot::
     lm:snap                     hash session -> latest snapshot JSON (new clients start from it)
     lm:updates                  stream of snapshot updates tailed by every web node (fan-out)
     lm:alerts                   stream of alert transitions: the audit trail, resumable by id
+    lm:tok:<id>                 access token record (hash): sha256 of the secret, role, sessions, expiry
+    lm:toks                     set of token ids, for `livemon token list`
+    lm:cookie-key               random key signing browser session cookies, shared by every web node
+    lm:rl:<key digest>          ingest rate-limit bucket of one ingest key (hash: tokens, ts)
 """
 
 from __future__ import annotations
@@ -23,6 +27,8 @@ SNAPSHOTS = f"{PREFIX}:snap"
 UPDATES = f"{PREFIX}:updates"
 ALERTS = f"{PREFIX}:alerts"
 UPDATES_MAXLEN = 10_000
+TOKENS = f"{PREFIX}:toks"
+COOKIE_KEY = f"{PREFIX}:cookie-key"
 
 # Wire message types sent to browsers; every message is {"type": ..., "v": 1, ...}.
 MSG_SNAPSHOT = "snapshot"
@@ -52,3 +58,13 @@ def dedup_key(partition: int, session: str, event_id: str) -> str:
 def checkpoint_key(partition: int) -> str:
     """Engine checkpoint of one partition (same slot as its stream)."""
     return f"{PREFIX}:ckpt:{{p{partition}}}"
+
+
+def token_key(token_id: str) -> str:
+    """Record of one access token (the secret itself is never stored, only its SHA-256)."""
+    return f"{PREFIX}:tok:{token_id}"
+
+
+def rate_limit_key(key_digest: str) -> str:
+    """Token bucket of one ingest key, named by a digest so the key never appears in Redis."""
+    return f"{PREFIX}:rl:{key_digest}"
