@@ -43,6 +43,13 @@ class Settings:
     # Data protection: event streams are trimmed to `retention_s`; the alert audit stream to `audit_retention_s`.
     retention_s: int = 7 * 24 * 3600
     audit_retention_s: int = 3 * 366 * 24 * 3600
+    # Shop and platform adapters (docs/ingest.md); an empty secret disables that webhook (401).
+    shopify_secret: str = ""
+    tiktok_shop_app_key: str = ""
+    tiktok_shop_app_secret: str = ""
+    doudian_app_key: str = ""
+    doudian_app_secret: str = ""
+    attribution_config: Path | None = None
 
     def __post_init__(self) -> None:
         if not 1 <= self.partitions <= 1024:
@@ -125,4 +132,10 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         ingest_burst=_int(env, "LIVEMON_INGEST_BURST", 40_000),
         retention_s=_int(env, "LIVEMON_RETENTION_S", 7 * 24 * 3600),
         audit_retention_s=_int(env, "LIVEMON_AUDIT_RETENTION_S", 3 * 366 * 24 * 3600),
+        shopify_secret=env.get("LIVEMON_SHOPIFY_SECRET", ""),
+        tiktok_shop_app_key=env.get("LIVEMON_TIKTOK_SHOP_APP_KEY", ""),
+        tiktok_shop_app_secret=env.get("LIVEMON_TIKTOK_SHOP_APP_SECRET", ""),
+        doudian_app_key=env.get("LIVEMON_DOUDIAN_APP_KEY", ""),
+        doudian_app_secret=env.get("LIVEMON_DOUDIAN_APP_SECRET", ""),
+        attribution_config=Path(env["LIVEMON_ATTRIBUTION_CONFIG"]) if env.get("LIVEMON_ATTRIBUTION_CONFIG") else None,
     )
