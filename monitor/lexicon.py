@@ -76,9 +76,12 @@ class Lexicon:
         cjk = sorted((t for t, e in self.entries.items() if not e.latin), key=len, reverse=True)
         latin = sorted((t for t, e in self.entries.items() if e.latin), key=len, reverse=True)
         # Latin terms must not match inside a longer word ("bad" in "badge"); CJK has no word breaks.
-        latin_part = r"(?<![a-z'])(?:" + "|".join(re.escape(t) for t in latin) + r")(?![a-z'])"
-        cjk_part = "|".join(re.escape(t) for t in cjk)
-        self.pattern = re.compile(latin_part + "|" + cjk_part)
+        parts = []
+        if latin:
+            parts.append(r"(?<![a-z'])(?:" + "|".join(re.escape(t) for t in latin) + r")(?![a-z'])")
+        parts.extend(re.escape(t) for t in cjk)
+        # With no entries at all, match nothing rather than the empty string everywhere.
+        self.pattern = re.compile("|".join(parts) or r"(?!)")
 
     @classmethod
     def default(cls) -> Lexicon:

@@ -1,0 +1,131 @@
+"""Sentiment scorer: the danmaku behaviours the issue names, plus the batch contract."""
+
+from __future__ import annotations
+
+import csv
+from importlib import resources
+
+import pytest
+
+from monitor.lexicon import Entry, Kind, Lexicon, parse_lexicon
+from monitor.sentiment import Scorer, Sentiment, detect_languages, normalise, score, score_batch
+
+
+@pytest.mark.parametrize("text", ["不好看", "一点也不好看", "so bad", "not good", "真不好用"])
+def test_sentiment_negation_of_praise_and_degree_are_negative(text: str) -> None:
+    assert score(text).label == "negative"
+
+
+@pytest.mark.parametrize("text", ["一点也不差", "一点都不贵", "not bad", "not bad at all"])
+def test_sentiment_negated_complaint_is_positive(text: str) -> None:
+    assert score(text).label == "positive"
+
+
+def test_sentiment_degree_word_strengthens_the_score() -> None:
+    assert score("so bad").score < score("bad").score
+    assert score("太好看了").score > score("好看").score
+
+
+@pytest.mark.parametrize(("text", "label"), [("好好好好", "positive"), ("退退退", "negative"), ("好好好好好好好好", "positive")])
+def test_sentiment_repeated_characters_keep_their_meaning(text: str, label: str) -> None:
+    assert score(text).label == label
+
+
+@pytest.mark.parametrize(("text", "label"), [("😡", "negative"), ("🤮🤮", "negative"), ("👍", "positive"), ("[比心][比心]", "positive")])
+def test_sentiment_emoji_and_douyin_codes_carry_valence(text: str, label: str) -> None:
+    assert score(text).label == label
+
+
+@pytest.mark.parametrize(
+    ("text", "label"),
+    [
+        ("yyds", "positive"),
+        ("绝绝子", "positive"),
+        ("666", "positive"),
+        ("踩雷了", "negative"),
+        ("纯纯智商税", "negative"),
+        ("又来割韭菜", "negative"),
+        ("大家避雷", "negative"),
+        ("已拉黑", "negative"),
+    ],
+)
+def test_sentiment_live_slang(text: str, label: str) -> None:
+    assert score(text).label == label
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["已拍", "上链接", "3号链接", "多少钱", "扣1", "1111", "link?", "ordered", "how much?", "几号链接？", "有XL吗", "会起球吗"],
+)
+def test_sentiment_shopping_chatter_and_questions_are_neutral(text: str) -> None:
+    assert score(text).label == "neutral"
+
+
+@pytest.mark.parametrize("text", ["退出直播间了", "笑死", "笑死我了", "离谱", "[捂脸][捂脸][捂脸][捂脸]", "各退一步", "差不多"])
+def test_sentiment_platform_false_negative_traps_are_not_negative(text: str) -> None:
+    # PLATFORMS.md section 5: words that look negative but are not.
+    assert score(text).label != "negative"
+
+
+def test_sentiment_explicit_complaints_win_over_chatter_markers() -> None:
+    assert score("已拍，质量太差了").label == "negative"
+    assert score("where is my order").label == "negative"
+
+
+def test_sentiment_language_detection_per_comment() -> None:
+    assert detect_languages(["好看", "love it", "主播 ok 吗", "👍", "123"]) == ["zh", "en", "zh", "und", "und"]
+    assert [s.lang for s in score_batch(["好看", "love it"])] == ["zh", "en"]
+
+
+def test_sentiment_batch_matches_single_scoring_and_keeps_order() -> None:
+    texts = ["假货", "", "love it", "好看\n真的", "已拍", "so bad"]
+    batch = score_batch(texts)
+    assert batch == [score(t) for t in texts]
+    assert [s.label for s in batch] == ["negative", "neutral", "positive", "positive", "neutral", "negative"]
+
+
+def test_sentiment_scores_are_bounded() -> None:
+    for verdict in score_batch(["垃圾垃圾垃圾骗子骗子假货😡😡😡" * 10, "好好好好爱了爱了yyds👍👍" * 10]):
+        assert -1.0 <= verdict.score <= 1.0
+
+
+def test_sentiment_empty_batch() -> None:
+    assert score_batch([]) == []
+
+
+def test_sentiment_without_model_still_uses_the_lexicon() -> None:
+    scorer = Scorer(Lexicon([Entry("好看", Kind.POSITIVE, 1.2)]), None)
+    liked, unknown = scorer.score_batch(["好看", "难看"])
+    assert liked.label == "positive"
+    assert unknown == Sentiment("neutral", 0.0, "zh")
+
+
+def test_sentiment_normalise_folds_width_case_and_long_runs() -> None:
+    assert normalise("ＹＹＤＳ好好好好好") == "yyds好好好"
+
+
+def test_lexicon_shield_wins_over_the_word_inside_it() -> None:
+    lexicon = Lexicon(parse_lexicon("退\tneg\t-1\n退出直播间\tneu\t0\n"))
+    assert [m.group() for m in lexicon.pattern.finditer("退出直播间 退")] == ["退出直播间", "退"]
+
+
+def test_lexicon_latin_terms_match_whole_words_only() -> None:
+    lexicon = Lexicon(parse_lexicon("bad\tneg\t-1\n"))
+    assert [m.group() for m in lexicon.pattern.finditer("badge bad")] == ["bad"]
+
+
+def test_lexicon_rejects_malformed_rows() -> None:
+    with pytest.raises(ValueError, match="x.tsv:2"):
+        parse_lexicon("好\tpos\t1\n坏\tworse\t1\n", "x.tsv")
+
+
+def test_sentiment_labelled_live_set_is_mostly_right_and_chatter_is_not_negative() -> None:
+    # The shipped evaluation set (bench/sentiment.py prints the full figures).
+    raw = (resources.files("monitor") / "data" / "live_comments_labelled.csv").read_text(encoding="utf-8")
+    rows = list(csv.DictReader(raw.splitlines()))
+    assert len(rows) >= 600
+    verdicts = score_batch([r["text"] for r in rows])
+    accuracy = sum(r["label"] == v.label for r, v in zip(rows, verdicts, strict=True)) / len(rows)
+    neutral = [v for r, v in zip(rows, verdicts, strict=True) if r["label"] == "neutral"]
+    assert accuracy >= 0.85
+    assert sum(v.label == "negative" for v in neutral) / len(neutral) <= 0.05
