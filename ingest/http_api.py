@@ -18,6 +18,7 @@ from starlette.responses import JSONResponse, Response
 
 from ingest.batch import MAX_BODY_BYTES, BatchRejected, BatchTooLarge, split_body, validate_batch
 from ingest.writer import EventWriter
+from livemon import telemetry
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +68,7 @@ async def post_events(request: Request) -> Response:
     except BatchTooLarge as exc:
         return error(413, str(exc))
     except BatchRejected as exc:
+        telemetry.EVENTS_REJECTED.labels("http").inc(exc.total_errors)
         return error(
             400,
             f"{exc.total_errors} invalid event(s); nothing was written",
@@ -77,9 +79,12 @@ async def post_events(request: Request) -> Response:
         result = await writer.append(events)
     except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
         log.warning("ingest: redis unavailable: %s", exc)
+        telemetry.REQUESTS_UNAVAILABLE.labels("http").inc()
         return JSONResponse(
             {"error": "event store unavailable; retry the same batch later"},
             status_code=503,
             headers={"Retry-After": str(RETRY_AFTER_S)},
         )
+    telemetry.EVENTS_INGESTED.labels("http").inc(result.accepted)
+    telemetry.EVENTS_DUPLICATE.labels("http").inc(result.duplicates)
     return JSONResponse({"accepted": result.accepted, "duplicates": result.duplicates})

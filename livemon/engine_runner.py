@@ -64,6 +64,7 @@ class EngineRunner:
         self.reader: aioredis.Redis = connect(settings.redis_url, blocking_reader=True)
         self.client: aioredis.Redis = connect(settings.redis_url)
         self.ticks = 0
+        self.events_folded = 0
 
     async def run(self, stop: asyncio.Event) -> None:
         """Recover, then consume and tick until `stop` is set; checkpoint on the way out."""
@@ -131,6 +132,7 @@ class EngineRunner:
                 log.exception("skipping unreadable entry %s in %s", entry_id, part.stream)
             part.last_applied = entry_id
         part.engine.apply(events)
+        self.events_folded += len(events)
 
     async def _loop(self, stop: asyncio.Event) -> None:
         tick_s = self.settings.tick_s
@@ -153,6 +155,7 @@ class EngineRunner:
     async def _tick(self, now: float) -> None:
         """Publish one snapshot per active session, then checkpoint and XACK atomically."""
         self.ticks += 1
+        started = time.perf_counter()
         async with self.client.pipeline(transaction=False) as pipe:
             for part in self.partitions.values():
                 result = part.engine.tick(now)
@@ -163,6 +166,8 @@ class EngineRunner:
             await pipe.execute()
         for part in self.partitions.values():
             await self._checkpoint(part)
+        stats = {"tick_s": round(time.perf_counter() - started, 6), "at": now, "events": self.events_folded}
+        await self.client.hset(keys.ENGINE_STATS, self.consumer, orjson.dumps(stats))
 
     def _publish(self, pipe: Any, snapshot: dict[str, Any]) -> None:
         data = orjson.dumps(snapshot, option=orjson.OPT_SERIALIZE_NUMPY)

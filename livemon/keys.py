@@ -10,6 +10,7 @@ Cluster they live in one slot::
     lm:snap                     hash session -> latest snapshot JSON (new clients start from it)
     lm:updates                  stream of snapshot updates tailed by every web node (fan-out)
     lm:alerts                   stream of alert transitions: the audit trail, resumable by id
+    lm:stats:engine             hash engine name -> last tick statistics (read by /metrics)
     lm:tok:<id>                 access token record (hash): sha256 of the secret, role, sessions, expiry
     lm:toks                     set of token ids, for `livemon token list`
     lm:cookie-key               random key signing browser session cookies, shared by every web node
@@ -26,6 +27,7 @@ EVENT_FIELD = "e"
 SNAPSHOTS = f"{PREFIX}:snap"
 UPDATES = f"{PREFIX}:updates"
 ALERTS = f"{PREFIX}:alerts"
+ENGINE_STATS = f"{PREFIX}:stats:engine"  # hash engine name -> {"tick_s", "at", "events"} for /metrics
 UPDATES_MAXLEN = 10_000
 TOKENS = f"{PREFIX}:toks"
 COOKIE_KEY = f"{PREFIX}:cookie-key"

@@ -35,6 +35,7 @@ class Settings:
     tick_s: float = 1.0
     engine_name: str = "engine-1"
     engine_config: Path | None = None
+    ready_max_lag: int = 100_000
     # Access control and abuse limits (docs/security.md).
     frame_ancestors: str = "'none'"  # CSP frame-ancestors for /overlay/ pages (LIVEMON_FRAME_ANCESTORS)
     ws_per_token: int = 50  # concurrent websockets one access token may hold per web process
@@ -126,6 +127,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         tick_s=_float(env, "LIVEMON_TICK_S", 1.0),
         engine_name=env.get("LIVEMON_ENGINE_NAME", "engine-1"),
         engine_config=Path(env["LIVEMON_ENGINE_CONFIG"]) if env.get("LIVEMON_ENGINE_CONFIG") else None,
+        ready_max_lag=_int(env, "LIVEMON_READY_MAX_LAG", 100_000),
         frame_ancestors=env.get("LIVEMON_FRAME_ANCESTORS") or "'none'",
         ws_per_token=_int(env, "LIVEMON_WS_PER_TOKEN", 50),
         ingest_rate=_float(env, "LIVEMON_INGEST_RATE", 20_000.0),

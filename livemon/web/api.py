@@ -8,7 +8,7 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from livemon import keys
+from livemon import keys, telemetry
 
 
 def _json(data: bytes, status: int = 200) -> Response:
@@ -37,9 +37,18 @@ async def healthz(request: Request) -> Response:
 
 
 async def readyz(request: Request) -> Response:
-    """Readiness: Redis answers."""
+    """Readiness: Redis answers and the engine is not too far behind."""
+    settings = request.app.state.settings
     try:
-        await request.app.state.redis.ping()
+        lag = await telemetry.total_lag(request.app.state.redis, settings.partitions)
     except Exception as exc:  # any failure means "not ready"; the reason goes to the caller
         return _json(orjson.dumps({"status": "unavailable", "error": f"redis: {exc}"}), status=503)
-    return JSONResponse({"status": "ready"})
+    if lag > settings.ready_max_lag:
+        return JSONResponse({"status": "lagging", "lag": lag, "max_lag": settings.ready_max_lag}, status_code=503)
+    return JSONResponse({"status": "ready", "lag": lag})
+
+
+async def metrics(request: Request) -> Response:
+    """Prometheus text exposition of this process and of stream/engine health."""
+    body = await telemetry.render(request.app.state.redis, request.app.state.settings.partitions, time.time())
+    return Response(body, media_type="text/plain; version=0.0.4")

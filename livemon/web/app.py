@@ -51,6 +51,7 @@ def create_app(settings: Settings) -> Starlette:
         Route("/wall", pages.wallboard),
         Route("/healthz", api.healthz),
         Route("/readyz", api.readyz),
+        Route("/metrics", api.metrics),
         Route("/api/v1/events", post_events, methods=["POST"]),
         Route("/api/v1/sessions", api.list_sessions),
         Route("/api/v1/sessions/{session}/metrics", api.session_metrics),

@@ -17,7 +17,7 @@ import time
 import orjson
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from livemon import keys
+from livemon import keys, telemetry
 from livemon.web.hub import Client, Hub, snapshot_message
 
 log = logging.getLogger(__name__)
@@ -62,6 +62,7 @@ async def _send_loop(websocket: WebSocket, client: Client) -> None:
             await asyncio.wait_for(websocket.send_text(payload.decode()), SEND_TIMEOUT_S)
         except TimeoutError:
             log.info("closing slow websocket client")
+            telemetry.WEBSOCKET_SLOW_DROPPED.inc()
             await websocket.close(code=CLOSE_SLOW, reason="slow")
             return
         await asyncio.sleep(COALESCE_S)
@@ -99,6 +100,7 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
     await websocket.accept()
     client = Client(sessions=frozenset())
     hub.clients.add(client)
+    telemetry.WEBSOCKET_CLIENTS.inc()
     await websocket.send_text(
         orjson.dumps({"type": keys.MSG_HELLO, "v": keys.WIRE_VERSION, "server_time": time.time()}).decode()
     )
@@ -111,5 +113,6 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
                 log.warning("websocket task failed", exc_info=task.exception())
     finally:
         hub.clients.discard(client)
+        telemetry.WEBSOCKET_CLIENTS.dec()
         for task in (sender, receiver):
             task.cancel()

@@ -1,0 +1,54 @@
+"""/metrics and /readyz tell an operator how livemon itself is doing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import redis
+
+from livemon import keys
+from tests.events_factory import raw_event
+from tests.support import Stack, wait_for
+
+
+def metric_value(text: str, name: str) -> float | None:
+    for line in text.splitlines():
+        if line.split(" ")[0] == name:
+            return float(line.rsplit(" ", 1)[1])
+    return None
+
+
+def test_metrics_count_ingested_duplicate_and_rejected_events(stack: Stack) -> None:
+    event = raw_event("comment", text="hi")
+    stack.post([event, raw_event("like")])
+    stack.post([event])
+    stack.post([raw_event("order", product="p", amount=-1)])
+    text = stack.http.get("/metrics").text
+    assert metric_value(text, 'livemon_events_ingested_total{source="http"}') == 2
+    assert metric_value(text, 'livemon_events_duplicate_total{source="http"}') == 1
+    assert metric_value(text, 'livemon_events_rejected_total{source="http"}') == 1
+
+
+def test_metrics_report_engine_ticks_and_zero_lag_once_caught_up(stack: Stack) -> None:
+    stack.post([raw_event("like") for _ in range(20)])
+    wait_for(lambda: 'livemon_engine_tick_seconds{engine="engine-1"}' in stack.http.get("/metrics").text,
+             what="engine tick statistics")
+
+    def lags() -> list[float]:
+        text = stack.http.get("/metrics").text
+        return [float(line.rsplit(" ", 1)[1]) for line in text.splitlines() if line.startswith("livemon_stream_lag{")]
+
+    wait_for(lambda: lags() and all(lag == 0 for lag in lags()), what="every partition's lag to reach 0")
+    assert stack.http.get("/readyz").json()["status"] == "ready"
+
+
+def test_readyz_fails_when_the_engine_falls_behind(redis_client: redis.Redis, redis_url: str, tmp_path: Path) -> None:
+    lagging = Stack(redis_url, tmp_path, with_engine=False, LIVEMON_READY_MAX_LAG="5").start()
+    try:
+        redis_client.xgroup_create(keys.events_stream(0), keys.ENGINE_GROUP, id="0", mkstream=True)
+        lagging.post([raw_event("like", session="room-lag") for _ in range(10)])
+        response = lagging.http.get("/readyz")
+        assert response.status_code == 503
+        assert response.json() == {"status": "lagging", "lag": 10, "max_lag": 5}
+    finally:
+        lagging.stop()
