@@ -43,6 +43,8 @@ class SpamConfig:
 
     raid_window_s: float = 30.0
     raid_min_accounts: int = 5
+    # In a busy room "好看" from five people in 30 s is normal; a raid also dominates the chat.
+    raid_min_share: float = 0.2
     repeat_window_s: float = 60.0
     repeat_min: int = 3
 
@@ -51,6 +53,8 @@ class SpamConfig:
             raise ValueError(f"raid_window_s/repeat_window_s: expected > 0, got {self.raid_window_s}/{self.repeat_window_s}")
         if self.raid_min_accounts < 2:
             raise ValueError(f"raid_min_accounts: expected >= 2, got {self.raid_min_accounts}")
+        if not 0.0 <= self.raid_min_share <= 1.0:
+            raise ValueError(f"raid_min_share: expected between 0 and 1, got {self.raid_min_share}")
         if self.repeat_min < 2:
             raise ValueError(f"repeat_min: expected >= 2, got {self.repeat_min}")
 
@@ -75,6 +79,7 @@ class SpamDetector:
         self.by_user: dict[str, deque[tuple[float, str, str]]] = {}
         self.flagged: dict[str, float] = {}
         self.raids: dict[str, Raid] = {}
+        self.per_second: dict[int, int] = {}  # all comments checked, for the share of the window
 
     def check(self, comment_id: str, user: str | None, text: str, now: float) -> list[tuple[str, str]]:
         """Record one comment at event time `now` (seconds).
@@ -84,6 +89,7 @@ class SpamDetector:
             earlier comments of the same raid or repeat run that were not flagged yet.
         """
         self._prune(now)
+        self.per_second[int(now)] = self.per_second.get(int(now), 0) + 1
         fp = fingerprint(text)
         if not fp or fp in CALL_ANSWERS:
             return []
@@ -92,7 +98,8 @@ class SpamDetector:
         same_text = self.by_text.setdefault(fp, deque())
         same_text.append((now, account, comment_id))
         accounts = {a for _, a, _ in same_text}
-        if len(accounts) >= self.config.raid_min_accounts:
+        in_window = sum(self.per_second.values())
+        if len(accounts) >= self.config.raid_min_accounts and len(same_text) >= self.config.raid_min_share * in_window:
             previous = self.raids.get(fp)
             since = previous.since if previous else same_text[0][0]
             self.raids[fp] = Raid(fp, previous.text if previous else text, len(accounts), since, now)
@@ -126,6 +133,8 @@ class SpamDetector:
         keep = now - max(self.config.raid_window_s, self.config.repeat_window_s)
         self.flagged = {cid: ts for cid, ts in self.flagged.items() if ts >= keep}
         self.raids = {fp: r for fp, r in self.raids.items() if r.last >= raid_horizon}
+        for second in [s for s in self.per_second if s < raid_horizon]:
+            del self.per_second[second]
 
     def to_state(self) -> dict[str, Any]:
         """JSON-ready state for checkpoints."""
@@ -134,6 +143,7 @@ class SpamDetector:
             "by_user": {k: list(map(list, q)) for k, q in self.by_user.items()},
             "flagged": self.flagged,
             "raids": [[r.fingerprint, r.text, r.accounts, r.since, r.last] for r in self.raids.values()],
+            "per_second": [[k, v] for k, v in self.per_second.items()],
         }
 
     @classmethod
@@ -144,4 +154,5 @@ class SpamDetector:
         detector.by_user = {k: deque((float(a), str(b), str(c)) for a, b, c in q) for k, q in data["by_user"].items()}
         detector.flagged = {str(k): float(v) for k, v in data["flagged"].items()}
         detector.raids = {r[0]: Raid(r[0], r[1], int(r[2]), float(r[3]), float(r[4])) for r in data["raids"]}
+        detector.per_second = {int(k): int(v) for k, v in data["per_second"]}
         return detector

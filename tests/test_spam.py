@@ -1,0 +1,72 @@
+"""Raids (many accounts, one text) and self-repeating accounts."""
+
+from __future__ import annotations
+
+import pytest
+
+from monitor.spam import RAID, REPEAT, SpamConfig, SpamDetector, fingerprint, is_call_answer
+
+
+def test_spam_fingerprint_ignores_case_punctuation_digits_and_repeated_units() -> None:
+    assert fingerprint("骗子骗子！！") == fingerprint("骗子") == fingerprint("骗子2") == fingerprint("骗 子")
+    assert fingerprint("SCAM scam!!") == fingerprint("scam")
+    assert fingerprint("假货") != fingerprint("骗子")
+
+
+def test_spam_raid_flags_every_account_once_threshold_reached() -> None:
+    # accounts:  a0 a1 a2 a3 | a4 -> raid: a0..a4 flagged together, a5 flagged on arrival
+    detector = SpamDetector(SpamConfig(raid_window_s=30, raid_min_accounts=5))
+    flagged = []
+    for i in range(4):
+        assert detector.check(f"c{i}", f"a{i}", "骗子!", 100.0 + i) == []
+    flagged = detector.check("c4", "a4", "骗子骗子", 104.0)
+    assert sorted(flagged) == [(f"c{i}", RAID) for i in range(5)]
+    assert detector.check("c5", "a5", "骗子", 105.0) == [("c5", RAID)]
+    (raid,) = detector.active_raids(105.0)
+    assert raid.accounts == 6 and raid.since == 100.0
+
+
+def test_spam_accounts_spread_beyond_the_window_are_not_a_raid() -> None:
+    detector = SpamDetector(SpamConfig(raid_window_s=30, raid_min_accounts=5))
+    flagged = [detector.check(f"c{i}", f"a{i}", "好看", 100.0 + 20 * i) for i in range(6)]
+    assert flagged == [[]] * 6
+    assert detector.active_raids(300.0) == []
+
+
+def test_spam_one_account_repeating_itself() -> None:
+    detector = SpamDetector(SpamConfig(repeat_window_s=60, repeat_min=3))
+    assert detector.check("c1", "u", "看我主页", 0.0) == []
+    assert detector.check("c2", "u", "看我主页!", 10.0) == []
+    assert detector.check("c3", "u", "看我主页", 20.0) == [("c1", REPEAT), ("c2", REPEAT), ("c3", REPEAT)]
+    assert detector.check("c4", "v", "看我主页", 21.0) == []
+
+
+@pytest.mark.parametrize("text", ["扣1", "1111", "已拍", "666666", "哈哈哈哈"])
+def test_spam_call_answers_from_a_crowd_are_exempt(text: str) -> None:
+    detector = SpamDetector()
+    assert is_call_answer(text)
+    flagged = [detector.check(f"c{i}", f"a{i}", text, float(i)) for i in range(10)]
+    assert flagged == [[]] * 10
+
+
+def test_spam_state_round_trip_keeps_windows() -> None:
+    detector = SpamDetector()
+    for i in range(4):
+        detector.check(f"c{i}", f"a{i}", "假货", float(i))
+    restored = SpamDetector.from_state(None, detector.to_state())
+    assert restored.check("c4", "a4", "假货", 4.0) == detector.check("c4", "a4", "假货", 4.0)
+
+
+def test_spam_config_explains_bad_values() -> None:
+    with pytest.raises(ValueError, match="raid_min_accounts"):
+        SpamConfig(raid_min_accounts=1)
+
+
+def test_spam_common_phrase_in_a_busy_room_is_not_a_raid() -> None:
+    # 6 accounts say "好看" within 30 s, but among 100 varied comments: normal, not 控评.
+    detector = SpamDetector(SpamConfig(raid_window_s=30, raid_min_accounts=5, raid_min_share=0.2))
+    flagged = []
+    for i in range(100):
+        text = "好看" if i % 16 == 0 else f"评论{chr(0x4E00 + i)}{chr(0x4E80 + i)}"
+        flagged += detector.check(f"c{i}", f"a{i}", text, 100.0 + i * 0.25)
+    assert flagged == []
