@@ -12,7 +12,11 @@ from starlette.middleware import Middleware
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 
+from ingest.doudian import doudian_webhook
+from ingest.douyin_webcast import post_messages, websocket_ingest
 from ingest.http_api import post_events
+from ingest.shopify import shopify_webhook
+from ingest.tiktok_shop import tiktok_shop_webhook
 from ingest.writer import EventWriter
 from livemon.redis_client import connect
 from livemon.settings import Settings
@@ -53,6 +57,12 @@ def create_app(settings: Settings) -> Starlette:
         Route("/readyz", api.readyz),
         Route("/metrics", api.metrics),
         Route("/api/v1/events", post_events, methods=["POST"]),
+        # Adapters (docs/ingest.md): webhooks prove themselves by platform signature, fetchers by ingest key.
+        Route("/api/v1/webhooks/shopify", shopify_webhook, methods=["POST"]),
+        Route("/api/v1/webhooks/tiktok-shop", tiktok_shop_webhook, methods=["POST"]),
+        Route("/api/v1/webhooks/doudian", doudian_webhook, methods=["POST"]),
+        Route("/api/v1/douyin/messages", post_messages, methods=["POST"]),
+        WebSocketRoute("/ws/ingest/douyin", websocket_ingest),
         Route("/api/v1/sessions", api.list_sessions),
         Route("/api/v1/sessions/{session}/metrics", api.session_metrics),
         WebSocketRoute("/ws", websocket_endpoint),
