@@ -14,6 +14,7 @@ from livemon.redis_client import RedisUnavailable
 from livemon.sentiment_command import sentiment
 from livemon.settings import DEFAULT_REDIS_PORT, SettingsError, load_settings
 from livemon.simulate_command import simulate
+from livemon.token_command import token
 
 
 @click.group()
@@ -95,6 +96,7 @@ def redis_command(port: int) -> None:
 
 main.add_command(simulate)
 main.add_command(demo)
+main.add_command(token)
 main.add_command(sentiment)
 
 if __name__ == "__main__":

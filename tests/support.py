@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import subprocess
@@ -14,7 +15,9 @@ from typing import TypeVar
 import httpx
 import orjson
 
+from livemon.redis_client import connect
 from livemon.redis_server import free_port
+from livemon.tokens import TokenStore, parse_role, parse_sessions
 
 T = TypeVar("T")
 INGEST_KEY = "test-ingest-key"
@@ -30,6 +33,20 @@ def wait_for(predicate: Callable[[], T | None], timeout_s: float = 15.0, what: s
             return last
         time.sleep(0.05)
     raise AssertionError(f"timed out after {timeout_s}s waiting for {what}; last value: {last!r}")
+
+
+def create_token(redis_url: str, role: str = "admin", sessions: str = "*", expires_at: float | None = None) -> str:
+    """Store an access token the way `livemon token create` does and return it."""
+
+    async def create() -> str:
+        client = connect(redis_url)
+        try:
+            token, _grant = await TokenStore(client).create(parse_role(role), parse_sessions(sessions), expires_at)
+            return token
+        finally:
+            await client.aclose()
+
+    return asyncio.run(create())
 
 
 class LivemonProcess:
@@ -91,8 +108,12 @@ class Stack:
         self.engine = LivemonProcess(["engine"], self.env, workdir / "engine.log")
         self.with_engine = with_engine
         self.http = httpx.Client(base_url=self.url, timeout=10)
+        self.admin_token = ""
 
     def start(self) -> Stack:
+        # `self.http` and `ws_url` act as an admin, so tests about data need no sign-in steps.
+        self.admin_token = create_token(self.env["REDIS_URL"], "admin")
+        self.http.headers["Authorization"] = f"Bearer {self.admin_token}"
         self.web.start()
         if self.with_engine:
             self.engine.start()
@@ -104,6 +125,19 @@ class Stack:
             return self.http.get("/healthz").status_code == 200
         except httpx.TransportError:
             return False
+
+    def token(self, role: str = "admin", sessions: str = "*") -> str:
+        """A fresh access token for this stack's Redis."""
+        return create_token(self.env["REDIS_URL"], role, sessions)
+
+    @property
+    def ws_url(self) -> str:
+        """The websocket URL, signed in as admin through `?token=`."""
+        return f"{self.url.replace('http', 'ws', 1)}/ws?token={self.admin_token}"
+
+    def login_url(self, next_path: str = "/wall", token: str | None = None) -> str:
+        """A URL that signs a browser in (session cookie) and lands on `next_path`."""
+        return f"{self.url}/login?token={token or self.admin_token}&next={next_path}"
 
     def restart_engine(self) -> None:
         self.engine = LivemonProcess(["engine"], self.env, self.workdir / "engine.log").start()

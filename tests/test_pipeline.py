@@ -35,7 +35,7 @@ EXPECTED = {"online": 37, "comments_per_min": 12, "likes_per_min": 10, "orders_p
 
 def test_pipeline_pushes_exact_counts_to_websocket_and_json(stack: Stack) -> None:
     assert stack.post(mixed_batch("room-a", comments=12, likes=5, orders=3, viewers=37)).status_code == 200
-    snapshot = receive_snapshot_matching(stack.url.replace("http", "ws") + "/ws", "room-a", EXPECTED)
+    snapshot = receive_snapshot_matching(stack.ws_url, "room-a", EXPECTED)
     from_json = stack.metrics("room-a")
     assert from_json is not None
     for key in ("online", "gmv_total", "comments_total", "orders_total"):
@@ -45,7 +45,7 @@ def test_pipeline_pushes_exact_counts_to_websocket_and_json(stack: Stack) -> Non
 def test_pipeline_only_sends_subscribed_sessions(stack: Stack) -> None:
     stack.post(mixed_batch("room-a", 1, 1, 1, 5) + mixed_batch("room-b", 2, 2, 2, 6))
     wait_for(lambda: stack.metrics("room-b"), what="room-b snapshot")
-    with connect(stack.url.replace("http", "ws") + "/ws") as ws:
+    with connect(stack.ws_url) as ws:
         ws.send(orjson.dumps({"type": "subscribe", "v": 1, "sessions": ["room-b"]}).decode())
         seen: set[str] = set()
         for _ in range(4):

@@ -22,7 +22,7 @@ def test_wallboard_shows_live_number_and_comment_as_text(stack: Stack) -> None:
         page = browser.new_page(viewport={"width": 1920, "height": 1080}, locale="en-US")
         page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
         page.on("pageerror", lambda e: errors.append(str(e)))
-        page.goto(stack.url + "/wall")
+        page.goto(stack.login_url("/wall"))
         tile = page.locator('.tile[data-session="room-w"]')
         tile.locator('[data-metric="online"]', has_text="4,321").wait_for(timeout=10_000)
         comments = tile.locator(".comments li")

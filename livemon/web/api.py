@@ -9,6 +9,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from livemon import keys, telemetry
+from livemon.web.auth import grant_of
 
 
 def _json(data: bytes, status: int = 200) -> Response:
@@ -16,9 +17,10 @@ def _json(data: bytes, status: int = 200) -> Response:
 
 
 async def list_sessions(request: Request) -> Response:
-    """All sessions with their latest snapshot, sorted by id."""
+    """All sessions the caller may see, with their latest snapshot, sorted by id."""
     current = await request.app.state.redis.hgetall(keys.SNAPSHOTS)
-    items = b",".join(current[k] for k in sorted(current))
+    grant = grant_of(request)
+    items = b",".join(current[k] for k in sorted(current) if grant.can_see(k.decode()))
     return _json(b'{"sessions":[' + items + b"]}")
 
 

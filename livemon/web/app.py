@@ -20,7 +20,9 @@ from ingest.tiktok_shop import tiktok_shop_webhook
 from ingest.writer import EventWriter
 from livemon.redis_client import connect
 from livemon.settings import Settings
-from livemon.web import api, pages
+from livemon.tokens import Permission
+from livemon.web import api, auth, openapi, pages
+from livemon.web.auth import require
 from livemon.web.hub import Hub
 from livemon.web.security_headers import SecurityHeaders
 from livemon.web.websocket import websocket_endpoint
@@ -40,6 +42,7 @@ def create_app(settings: Settings) -> Starlette:
             app.state.redis, settings.partitions, settings.dedup_ttl_s, settings.stream_maxlen
         )
         app.state.hub = Hub(reader)
+        app.state.ws_connections = auth.ConnectionCounter(settings.ws_per_token)
         tasks = [asyncio.create_task(app.state.hub.run()), asyncio.create_task(app.state.hub.heartbeat())]
         try:
             yield
@@ -51,8 +54,12 @@ def create_app(settings: Settings) -> Starlette:
             await app.state.redis.aclose()
 
     routes = [
-        Route("/", pages.wallboard),
-        Route("/wall", pages.wallboard),
+        # Every route states who may call it (docs/security.md); tests/test_auth.py fails on an unguarded one.
+        Route("/", require(Permission.VIEW, page=True)(pages.wallboard)),
+        Route("/wall", require(Permission.VIEW, page=True)(pages.wallboard)),
+        Route("/login", auth.login, methods=["GET", "POST"]),
+        Route("/logout", auth.logout, methods=["POST"]),
+        Route("/openapi.json", openapi.openapi_json),
         Route("/healthz", api.healthz),
         Route("/readyz", api.readyz),
         Route("/metrics", api.metrics),
@@ -63,9 +70,10 @@ def create_app(settings: Settings) -> Starlette:
         Route("/api/v1/webhooks/doudian", doudian_webhook, methods=["POST"]),
         Route("/api/v1/douyin/messages", post_messages, methods=["POST"]),
         WebSocketRoute("/ws/ingest/douyin", websocket_ingest),
-        Route("/api/v1/sessions", api.list_sessions),
-        Route("/api/v1/sessions/{session}/metrics", api.session_metrics),
+        Route("/api/v1/sessions", require(Permission.VIEW)(api.list_sessions)),
+        Route("/api/v1/sessions/{session}/metrics", require(Permission.VIEW)(api.session_metrics)),
         WebSocketRoute("/ws", websocket_endpoint),
         Mount("/static", StaticFiles(directory=str(pages.STATIC_DIR)), name="static"),
     ]
-    return Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(SecurityHeaders)])
+    headers = Middleware(SecurityHeaders, frame_ancestors=settings.frame_ancestors)
+    return Starlette(routes=routes, lifespan=lifespan, middleware=[headers])

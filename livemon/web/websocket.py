@@ -6,6 +6,12 @@ Protocol (every message is `{"type": …, "v": 1, …}`):
   `1 / COALESCE_S` times a second, each message a snapshot or heartbeat.
 A client that cannot take a batch within SEND_TIMEOUT_S is closed with code 4008; it
 reconnects and starts again from the latest snapshots.
+
+Access: the connection is authorised on connect (session cookie, or `Authorization: Bearer`
+/ `?token=` for non-browser clients); otherwise it is closed with 4401, with 4403 for a
+foreign Origin and 4429 when the token already holds `LIVEMON_WS_PER_TOKEN` connections.
+Every subscription is narrowed to the sessions the token may see (`Client.sessions`, the
+hub's only filter), so a host token never receives another room's data.
 """
 
 from __future__ import annotations
@@ -18,6 +24,8 @@ import orjson
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from livemon import keys, telemetry
+from livemon.tokens import Grant, Permission
+from livemon.web import auth
 from livemon.web.hub import Client, Hub, snapshot_message
 
 log = logging.getLogger(__name__)
@@ -26,6 +34,9 @@ COALESCE_S = 0.25
 SEND_TIMEOUT_S = 5.0
 CLOSE_SLOW = 4008
 CLOSE_BAD_REQUEST = 4400
+CLOSE_UNAUTHORISED = 4401
+CLOSE_FORBIDDEN = 4403
+CLOSE_TOO_MANY = 4429
 MAX_SUBSCRIBED_SESSIONS = 200
 
 
@@ -68,16 +79,20 @@ async def _send_loop(websocket: WebSocket, client: Client) -> None:
         await asyncio.sleep(COALESCE_S)
 
 
-async def _receive_loop(websocket: WebSocket, client: Client, hub: Hub) -> None:
+async def _receive_loop(websocket: WebSocket, client: Client, hub: Hub, grant: Grant) -> None:
     while True:
         raw = await websocket.receive_text()
         try:
-            client.sessions = parse_subscription(raw)
+            requested = parse_subscription(raw)
         except ValueError as exc:
             await websocket.send_text(
                 orjson.dumps({"type": keys.MSG_ERROR, "v": keys.WIRE_VERSION, "error": str(exc)}).decode()
             )
             continue
+        client.sessions = grant.visible(requested)
+        refused = requested - grant.sessions if requested is not None and grant.sessions is not None else ()
+        if refused:
+            await websocket.send_text(auth.error_message(f"not permitted for this token: {', '.join(sorted(refused))}"))
         await _send_current(websocket, client, hub)
 
 
@@ -98,6 +113,24 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
     """Serve one browser until it leaves or falls too far behind."""
     hub: Hub = websocket.app.state.hub
     await websocket.accept()
+    if not auth.same_origin(websocket):
+        await websocket.close(code=CLOSE_FORBIDDEN, reason="foreign origin")
+        return
+    grant, _ = await auth.authenticate(websocket)
+    if grant is None or not grant.allows(Permission.VIEW):
+        await websocket.close(code=CLOSE_UNAUTHORISED, reason="sign in at /login")
+        return
+    connections: auth.ConnectionCounter = websocket.app.state.ws_connections
+    if not connections.acquire(grant.token_id):
+        await websocket.close(code=CLOSE_TOO_MANY, reason="too many connections for this token")
+        return
+    try:
+        await _serve(websocket, hub, grant)
+    finally:
+        connections.release(grant.token_id)
+
+
+async def _serve(websocket: WebSocket, hub: Hub, grant: Grant) -> None:
     client = Client(sessions=frozenset())
     hub.clients.add(client)
     telemetry.WEBSOCKET_CLIENTS.inc()
@@ -105,7 +138,7 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
         orjson.dumps({"type": keys.MSG_HELLO, "v": keys.WIRE_VERSION, "server_time": time.time()}).decode()
     )
     sender = asyncio.create_task(_send_loop(websocket, client))
-    receiver = asyncio.create_task(_receive_loop(websocket, client, hub))
+    receiver = asyncio.create_task(_receive_loop(websocket, client, hub, grant))
     try:
         done, _ = await asyncio.wait({sender, receiver}, return_when=asyncio.FIRST_COMPLETED)
         for task in done:

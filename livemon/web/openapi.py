@@ -1,0 +1,109 @@
+"""The OpenAPI 3.0 description of the HTTP API, served at `/openapi.json`.
+
+Hand-maintained next to the routes: a new endpoint adds its path here (tests/test_fuzz.py
+fuzzes every path listed, and fails for a route of the app that is missing here).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from monitor.events import MAX_AMOUNT, MAX_ID_CHARS, MAX_TEXT_CHARS, EventType, Platform
+
+_ERROR = {
+    "description": "Refused; `error` names the problem",
+    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+}
+_SESSION_PARAM = {
+    "name": "session", "in": "path", "required": True,
+    "schema": {"type": "string", "minLength": 1, "maxLength": MAX_ID_CHARS},
+}
+_VIEWER_AUTH: list[dict[str, list[str]]] = [{"bearer": []}, {"cookie": []}]
+
+_EVENT = {
+    "type": "object",
+    "required": ["id", "session", "type", "ts"],
+    "properties": {
+        "id": {"type": "string", "minLength": 1, "maxLength": MAX_ID_CHARS},
+        "session": {"type": "string", "minLength": 1, "maxLength": MAX_ID_CHARS},
+        "type": {"type": "string", "enum": [t.value for t in EventType]},
+        "ts": {"type": "integer", "minimum": 0},
+        "platform": {"type": "string", "enum": [p.value for p in Platform]},
+        "user": {"type": "string", "maxLength": 256},
+        "text": {"type": "string", "maxLength": MAX_TEXT_CHARS},
+        "product": {"type": "string", "maxLength": MAX_ID_CHARS},
+        "amount": {"type": "number", "minimum": 0, "maximum": MAX_AMOUNT},
+        "qty": {"type": "integer", "minimum": 1},
+        "count": {"type": "integer", "minimum": 1},
+        "viewers": {"type": "integer", "minimum": 0},
+        "stock": {"type": "integer", "minimum": 0},
+    },
+}
+
+SPEC: dict[str, Any] = {
+    "openapi": "3.0.3",
+    "info": {"title": "livemon", "version": "1", "description": "Live-commerce monitor: ingest, metrics, sign-in."},
+    "components": {
+        "securitySchemes": {
+            "bearer": {"type": "http", "scheme": "bearer", "description": "access token `lmt_…`"},
+            "ingest": {"type": "http", "scheme": "bearer", "description": "LIVEMON_INGEST_KEY"},
+            "cookie": {"type": "apiKey", "in": "cookie", "name": "lm_session"},
+        },
+        "schemas": {
+            "Error": {"type": "object", "required": ["error"], "properties": {"error": {"type": "string"}}},
+            "Event": _EVENT,
+        },
+    },
+    "paths": {
+        "/healthz": {"get": {"summary": "Liveness", "responses": {"200": {"description": "serving"}}}},
+        "/readyz": {"get": {"summary": "Readiness (Redis and engine lag)",
+                            "responses": {"200": {"description": "ready"}, "503": _ERROR}}},
+        "/api/v1/events": {
+            "post": {
+                "summary": "Ingest a batch of events (JSON array or NDJSON), all or nothing",
+                "security": [{"ingest": []}],
+                "requestBody": {"required": True, "content": {
+                    "application/json": {"schema": {"type": "array", "items": {"$ref": "#/components/schemas/Event"},
+                                                    "maxItems": 5000}},
+                    "application/x-ndjson": {"schema": {"type": "string"}},
+                }},
+                "responses": {
+                    "200": {"description": "accepted and duplicate counts"},
+                    "400": _ERROR, "401": _ERROR, "413": _ERROR, "429": _ERROR, "503": _ERROR,
+                },
+            }
+        },
+        "/api/v1/sessions": {
+            "get": {"summary": "Latest snapshot of every session the caller may see", "security": _VIEWER_AUTH,
+                    "responses": {"200": {"description": "sessions"}, "401": _ERROR, "403": _ERROR}}
+        },
+        "/api/v1/sessions/{session}/metrics": {
+            "get": {"summary": "Latest snapshot of one session", "security": _VIEWER_AUTH,
+                    "parameters": [_SESSION_PARAM],
+                    "responses": {"200": {"description": "snapshot"}, "401": _ERROR, "403": _ERROR, "404": _ERROR}}
+        },
+        "/login": {
+            "get": {"summary": "Sign-in form, or sign in with ?token=",
+                    "parameters": [{"name": "token", "in": "query", "required": False, "schema": {"type": "string"}},
+                                   {"name": "next", "in": "query", "required": False, "schema": {"type": "string"}}],
+                    "responses": {"200": {"description": "form"}, "303": {"description": "signed in"},
+                                  "401": {"description": "invalid token"}}},
+            "post": {"summary": "Sign in with a token (form)",
+                     "requestBody": {"required": True, "content": {"application/x-www-form-urlencoded": {"schema": {
+                         "type": "object", "required": ["token"],
+                         "properties": {"token": {"type": "string"}, "next": {"type": "string"}}}}}},
+                     "responses": {"303": {"description": "signed in"}, "400": {"description": "no token"},
+                                   "401": {"description": "invalid token"}, "403": _ERROR}},
+        },
+        "/logout": {"post": {"summary": "Forget the session cookies",
+                             "responses": {"303": {"description": "signed out"}, "403": _ERROR}}},
+    },
+}
+
+
+async def openapi_json(request: Request) -> Response:
+    """Serve the API description (public: it holds no data)."""
+    return JSONResponse(SPEC)
