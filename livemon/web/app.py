@@ -17,6 +17,7 @@ from ingest.douyin_webcast import post_messages, websocket_ingest
 from ingest.http_api import post_events
 from ingest.shopify import shopify_webhook
 from ingest.tiktok_shop import tiktok_shop_webhook
+from ingest.rate_limit import RateLimiter
 from ingest.writer import EventWriter
 from livemon.redis_client import connect
 from livemon.settings import Settings
@@ -43,6 +44,7 @@ def create_app(settings: Settings) -> Starlette:
         )
         app.state.hub = Hub(reader)
         app.state.ws_connections = auth.ConnectionCounter(settings.ws_per_token)
+        app.state.rate_limiter = RateLimiter(app.state.redis, settings.ingest_rate, settings.ingest_burst)
         tasks = [asyncio.create_task(app.state.hub.run()), asyncio.create_task(app.state.hub.heartbeat())]
         try:
             yield
@@ -57,6 +59,8 @@ def create_app(settings: Settings) -> Starlette:
         # Every route states who may call it (docs/security.md); tests/test_auth.py fails on an unguarded one.
         Route("/", require(Permission.VIEW, page=True)(pages.wallboard)),
         Route("/wall", require(Permission.VIEW, page=True)(pages.wallboard)),
+        Route("/overlay/{session}", require(Permission.VIEW, page=True)(pages.overlay)),
+        Route("/incidents", require(Permission.VIEW, page=True)(pages.incidents)),
         Route("/login", auth.login, methods=["GET", "POST"]),
         Route("/logout", auth.logout, methods=["POST"]),
         Route("/openapi.json", openapi.openapi_json),
