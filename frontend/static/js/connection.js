@@ -1,8 +1,11 @@
 // A websocket that reconnects by itself with capped, jittered backoff and re-subscribes.
 // Every server message goes through one dispatcher; unknown types are logged, never dropped silently.
+// A watchdog closes a socket that has been silent for longer than three heartbeats, so a
+// half-open connection (server gone without a close frame) is noticed and replaced.
 
 const MIN_DELAY_MS = 500;
-const MAX_DELAY_MS = 30000;
+const MAX_DELAY_MS = 10000; // a wall has nobody to press reload: keep retrying often
+const SILENT_CLOSE_MS = 16000;
 
 export class LiveConnection {
   /**
@@ -10,13 +13,17 @@ export class LiveConnection {
    * @param {() => object} options.subscription  builds the subscribe message sent on every (re)connect
    * @param {Record<string, (msg: object) => void>} options.handlers  message type -> handler
    * @param {(state: string) => void} options.onState  "connecting" | "open" | "closed"
+   * @param {() => void} [options.onOpen]  called after every (re)connect, e.g. to refetch REST state
    */
-  constructor({ subscription, handlers, onState }) {
+  constructor({ subscription, handlers, onState, onOpen }) {
     this.subscription = subscription;
     this.handlers = handlers;
     this.onState = onState;
+    this.onOpen = onOpen || (() => {});
     this.attempt = 0;
     this.lastMessageAt = 0;
+    this.connects = 0;
+    setInterval(() => this.watchdog(), 2000);
   }
 
   start() {
@@ -26,19 +33,38 @@ export class LiveConnection {
     this.socket = socket;
     socket.addEventListener("open", () => {
       this.attempt = 0;
+      this.connects += 1;
+      this.lastMessageAt = Date.now();
       this.onState("open");
       socket.send(JSON.stringify(this.subscription()));
+      this.onOpen();
     });
     socket.addEventListener("message", (event) => {
       this.lastMessageAt = Date.now();
-      this.dispatch(JSON.parse(event.data));
+      let message;
+      try {
+        message = JSON.parse(event.data);
+      } catch (error) {
+        console.error("livemon: undecodable message", error);
+        return;
+      }
+      this.dispatch(message);
     });
     socket.addEventListener("close", () => {
+      if (this.socket !== socket) return;
       this.onState("closed");
       const delay = Math.min(MAX_DELAY_MS, MIN_DELAY_MS * 2 ** this.attempt);
       this.attempt += 1;
-      setTimeout(() => this.start(), delay / 2 + Math.random() * delay / 2);
+      setTimeout(() => this.start(), delay / 2 + (Math.random() * delay) / 2);
     });
+  }
+
+  watchdog() {
+    const socket = this.socket;
+    if (socket && socket.readyState === WebSocket.OPEN && Date.now() - this.lastMessageAt > SILENT_CLOSE_MS) {
+      console.warn("livemon: no message for", SILENT_CLOSE_MS, "ms; reconnecting");
+      socket.close();
+    }
   }
 
   send(message) {
@@ -51,7 +77,12 @@ export class LiveConnection {
       return;
     }
     const handler = this.handlers[message.type];
-    if (handler) handler(message);
-    else console.warn("livemon: unknown message type", message.type, message);
+    if (handler) {
+      try {
+        handler(message);
+      } catch (error) {
+        console.error("livemon: handler for", message.type, "failed", error);
+      }
+    } else console.warn("livemon: unknown message type", message.type, message);
   }
 }

@@ -1,25 +1,42 @@
 // One tile per session on the wallboard. Event data reaches the DOM only through textContent.
 
-import { formatAge, formatNumber } from "./format.js";
+import { Sparkline, seriesTimes } from "./charts.js";
+import { ARROWS, formatAge, formatNumber, formatPercent } from "./format.js";
+import { setGauge } from "./gauge.js";
 
 export const STALE_AFTER_S = 5;
+export const MAX_TILES = 16;
+
+const PERCENT_METRICS = new Set(["conversion"]);
 
 export class TileGrid {
-  constructor(container, template, t, lang) {
+  /**
+   * @param {HTMLElement} container
+   * @param {HTMLTemplateElement} template
+   * @param {(key: string) => string} t
+   * @param {string} lang
+   * @param {import("./alerts.js").AlertStore} alerts
+   * @param {(session: string) => void} onFocus
+   */
+  constructor(container, template, t, lang, alerts, onFocus) {
     this.container = container;
     this.template = template;
     this.t = t;
     this.lang = lang;
-    this.tiles = new Map(); // session -> { node, receivedAt }
+    this.alerts = alerts;
+    this.onFocus = onFocus;
+    this.tiles = new Map(); // session -> { node, receivedAt, spark }
   }
 
   update(session, data) {
     let tile = this.tiles.get(session);
     if (!tile) {
+      if (this.tiles.size >= MAX_TILES) return; // a wall shows 16; the rest are on /wall?sessions=…
       const node = this.template.content.firstElementChild.cloneNode(true);
       node.dataset.session = session;
+      node.addEventListener("click", () => this.onFocus(session));
       this.container.append(node);
-      tile = { node, receivedAt: 0 };
+      tile = { node, receivedAt: 0, spark: new Sparkline(node.querySelector(".spark")) };
       this.tiles.set(session, tile);
       this.sortAndLayout();
     }
@@ -29,16 +46,58 @@ export class TileGrid {
     node.querySelector(".title").textContent = data.title || session;
     node.querySelector(".kpi-online .label").textContent = this.t(data.online_estimated ? "online_est" : "online");
     for (const value of node.querySelectorAll("[data-metric]")) {
-      value.textContent = formatNumber(data[value.dataset.metric], this.lang, value.dataset.metric.startsWith("gmv") ? 0 : 1);
+      const metric = value.dataset.metric;
+      value.textContent = PERCENT_METRICS.has(metric)
+        ? formatPercent(data[metric], this.lang, 2)
+        : formatNumber(data[metric], this.lang, metric.startsWith("gmv") || metric === "gpm" ? 0 : 1);
     }
+    for (const arrow of node.querySelectorAll("[data-trend]")) {
+      const direction = data.trend?.[arrow.dataset.trend]?.direction || "";
+      arrow.dataset.direction = direction;
+      arrow.textContent = ARROWS[direction] || "";
+      arrow.title = direction ? this.t(direction) : "";
+    }
+    setGauge(node.querySelector(".gauge"), data.comments?.sentiment_index, this.lang);
+    if (data.series) tile.spark.setData(seriesTimes(data.series), data.series.online);
     const list = node.querySelector(".comments");
-    const items = (data.recent_comments || []).slice(-4).map((comment) => {
+    const items = (data.recent_comments || []).slice(-3).map((comment) => {
       const li = document.createElement("li");
       li.textContent = comment.text;
       return li;
     });
     list.replaceChildren(...items);
+    tile.alertFingerprints = (data.alerts || []).map((a) => (typeof a === "string" ? a : a.fingerprint));
+    this.renderBadges(session);
     this.refreshAges();
+  }
+
+  /** Alert badges: from the alert book, plus fingerprints the snapshot lists that the book has not seen. */
+  renderBadges(session) {
+    const tile = this.tiles.get(session);
+    if (!tile) return;
+    const active = this.alerts.active(session);
+    const known = new Set(active.map((a) => a.fingerprint));
+    const badges = active.slice(0, 3).map((alert) => {
+      const badge = document.createElement("span");
+      badge.className = "badge";
+      badge.dataset.severity = alert.severity;
+      badge.textContent = alert.rule;
+      return badge;
+    });
+    const unknown = (tile.alertFingerprints || []).filter((f) => f && !known.has(f)).length;
+    if (unknown) {
+      const badge = document.createElement("span");
+      badge.className = "badge";
+      badge.dataset.severity = "warning";
+      badge.textContent = `+${unknown}`;
+      badges.push(badge);
+    }
+    tile.node.querySelector(".badges").replaceChildren(...badges);
+    tile.node.dataset.alert = active[0]?.severity || (unknown ? "warning" : "");
+  }
+
+  renderAllBadges() {
+    for (const session of this.tiles.keys()) this.renderBadges(session);
   }
 
   refreshAges() {
@@ -56,6 +115,9 @@ export class TileGrid {
     for (const session of sessions) this.container.append(this.tiles.get(session).node);
     const count = sessions.length;
     const cols = count <= 1 ? 1 : count <= 4 ? 2 : count <= 9 ? 3 : 4;
+    const rows = Math.max(1, Math.ceil(count / cols));
     this.container.style.setProperty("--cols", String(cols));
+    this.container.style.setProperty("--rows", String(rows));
+    this.container.dataset.density = count > 9 ? "dense" : count > 4 ? "medium" : "roomy";
   }
 }
