@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import enum
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from importlib import resources
 
@@ -73,15 +74,22 @@ class Lexicon:
 
     def __init__(self, entries: list[Entry]) -> None:
         self.entries: dict[str, Entry] = {e.term: e for e in entries}
-        cjk = sorted((t for t, e in self.entries.items() if not e.latin), key=len, reverse=True)
-        latin = sorted((t for t, e in self.entries.items() if e.latin), key=len, reverse=True)
-        # Latin terms must not match inside a longer word ("bad" in "badge"); CJK has no word breaks.
-        parts = []
-        if latin:
-            parts.append(r"(?<![a-z'])(?:" + "|".join(re.escape(t) for t in latin) + r")(?![a-z'])")
-        parts.extend(re.escape(t) for t in cjk)
+        # A trie-shaped regex: at each position the engine follows one branch per character instead
+        # of trying every term, and greedy optional tails make the longest term win. Latin terms
+        # must not end inside a longer word ("bad" in "badge"); `starts_word` checks the other side.
+        # Top-level branches each start with a literal character, which lets the regex engine skip
+        # positions that can't start any term without entering the alternation.
+        branches = _root_branches(_trie(t for t, e in self.entries.items() if not e.latin), "")
+        branches += _root_branches(_trie(t for t, e in self.entries.items() if e.latin), "(?![a-z'])")
         # With no entries at all, match nothing rather than the empty string everywhere.
-        self.pattern = re.compile("|".join(parts) or r"(?!)")
+        self.pattern = re.compile("|".join(branches) or r"(?!)")
+
+    def starts_word(self, text: str, start: int, term: str) -> bool:
+        """False when a Latin term found at `start` is the tail of a longer word ("bad" in "abad")."""
+        if not self.entries[term].latin or start == 0:
+            return True
+        before = text[start - 1]
+        return not (before.isascii() and before.isalpha() or before == "'")
 
     @classmethod
     def default(cls) -> Lexicon:
@@ -91,3 +99,34 @@ class Lexicon:
         for name in LEXICON_FILES:
             entries.extend(parse_lexicon((folder / name).read_text(encoding="utf-8"), name))
         return cls(entries)
+
+
+_Trie = dict[str, "_Trie"]
+_END = ""
+
+
+def _trie(terms: Iterable[str]) -> _Trie:
+    root: _Trie = {}
+    for term in terms:
+        node = root
+        for char in term:
+            node = node.setdefault(char, {})
+        node[_END] = {}
+    return root
+
+
+def _root_branches(root: _Trie, suffix: str) -> list[str]:
+    """One regex branch per first character; `suffix` is appended to each (a word-end check)."""
+    out = []
+    for char, child in sorted(root.items()):
+        out.append(re.escape(char) + _trie_regex(child) + suffix)
+    return out
+
+
+def _trie_regex(node: _Trie) -> str:
+    """Regex for all terms below `node`; empty when there are none."""
+    branches = [re.escape(char) + _trie_regex(child) for char, child in sorted(node.items()) if char != _END]
+    if not branches:
+        return ""
+    body = branches[0] if len(branches) == 1 and len(branches[0]) == 1 else "(?:" + "|".join(branches) + ")"
+    return f"(?:{body})?" if _END in node else body
