@@ -24,7 +24,8 @@ const STRINGS = {
     silence: "Silence", silence_minutes: "Silence for (min)", select_alert: "Select an alert to see its details",
     alert_api_missing: "Alert API not reachable; showing alerts pushed live only",
     value: "Value", threshold: "Threshold", count: "Count", share: "Share", no_data: "No data yet",
-    up: "up", down: "down", flat: "flat", asked: "asked", times: "×",
+    up: "up", down: "down", flat: "flat", asked: "asked", times: "×", active: "Active (firing + pending)",
+    by: "by",
   },
   zh: {
     online: "在线人数", online_est: "在线人数（估）", gmv: "成交金额", gmv_5m: "近5分钟成交", orders_per_min: "订单/分",
@@ -47,6 +48,7 @@ const STRINGS = {
     silence_minutes: "静默时长（分钟）", select_alert: "选择一条告警查看详情",
     alert_api_missing: "告警接口不可用；仅显示实时推送的告警", value: "数值", threshold: "阈值", count: "次数",
     share: "占比", no_data: "暂无数据", up: "上升", down: "下降", flat: "持平", asked: "提问", times: "次",
+    active: "进行中（告警中 + 待定）", by: "操作人",
   },
 };
 
