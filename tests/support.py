@@ -142,6 +142,27 @@ class Stack:
     def restart_engine(self) -> None:
         self.engine = LivemonProcess(["engine"], self.env, self.workdir / "engine.log").start()
 
+    def restart_web(self) -> None:
+        """Stop the web process and start a new one on the same port, as a deploy would."""
+        self.web.stop()
+        self.web = LivemonProcess(["web"], self.env, self.workdir / "web.log").start()
+        wait_for(self._healthy, 20, "web /healthz after restart")
+
+    def publish_snapshot(self, data: dict[str, object]) -> None:
+        """Publish a snapshot the way the engine runner does (lm:snap hash + lm:updates stream).
+
+        For page tests of snapshot-contract fields (docs/architecture.md) the engine does not fill yet.
+        """
+        import redis  # local: only page tests need a synchronous client here
+
+        client = redis.Redis.from_url(self.env["REDIS_URL"])
+        try:
+            raw = orjson.dumps(data)
+            client.hset("lm:snap", str(data["session"]), raw)
+            client.xadd("lm:updates", {"s": str(data["session"]), "d": raw})
+        finally:
+            client.close()
+
     def post(self, body: bytes | list[dict[str, object]], key: str = INGEST_KEY, content_type: str = "application/json"
              ) -> httpx.Response:
         content = body if isinstance(body, bytes) else orjson.dumps(body)
