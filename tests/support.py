@@ -15,6 +15,7 @@ from typing import TypeVar
 import httpx
 import orjson
 
+from livemon import keys
 from livemon.redis_client import connect
 from livemon.redis_server import free_port
 from livemon.tokens import TokenStore, parse_role, parse_sessions
@@ -158,8 +159,8 @@ class Stack:
         client = redis.Redis.from_url(self.env["REDIS_URL"])
         try:
             raw = orjson.dumps(data)
-            client.hset("lm:snap", str(data["session"]), raw)
-            client.xadd("lm:updates", {"s": str(data["session"]), "d": raw})
+            client.hset(keys.SNAPSHOTS, str(data["session"]), raw)
+            client.xadd(keys.UPDATES, {"s": str(data["session"]), "d": raw})
         finally:
             client.close()
 
