@@ -1,7 +1,8 @@
 """POST /api/v1/events: the HTTP/NDJSON ingest endpoint.
 
 Answers: 200 `{"accepted": n, "duplicates": m}`; 400 listing every bad line; 401 for a
-missing or wrong ingest key; 413 for an oversize body or batch; 503 with Retry-After
+missing or wrong ingest key; 413 for an oversize body or batch; 429 with Retry-After
+when the key exceeds its events/s budget (ingest/rate_limit.py); 503 with Retry-After
 when Redis is unavailable (nothing is written; the producer retries the same batch and
 de-duplication makes the retry safe).
 """
@@ -17,6 +18,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from ingest.batch import MAX_BODY_BYTES, BatchRejected, BatchTooLarge, split_body, validate_batch
+from ingest.rate_limit import RateLimiter
 from ingest.writer import EventWriter
 from livemon import telemetry
 
@@ -75,7 +77,16 @@ async def post_events(request: Request) -> Response:
             errors=[e.to_dict() for e in exc.errors],
         )
     writer: EventWriter = request.app.state.writer
+    limiter: RateLimiter = request.app.state.rate_limiter
     try:
+        decision = await limiter.take(request.headers["authorization"].partition(" ")[2].strip(), len(events))
+        if not decision.allowed:
+            return JSONResponse(
+                {"error": f"rate limit of {limiter.rate:g} events/s for this ingest key exceeded; nothing was "
+                          f"written; retry the same batch after {decision.retry_after_s} s"},
+                status_code=429,
+                headers={"Retry-After": str(decision.retry_after_s)},
+            )
         result = await writer.append(events)
     except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
         log.warning("ingest: redis unavailable: %s", exc)

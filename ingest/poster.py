@@ -1,6 +1,6 @@
 """Post event batches to the ingest API with bounded buffering and retries.
 
-When the API answers 503 (Redis down) or cannot be reached, batches stay in a bounded
+When the API answers 503 (Redis down), 429 (rate limit) or cannot be reached, batches stay in a bounded
 buffer and are re-sent with backoff; de-duplication by event id makes re-sending safe.
 """
 
@@ -59,11 +59,13 @@ class BatchPoster:
                 self.buffer.popleft()
                 delay = 0.2
                 continue
-            if 400 <= status < 500:
+            if 400 <= status < 500 and status != 429:  # 429: over the rate limit, retry after Retry-After
                 self.buffer.popleft()
                 raise IngestRejected(f"ingest refused a batch ({status}): {reason[:500]}")
             if deadline is not None and time.monotonic() > deadline:
                 return False
+            if status == 429:
+                delay = max(delay, float(response.headers.get("retry-after", "1")))
             self.retries += 1
             log.warning("ingest unavailable (%s); retrying in %.1fs with %d batches buffered",
                         status or reason, delay, len(self.buffer))

@@ -22,7 +22,7 @@ from ingest.writer import EventWriter
 from livemon.redis_client import connect
 from livemon.settings import Settings
 from livemon.tokens import Permission
-from livemon.web import api, auth, openapi, pages
+from livemon.web import api, auth, openapi, pages, tokens_api
 from livemon.web.auth import require
 from livemon.web.hub import Hub
 from livemon.web.security_headers import SecurityHeaders
@@ -76,6 +76,9 @@ def create_app(settings: Settings) -> Starlette:
         WebSocketRoute("/ws/ingest/douyin", websocket_ingest),
         Route("/api/v1/sessions", require(Permission.VIEW)(api.list_sessions)),
         Route("/api/v1/sessions/{session}/metrics", require(Permission.VIEW)(api.session_metrics)),
+        Route("/api/v1/tokens", require(Permission.ADMIN)(tokens_api.list_tokens)),
+        Route("/api/v1/tokens", require(Permission.ADMIN)(tokens_api.create_token), methods=["POST"]),
+        Route("/api/v1/tokens/{token_id}", require(Permission.ADMIN)(tokens_api.revoke_token), methods=["DELETE"]),
         WebSocketRoute("/ws", websocket_endpoint),
         Mount("/static", StaticFiles(directory=str(pages.STATIC_DIR)), name="static"),
     ]

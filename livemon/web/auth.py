@@ -25,7 +25,7 @@ import logging
 import secrets
 import time
 from collections.abc import Awaitable, Callable
-from urllib.parse import quote, urlsplit
+from urllib.parse import parse_qs, quote, urlsplit
 
 import orjson
 from itsdangerous import BadSignature, URLSafeTimedSerializer
@@ -43,6 +43,7 @@ CSRF_HEADER = "x-csrf-token"
 COOKIE_MAX_AGE_S = 30 * 86400
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 PERMISSION_ATTR = "__livemon_permission__"
+MAX_LOGIN_BODY_BYTES = 4096
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 
@@ -206,10 +207,17 @@ async def login(request: Request) -> Response:
         return await _sign_in(request, token, next_path) if token else _login_page(next_path)
     if not same_origin(request):
         return _refuse(403, f"cross-site sign-in refused: Origin {request.headers.get('origin')!r} is not this host")
-    form = await request.form(max_files=0, max_fields=4, max_part_size=4096)
-    token, next_raw = form.get("token"), form.get("next")
-    next_path = _safe_next(next_raw if isinstance(next_raw, str) else None)
-    if not isinstance(token, str) or not token:
+    body = await request.body()
+    if len(body) > MAX_LOGIN_BODY_BYTES:
+        return _refuse(413, f"sign-in form is larger than {MAX_LOGIN_BODY_BYTES} bytes")
+    # A plain urlencoded form: parsed here rather than adding python-multipart for two fields.
+    try:
+        form = parse_qs(body.decode("utf-8", "replace"), max_num_fields=4)
+    except ValueError:
+        return _login_page("/wall", "The sign-in form has too many fields.", status=400)
+    token = (form.get("token") or [""])[0]
+    next_path = _safe_next((form.get("next") or [None])[0])
+    if not token:
         return _login_page(next_path, "Enter an access token.", status=400)
     return await _sign_in(request, token, next_path)
 

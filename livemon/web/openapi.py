@@ -85,6 +85,27 @@ SPEC: dict[str, Any] = {
                     "parameters": [_SESSION_PARAM],
                     "responses": {"200": {"description": "snapshot"}, "401": _ERROR, "403": _ERROR, "404": _ERROR}}
         },
+        "/api/v1/tokens": {
+            "get": {"summary": "List access tokens (admin)", "security": _VIEWER_AUTH,
+                    "responses": {"200": {"description": "tokens"}, "401": _ERROR, "403": _ERROR}},
+            "post": {"summary": "Create an access token (admin); CSRF header needed with a cookie",
+                     "security": _VIEWER_AUTH,
+                     "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                         "type": "object", "required": ["role"],
+                         "properties": {"role": {"type": "string", "enum": ["wall", "host", "responder", "admin"]},
+                                        "sessions": {"oneOf": [{"type": "string"},
+                                                               {"type": "array", "items": {"type": "string"}}]},
+                                        "expires": {"type": "string"}, "label": {"type": "string"}}}}}},
+                     "responses": {"201": {"description": "the token, shown once"}, "400": _ERROR, "401": _ERROR,
+                                   "403": _ERROR, "413": _ERROR}},
+        },
+        "/api/v1/tokens/{token_id}": {
+            "delete": {"summary": "Revoke an access token (admin)", "security": _VIEWER_AUTH,
+                       "parameters": [{"name": "token_id", "in": "path", "required": True,
+                                       "schema": {"type": "string"}}],
+                       "responses": {"200": {"description": "revoked"}, "401": _ERROR, "403": _ERROR,
+                                     "404": _ERROR}},
+        },
         "/login": {
             "get": {"summary": "Sign-in form, or sign in with ?token=",
                     "parameters": [{"name": "token", "in": "query", "required": False, "schema": {"type": "string"}},
