@@ -11,6 +11,7 @@ import click
 from livemon.demo import demo
 from livemon.logs import configure_logging
 from livemon.redis_client import RedisUnavailable
+from livemon.report_command import report
 from livemon.sentiment_command import sentiment
 from livemon.settings import DEFAULT_REDIS_PORT, SettingsError, load_settings
 from livemon.simulate_command import simulate
@@ -98,6 +99,7 @@ main.add_command(simulate)
 main.add_command(demo)
 main.add_command(token)
 main.add_command(sentiment)
+main.add_command(report)
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -22,7 +22,7 @@ from ingest.writer import EventWriter
 from livemon.redis_client import connect
 from livemon.settings import Settings
 from livemon.tokens import Permission
-from livemon.web import api, auth, openapi, pages, tokens_api
+from livemon.web import api, auth, openapi, pages, report_pages, tokens_api
 from livemon.web.auth import require
 from livemon.web.hub import Hub
 from livemon.web.security_headers import SecurityHeaders
@@ -61,6 +61,9 @@ def create_app(settings: Settings) -> Starlette:
         Route("/wall", require(Permission.VIEW, page=True)(pages.wallboard)),
         Route("/overlay/{session}", require(Permission.VIEW, page=True)(pages.overlay)),
         Route("/incidents", require(Permission.VIEW, page=True)(pages.incidents)),
+        Route("/sessions/{session}/report", require(Permission.VIEW, page=True)(report_pages.report_page)),
+        Route("/sessions/{session}/report.json", require(Permission.VIEW)(report_pages.report_json)),
+        Route("/sessions/{session}/products.csv", require(Permission.VIEW)(report_pages.products_csv_export)),
         Route("/login", auth.login, methods=["GET", "POST"]),
         Route("/logout", auth.logout, methods=["POST"]),
         Route("/openapi.json", openapi.openapi_json),
