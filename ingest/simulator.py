@@ -1,92 +1,344 @@
-"""A plausible live-room event generator, deterministic by seed, with time as a parameter.
+"""A live room with a known hidden world and known incidents, deterministic by seed.
 
-`SimulatedSession.events_between(t0, t1)` yields the events of one room for an interval
-of simulated time; the caller decides whether that time is the wall clock (demo) or runs
-as fast as possible (benchmarks).
+`SimulatedSession.events_between(t0, t1)` yields raw schema-v1 events with event time in
+[t0, t1) (epoch seconds). The caller chooses whether that time is the wall clock (demo) or
+runs as fast as possible (benchmarks, `--out file.ndjson`); chunking does not change the
+events, because the room advances in fixed 1-second steps from `start`.
+
+What happens in a room, per second:
+
+    arrivals   ~ Poisson(target_online / mean_dwell · wave(t))   organic swell + paid bursts (投流)
+    dwell      ~ LogNormal(median 90 s, σ 1.1): most viewers glance, a few stay for an hour
+    funnel     monitor.market.Market driven by the run of show (pin = 讲解) and by the
+               simulated audience size: clicks, carts, orders, late payments, stock
+    comments   per viewer: chatter, praise, questions about products, complaints by topic (zh/en)
+    likes      bursts per viewer, plus like storms when the host asks
+    gifts, follows, shares, viewer_count every 5 s (online and cumulative, as RoomUserSeq)
+
+Incidents (`ingest.incidents`) bend these while they last and are returned by `labels()`.
+No leave events by default: platforms do not send them (PLATFORMS.md §0).
 """
 
 from __future__ import annotations
 
+import heapq
 import itertools
-from collections.abc import Iterator
-from dataclasses import dataclass
+import math
+from collections import deque
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
 
 import numpy as np
 
+from ingest import sim_text
+from ingest.incidents import Incident, IncidentKind, plan
+from monitor.market import Market, MarketConfig, MarketProduct, generate_products
+
 PLATFORMS = ("douyin", "tiktok", "kuaishou", "taobao", "wechat")
-CHATTER = ("已拍", "上链接", "3号链接", "多少钱", "扣1", "主播好美", "哈哈哈哈", "好看", "link?", "ordered", "666",
-           "有XL吗", "还有货吗", "质量怎么样", "sounds good", "love it", "发货快吗")
-COMPLAINTS = ("假货", "质量太差了", "退款", "骗子", "where is my order", "too expensive")
+ENGLISH_SHARE = {"douyin": 0.03, "tiktok": 0.85, "kuaishou": 0.02, "taobao": 0.03, "wechat": 0.05}
+NAMES = ("精华液", "羽绒服", "保温杯", "面膜", "丝巾", "牛肉干", "空气炸锅", "运动鞋", "口红", "茶叶", "洗发水", "羊毛衫")
+GIFTS = (("小心心", 1), ("玫瑰", 1), ("抖音", 1), ("棒棒糖", 9), ("鲜花", 10), ("跑车", 1200), ("嘉年华", 3000))
+EVENTS_PER_ONLINE_VIEWER_S = 0.014  # measured: what one online viewer produces per second, all kinds together
+DWELL_MEDIAN_S = 90.0
+DWELL_SIGMA = 1.1
+VIEWER_COUNT_EVERY_S = 5
+STOCK_EVERY_S = 5
 
 
 @dataclass(frozen=True, slots=True)
-class SimProduct:
-    """A product of a simulated room."""
+class SimConfig:
+    """Shape of one simulated room; validated on construction."""
 
-    id: str
-    name: str
-    price: float
-    stock: int
+    rate: float = 20.0  # approximate events per second, all kinds
+    duration_s: float = 0.0  # 0: endless (demo); otherwise session_end after this long
+    n_products: int = 8
+    pitch_s: float = 300.0  # mean length of one product's slot in the run of show
+    incidents: tuple[IncidentKind, ...] = ()
+    leaves: bool = False  # emit `leave` events (no platform does; useful to check dwell estimates)
+
+    def __post_init__(self) -> None:
+        if not 0.1 <= self.rate <= 100_000:
+            raise ValueError(f"rate: expected 0.1-100000 events/s, got {self.rate}")
+        if self.duration_s < 0:
+            raise ValueError(f"duration_s: expected >= 0, got {self.duration_s}")
+        if not 1 <= self.n_products <= 60:
+            raise ValueError(f"n_products: expected 1-60, got {self.n_products}")
+        if self.pitch_s < 30:
+            raise ValueError(f"pitch_s: expected >= 30 seconds, got {self.pitch_s}")
+
+
+class _AudienceMarket(Market):
+    """The seeded market, but its audience is the simulated viewer pool, so crashes cut sales."""
+
+    online = 1
+
+    def viewers(self) -> int:
+        """Viewers online now, as counted by the simulator's pool."""
+        return max(1, self.online)
 
 
 class SimulatedSession:
-    """One live room: viewers come and go, comment, like, click, add to cart and order."""
+    """One live room: a hidden market, a run of show, an audience, and planned incidents."""
 
-    def __init__(self, session: str, seed: int, rate_per_s: float, start: float) -> None:
+    def __init__(self, session: str, seed: int, rate_per_s: float, start: float,
+                 config: SimConfig | None = None) -> None:
         self.session = session
+        self.config = config or SimConfig(rate=rate_per_s)
         self.rng = np.random.default_rng(seed)
-        self.rate = rate_per_s
         self.platform = PLATFORMS[seed % len(PLATFORMS)]
-        self.products = [
-            SimProduct(f"p{i}", f"商品{i}", float(self.rng.choice([19.9, 39.0, 59.9, 99.0, 199.0])), 500)
-            for i in range(1, 6)
-        ]
-        self.pinned = self.products[0].id
-        self.viewers: list[str] = []
-        self.counter = itertools.count(1)
-        self.started = False
+        self.english = ENGLISH_SHARE[self.platform]
         self.start = start
+        self.clock = start
+        horizon = self.config.duration_s or 3600.0
+        market_config = MarketConfig(n_products=self.config.n_products, duration_s=horizon)
+        products = generate_products(market_config, self.rng)
+        products = tuple(replace(p, name=NAMES[i % len(NAMES)] if self.english < 0.5 else f"item {i + 1}")
+                         for i, p in enumerate(products))
+        self.incidents = plan(session, self.config.incidents, self.rng, start, horizon, sim_text.TOPICS)
+        self.show = self._run_of_show(products, horizon)
+        self.incidents = [self._with_product(i) for i in self.incidents]
+        sellout = next((i for i in self.incidents if i.kind is IncidentKind.SELL_OUT), None)
+        if sellout is not None:  # a scarce product pitched at the incident: it sells out for real
+            index = next(k for k, p in enumerate(products) if p.product == sellout.product)
+            products = products[:index] + (replace(products[index], stock=12),) + products[index + 1:]
+            self.incidents.remove(sellout)
+        self.sellout_product = sellout.product if sellout else None
+        self.market = _AudienceMarket(products, market_config, self.rng, start)
+        self.products = products
+        self.target_online = self.config.rate / EVENTS_PER_ONLINE_VIEWER_S
+        self.mean_dwell = DWELL_MEDIAN_S * math.exp(DWELL_SIGMA**2 / 2)
+        self.present: dict[str, int] = {}  # viewer -> index in self.viewers
+        self.viewers: list[str] = []
+        self.started = False
+        self.departures: list[tuple[float, str]] = []
+        self.arrived = 0
+        self.pinned: str | None = None
+        self.pending: dict[str, deque[tuple[str, str]]] = {p.product: deque() for p in products}
+        self.delayed: list[tuple[int, int, dict[str, object]]] = []
+        self.last_stock = {p.product: (p.stock, -1e18) for p in products}
+        self.ids = itertools.count(1)
+        self.orders = itertools.count(1)
+        self.ended = False
 
-    def _event(self, kind: str, ts_ms: int, **fields: object) -> dict[str, object]:
-        return {"id": f"{self.session}-{next(self.counter)}", "session": self.session, "type": kind, "ts": ts_ms,
-                "platform": self.platform, **fields}
+    # ------------------------------------------------------------------ plan
+
+    def _run_of_show(self, products: tuple[MarketProduct, ...], horizon: float) -> list[tuple[float, str]]:
+        """(start time, product) slots cycling through the catalogue, lengths around `pitch_s`."""
+        ids = [p.product for p in products]
+        show, t, i = [], self.start + 30.0, 0
+        while t < self.start + max(horizon, 3600.0) * 2:
+            show.append((t, ids[i % len(ids)]))
+            t += float(self.rng.uniform(0.6, 1.4)) * self.config.pitch_s
+            i += 1
+        return show
+
+    def _pinned_at(self, t: float) -> str | None:
+        current = None
+        for begin, product in self.show:
+            if begin > t:
+                break
+            current = product
+        return current
+
+    def _with_product(self, incident: Incident) -> Incident:
+        if incident.kind in (IncidentKind.CONVERSION_DROP, IncidentKind.SELL_OUT, IncidentKind.QUESTION_SURGE):
+            return replace(incident, product=self._pinned_at(incident.start + 1))
+        return incident
+
+    def labels(self) -> list[dict[str, object]]:
+        """Ground truth so far: planned incidents plus sell-outs that happened."""
+        return [i.to_label() for i in sorted(self.incidents, key=lambda i: i.start)]
+
+    # ------------------------------------------------------------------ events
+
+    def _event(self, kind: str, t: float, **fields: object) -> dict[str, object]:
+        return {"id": f"{self.session}-{next(self.ids)}", "session": self.session, "type": kind,
+                "ts": int(t * 1000), "platform": self.platform, **fields}
 
     def events_between(self, t0: float, t1: float) -> Iterator[dict[str, object]]:
-        """Events with event time in [t0, t1) (epoch seconds)."""
+        """Events with event time before `t1`, advancing the room in whole seconds from `start`."""
+        del t0  # the room remembers where it stopped; t0 is kept for the caller's symmetry
+        out: list[dict[str, object]] = []
         if not self.started:
             self.started = True
-            yield self._event("session_start", int(t0 * 1000), title=f"Live room {self.session}", host="host",
-                              products=[{"id": p.id, "name": p.name, "price": p.price, "stock": p.stock}
-                                        for p in self.products])
-            yield self._event("product_pin", int(t0 * 1000), product=self.pinned)
-        count = int(self.rng.poisson(self.rate * (t1 - t0)))
-        times = np.sort(self.rng.uniform(t0, t1, count))
-        for t in times:
-            yield self._one(int(t * 1000))
+            out.append(self._event("session_start", self.start, title=f"Live room {self.session}", host="host",
+                                   products=[{"id": p.product, "name": p.name, "price": p.price, "stock": p.stock,
+                                              "margin": p.margin} for p in self.products]))
+        while not self.ended and self.clock + 1.0 <= t1:
+            out.extend(self._second(self.clock))
+            self.clock += 1.0
+        while self.delayed and self.delayed[0][0] < int(min(t1, self.clock) * 1000):
+            out.append(heapq.heappop(self.delayed)[2])
+        out.sort(key=lambda e: e["ts"])  # type: ignore[arg-type, return-value]
+        yield from out
 
-    def _one(self, ts: int) -> dict[str, object]:
-        r = self.rng.random()
-        if r < 0.12 or not self.viewers:
-            user = f"v{int(self.rng.integers(1, 1_000_000))}"
-            self.viewers.append(user)
-            return self._event("join", ts, user=user)
-        user = self.viewers[int(self.rng.integers(len(self.viewers)))]
-        if r < 0.16 and len(self.viewers) > 5:
-            self.viewers.remove(user)
-            return self._event("leave", ts, user=user)
-        if r < 0.55:
-            pool = COMPLAINTS if self.rng.random() < 0.05 else CHATTER
-            return self._event("comment", ts, user=user, text=str(pool[int(self.rng.integers(len(pool)))]))
-        if r < 0.75:
-            return self._event("like", ts, user=user, count=int(self.rng.integers(1, 20)))
-        product = self.pinned if self.rng.random() < 0.7 else self.products[int(self.rng.integers(5))].id
-        price = next(p.price for p in self.products if p.id == product)
-        if r < 0.88:
-            return self._event("product_click", ts, user=user, product=product)
-        if r < 0.95:
-            return self._event("add_to_cart", ts, user=user, product=product)
-        if r < 0.97 and self.rng.random() < 0.3:
-            self.pinned = self.products[int(self.rng.integers(5))].id
-            return self._event("product_pin", ts, product=self.pinned)
-        return self._event("order", ts, user=user, product=product, qty=1, amount=price, currency="CNY",
-                           status="paid")
+    def _active(self, kind: IncidentKind, t: float) -> Incident | None:
+        return next((i for i in self.incidents if i.kind is kind and i.active(t)), None)
+
+    def _lang(self) -> str:
+        return "en" if self.rng.random() < self.english else "zh"
+
+    def _someone(self) -> str:
+        """A random viewer online now (O(1): the pool is a list with an index)."""
+        if not self.viewers:
+            return "guest"
+        return self.viewers[int(self.rng.integers(len(self.viewers)))]
+
+    def _arrive(self, viewer: str) -> None:
+        self.present[viewer] = len(self.viewers)
+        self.viewers.append(viewer)
+
+    def _second(self, t: float) -> list[dict[str, object]]:
+        c = self.config
+        rng = self.rng
+        out: list[dict[str, object]] = []
+        if c.duration_s and t >= self.start + c.duration_s:
+            self.ended = True
+            return [self._event("session_end", t)]
+        at = lambda: t + float(rng.random())  # noqa: E731 - event time inside this second
+        # run of show
+        pinned = self._pinned_at(t)
+        if pinned != self.pinned:
+            if self.pinned is not None:
+                out.append(self._event("product_unpin", t, product=self.pinned))
+            out.append(self._event("product_pin", t, product=pinned))
+            self.pinned = pinned
+        # audience: waves of arrivals, log-normal dwell
+        elapsed = t - self.start
+        wave = min(1.0, (elapsed + 60) / 600) * (1.0 + 0.25 * math.sin(elapsed / 900 * 2 * math.pi))
+        if int(elapsed) % 900 < 90 and elapsed > 300:
+            wave *= 3.0  # paid traffic burst (投流)
+        crash = self._active(IncidentKind.VIEWER_CRASH, t)
+        if crash and t - crash.start < 1:
+            for viewer in list(self.present)[: int(0.6 * len(self.present))]:
+                self._leave(viewer, t, out)
+        arrivals = int(rng.poisson(self.target_online / self.mean_dwell * wave * (0.15 if crash else 1.0)))
+        short = 0.25 if self._active(IncidentKind.DWELL_DROP, t) else 1.0
+        for _ in range(arrivals):
+            self.arrived += 1
+            viewer = f"{self.platform[:2]}{seed_digits(self.session)}{self.arrived:07d}"
+            dwell = float(rng.lognormal(math.log(DWELL_MEDIAN_S), DWELL_SIGMA)) * short
+            self._arrive(viewer)
+            heapq.heappush(self.departures, (t + dwell, viewer))
+            out.append(self._event("join", at(), user=viewer))
+        while self.departures and self.departures[0][0] <= t:
+            _, viewer = heapq.heappop(self.departures)
+            self._leave(viewer, t, out)
+        online = len(self.present)
+        self.market.online = online
+        if int(elapsed) % VIEWER_COUNT_EVERY_S == 0:
+            out.append(self._event("viewer_count", t, viewers=online, total_viewers=self.arrived))
+        self._funnel(t, out, at)
+        self._talk(t, online, out, at)
+        if self._active(IncidentKind.INGEST_SILENCE, t):
+            return [e for e in out if e["type"] == "session_end"]
+        return out
+
+    def _leave(self, viewer: str, t: float, out: list[dict[str, object]]) -> None:
+        index = self.present.pop(viewer, None)
+        if index is None:
+            return
+        last = self.viewers.pop()
+        if last != viewer:  # swap-remove keeps picking a random viewer O(1)
+            self.viewers[index] = last
+            self.present[last] = index
+        if self.config.leaves:
+            out.append(self._event("leave", t, user=viewer))
+
+    def _funnel(self, t: float, out: list[dict[str, object]], at: Callable[[], float]) -> None:
+        rng = self.rng
+        step = self.market.step(self.pinned, 1.0)
+        drop = self._active(IncidentKind.CONVERSION_DROP, t)
+        for outcome, product in zip(step.outcomes, self.products, strict=True):
+            i = self.products.index(product)
+            orders, paid = outcome.orders, outcome.paid
+            if drop and drop.product == product.product and orders:
+                kept = int(rng.binomial(orders, 0.15))  # buyers hesitate: carts stay, orders vanish
+                self.market.stock[i] += orders - kept
+                self.market.unpaid[i] -= max(0, (orders - paid) - max(0, kept - paid))
+                paid, orders = min(paid, kept), kept
+            for _ in range(outcome.clicks):
+                out.append(self._event("product_click", at(), user=self._someone(), product=product.product))
+            for _ in range(outcome.carts):
+                out.append(self._event("add_to_cart", at(), user=self._someone(), product=product.product))
+            for _ in range(orders):
+                order_id = f"{self.session}-o{next(self.orders)}"
+                buyer = self._someone()
+                self.pending[product.product].append((order_id, buyer))
+                out.append(self._event("order", at(), user=buyer, product=product.product, amount=product.price,
+                                       currency="CNY", status="placed", order_id=order_id))
+            for _ in range(min(paid, len(self.pending[product.product]))):
+                order_id, buyer = self.pending[product.product].popleft()
+                pay_t = t + float(rng.uniform(1, 20))
+                event = self._event("order", pay_t, user=buyer, product=product.product, amount=product.price,
+                                    currency="CNY", status="paid", order_id=order_id)
+                heapq.heappush(self.delayed, (int(event["ts"]), next(self.ids), event))  # type: ignore[arg-type]
+            stock = int(self.market.stock[i])
+            last, when = self.last_stock[product.product]
+            if stock != last and (t - when >= STOCK_EVERY_S or stock == 0):
+                out.append(self._event("stock", t, product=product.product, stock=stock))
+                self.last_stock[product.product] = (stock, t)
+                if stock == 0 and product.product == self.sellout_product:
+                    self.incidents.append(Incident(IncidentKind.SELL_OUT, self.session, t,
+                                                   self.start + (self.config.duration_s or 3600.0),
+                                                   product=product.product))
+                    self.sellout_product = None
+
+    def _talk(self, t: float, online: int, out: list[dict[str, object]], at: Callable[[], float]) -> None:
+        rng = self.rng
+
+        def say(text: str, user: str | None = None) -> None:
+            out.append(self._event("comment", at(), user=user or self._someone(), text=text))
+
+        for _ in range(int(rng.poisson(online * 0.004))):
+            lang, r = self._lang(), rng.random()
+            if r < 0.6:
+                say(sim_text.chatter(rng, lang))
+            elif r < 0.82:
+                say(sim_text.praise(rng, lang))
+            elif r < 0.94:
+                index, name = self._product_ref()
+                say(sim_text.question(rng, lang, index, name))
+            else:
+                say(sim_text.complaint(rng, lang, sim_text.TOPICS[int(rng.integers(len(sim_text.TOPICS)))]))
+        storm = self._active(IncidentKind.NEGATIVE_STORM, t)
+        if storm:
+            for _ in range(int(rng.poisson(max(1.5, online * 0.004)))):
+                say(sim_text.complaint(rng, self._lang(), storm.topic or "quality"))
+        surge = self._active(IncidentKind.QUESTION_SURGE, t)
+        if surge:
+            index = next((k + 1 for k, p in enumerate(self.products) if p.product == surge.product), 1)
+            for _ in range(int(rng.poisson(max(1.0, online * 0.003)))):
+                say(sim_text.question(rng, self._lang(), index, self.products[index - 1].name))
+        raid = self._active(IncidentKind.RAID, t)
+        if raid:
+            for k in range(int(rng.poisson(3.0))):
+                raider = f"raid{int(rng.integers(40)):02d}{seed_digits(self.session)}"
+                if raider not in self.present:
+                    self._arrive(raider)
+                    heapq.heappush(self.departures, (raid.end, raider))
+                    out.append(self._event("join", at(), user=raider))
+                say(sim_text.raid(rng, self._lang(), k), raider)
+        for _ in range(int(rng.poisson(online * 0.003 * (6.0 if int(t - self.start) % 300 < 10 else 1.0)))):
+            out.append(self._event("like", at(), user=self._someone(), count=int(rng.geometric(1 / 8))))
+        for _ in range(int(rng.poisson(online * 0.0004))):
+            name, value = GIFTS[min(len(GIFTS) - 1, int(rng.geometric(0.45)) - 1)]
+            count = int(rng.geometric(0.5))
+            out.append(self._event("gift", at(), user=self._someone(), gift=name, count=count,
+                                   value=float(value * count)))
+        for kind, rate in (("follow", 0.0002), ("share", 0.0001)):
+            for _ in range(int(rng.poisson(online * rate))):
+                out.append(self._event(kind, at(), user=self._someone()))
+
+    def _product_ref(self) -> tuple[int, str]:
+        rng = self.rng
+        if self.pinned is not None and rng.random() < 0.6:
+            index = next(k for k, p in enumerate(self.products) if p.product == self.pinned)
+        else:
+            index = int(rng.integers(len(self.products)))
+        return index + 1, self.products[index].name
+
+
+def seed_digits(session: str) -> str:
+    """A short stable tag of the session so viewer ids of different rooms do not collide."""
+    return f"{sum(session.encode()) % 1000:03d}"
