@@ -1,48 +1,88 @@
-"""`livemon simulate`: post simulated live-room events to the ingest API."""
+"""`livemon simulate`: simulated live rooms to the ingest API or to an NDJSON file, with labels."""
 
 from __future__ import annotations
 
 import logging
 import os
 import time
+from pathlib import Path
 
 import click
+import orjson
 
+from ingest.incidents import parse_kinds
 from ingest.poster import BatchPoster
-from ingest.simulator import SimulatedSession
+from ingest.simulator import SimConfig, SimulatedSession
 
 log = logging.getLogger(__name__)
 
-STEP_S = 0.5
+STEP_S = 0.5  # real-time pacing: one batch per half second
+FAST_STEP_S = 10.0  # as fast as possible: ten simulated seconds per batch
 
 
 @click.command("simulate")
 @click.option("--url", envvar="LIVEMON_URL", default=None, help="livemon web base URL [default: http://127.0.0.1:$PORT]")
-@click.option("--key", envvar="LIVEMON_INGEST_KEY", required=True, help="Ingest key [env: LIVEMON_INGEST_KEY]")
+@click.option("--key", envvar="LIVEMON_INGEST_KEY", default=None, help="Ingest key [env: LIVEMON_INGEST_KEY]")
 @click.option("--sessions", default=4, show_default=True, type=click.IntRange(1, 1000), help="Number of live rooms.")
 @click.option("--rate", default=20.0, show_default=True, type=click.FloatRange(0.1, 100000),
-              help="Events per second per room.")
-@click.option("--duration", default=0.0, show_default=True, type=click.FloatRange(0), help="Seconds to run; 0 = forever.")
+              help="Approximate events per second per room.")
+@click.option("--duration", default=0.0, show_default=True, type=click.FloatRange(0),
+              help="Simulated seconds per session; 0 = forever (real time only).")
 @click.option("--seed", default=1, show_default=True, type=int, help="Random seed (runs are reproducible).")
 @click.option("--prefix", default="room", show_default=True, help="Session id prefix.")
-def simulate(url: str | None, key: str, sessions: int, rate: float, duration: float, seed: int, prefix: str) -> None:
-    """Post events for SESSIONS rooms in real time until stopped."""
-    base = url or f"http://127.0.0.1:{os.environ.get('PORT', '8000')}"
-    start = time.time()
-    rooms = [SimulatedSession(f"{prefix}-{i + 1}", seed * 1000 + i, rate, start) for i in range(sessions)]
-    poster = BatchPoster(base, key)
-    last = start
-    click.echo(f"simulating {sessions} rooms at {rate:g} events/s each → {base}", err=True)
+@click.option("--incidents", default="none", show_default=True,
+              help="Incidents to inject: all, none, or a comma list (negative_storm,raid,viewer_crash,...).")
+@click.option("--fast", is_flag=True, help="Run as fast as possible instead of in real time.")
+@click.option("--start", type=float, default=None, help="Event time of the start, epoch seconds [default: now].")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write NDJSON here instead of posting (implies --fast).")
+@click.option("--labels", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write ground-truth incident labels (JSON) here.")
+def simulate(url: str | None, key: str | None, sessions: int, rate: float, duration: float, seed: int, prefix: str,
+             incidents: str, fast: bool, start: float | None, out: Path | None, labels: Path | None) -> None:
+    """Simulate SESSIONS rooms; post them in real time, as fast as possible, or write NDJSON."""
     try:
-        while duration == 0 or last - start < duration:
-            time.sleep(max(0.0, last + STEP_S - time.time()))
-            now = time.time()
+        config = SimConfig(rate=rate, duration_s=duration, incidents=parse_kinds(incidents))
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+    fast = fast or out is not None
+    if fast and duration == 0:
+        raise click.UsageError("--fast and --out need --duration: an endless session cannot run as fast as possible")
+    if out is None and not key:
+        raise click.UsageError("--key (or LIVEMON_INGEST_KEY) is required when posting to the ingest API")
+    begin = time.time() if start is None else start
+    rooms = [SimulatedSession(f"{prefix}-{i + 1}", seed * 1000 + i, rate, begin, config) for i in range(sessions)]
+    poster = None if out is not None else BatchPoster(url or f"http://127.0.0.1:{os.environ.get('PORT', '8000')}",
+                                                      key or "")
+    sink = out.open("wb") if out is not None else None
+    written = 0
+    last = begin
+    click.echo(f"simulating {sessions} rooms at ~{rate:g} events/s each", err=True)
+    try:
+        while duration == 0 or last - begin < duration + 1:
+            if fast:
+                now = last + FAST_STEP_S
+            else:
+                time.sleep(max(0.0, last + STEP_S - time.time()))
+                now = time.time()
             batch = [event for room in rooms for event in room.events_between(last, now)]
             last = now
-            poster.post(batch)
+            written += len(batch)
+            if sink is not None:
+                sink.write(b"".join(orjson.dumps(e) + b"\n" for e in batch))
+            elif poster is not None:
+                for i in range(0, len(batch), 5000):
+                    poster.post(batch[i:i + 5000])
     except KeyboardInterrupt:
         pass
     finally:
-        poster.close()
-        click.echo(f"posted: accepted {poster.accepted}, duplicates {poster.duplicates}, retries {poster.retries}",
-                   err=True)
+        if sink is not None:
+            sink.close()
+        if poster is not None:
+            poster.close()
+            click.echo(f"posted: accepted {poster.accepted}, duplicates {poster.duplicates}, "
+                       f"retries {poster.retries}", err=True)
+        if labels is not None:
+            labels.write_bytes(orjson.dumps([label for room in rooms for label in room.labels()],
+                                            option=orjson.OPT_INDENT_2))
+        click.echo(f"{written} events", err=True)
