@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
+
+from playwright.sync_api import expect
 
 from tests.browser import chromium
 from tests.events_factory import mixed_batch, raw_event
@@ -33,3 +36,81 @@ def test_wallboard_shows_live_number_and_comment_as_text(stack: Stack) -> None:
         page.screenshot(path=str(SCREENSHOTS / "wallboard.png"))
     assert dialogs == []
     assert errors == []
+
+
+def focus_events(session: str) -> list[dict[str, object]]:
+    """A room with a pinned product selling out and unpaid orders on another (压单)."""
+    now = int(time.time() * 1000)
+    products = [{"id": "sku-1", "name": "Serum", "price": 59.9, "stock": 30, "margin": 0.4},
+                {"id": "sku-2", "name": "Cleanser", "price": 29.9, "stock": 500, "margin": 0.3}]
+    batch = [raw_event("session_start", session, ts=now - 5000, title="Autumn skincare", host="Lin",
+                       products=products),
+             raw_event("viewer_count", session, ts=now - 4000, viewers=2500),
+             raw_event("product_pin", session, ts=now - 3000, product="sku-1")]
+    batch += [raw_event("product_click", session, user=f"v{i}", product="sku-1") for i in range(12)]
+    batch += [raw_event("order", session, user=f"v{i}", product="sku-1", qty=1, amount=59.9, status="paid")
+              for i in range(5)]
+    batch += [raw_event("order", session, user=f"w{i}", product="sku-2", qty=1, amount=29.9, status="placed")
+              for i in range(3)]
+    batch += [raw_event("stock", session, product="sku-1", stock=6)]
+    return batch
+
+
+def test_wallboard_focus_view_shows_product_table_funnel_and_curves(stack: Stack) -> None:
+    stack.post(focus_events("room-f"))
+    wait_for(lambda: stack.metrics("room-f"), what="room-f snapshot")
+    with chromium() as browser:
+        page = browser.new_page(viewport={"width": 1920, "height": 1080}, locale="en-US")
+        errors: list[str] = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(stack.login_url("/wall?focus=room-f"))
+        focus = page.locator("#focus")
+        expect(focus.locator(".focus-title")).to_have_text("Autumn skincare", timeout=10_000)
+        serum = focus.locator('.products tr[data-product="sku-1"]')
+        expect(serum).to_have_attribute("data-pinned", "true")
+        expect(serum.locator("td").nth(0)).to_have_text("12")  # clicks in the last 5 min
+        expect(serum).to_have_attribute("data-low-stock", "true")
+        expect(focus.locator('.funnel li[data-step="paid"] .value')).to_have_text("5")
+        expect(focus.locator('[data-chart="online"] canvas')).to_have_count(1, timeout=15_000)
+        expect(page.locator("#tiles")).to_be_hidden()
+
+        focus.locator('[data-filter="unpaid"]').click()  # 压单: only the product with unpaid orders
+        expect(focus.locator(".products tbody tr")).to_have_count(1)
+        expect(focus.locator('.products tr[data-product="sku-2"] td').nth(3)).to_have_text("3")
+        focus.locator('[data-filter="all"]').click()
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / "wallboard-focus.png"))
+
+        page.locator("#back").click()  # back to the grid, and a tile click focuses again
+        tile = page.locator('.tile[data-session="room-f"]')
+        expect(tile).to_be_visible()
+        tile.click()
+        expect(focus).to_be_visible()
+    assert errors == []
+
+
+def test_wallboard_grid_fits_16_sessions_in_chinese_and_marks_stale_tiles(stack: Stack) -> None:
+    sessions = [f"room-{i:02d}" for i in range(16)]
+    stack.post([raw_event("viewer_count", s, viewers=1000 + i) for i, s in enumerate(sessions)])
+    wait_for(lambda: stack.metrics(sessions[-1]), what="last room snapshot")
+    with chromium() as browser:
+        page = browser.new_page(viewport={"width": 1920, "height": 1080}, locale="zh-CN")
+        page.goto(stack.login_url("/wall"))
+        tiles = page.locator(".tile")
+        expect(tiles).to_have_count(16, timeout=10_000)
+        expect(page.locator("#connection")).to_have_text("实时")
+        expect(tiles.first.locator(".kpi-online .label")).to_have_text("在线人数")
+        assert page.evaluate("getComputedStyle(document.getElementById('tiles')).gridTemplateColumns.split(' ').length") == 4
+        assert page.evaluate("document.documentElement.scrollHeight <= innerHeight")  # kiosk: nothing off-screen
+        last = tiles.nth(15).bounding_box()
+        assert last is not None and last["y"] + last["height"] <= 1080
+        english = browser.new_page(viewport={"width": 1920, "height": 1080}, locale="en-US")
+        english.goto(stack.login_url("/wall"))  # the sandbox has no CJK font, so the picture is in English
+        expect(english.locator(".tile")).to_have_count(16, timeout=10_000)
+        english.screenshot(path=str(SCREENSHOTS / "wallboard-16.png"))
+        english.close()
+
+        stack.engine.stop()  # no more snapshots: every tile shows it is stale after 5 s
+        expect(page.locator('.tile[data-stale="true"]')).to_have_count(16, timeout=12_000)
+        expect(tiles.first.locator(".age")).to_contain_text("无数据")
+        assert page.locator("#connection").get_attribute("data-state") == "open"  # the link itself is fine

@@ -6,6 +6,16 @@ import uPlot from "../vendor/uPlot-1.6.32.esm.js";
 const MUTED = "#9aa5b1";
 const GRID = "#2a3139";
 const LINE = "#c9d3dc";
+// Show dots only while a curve has too few points to draw a line (the first minutes of a session).
+const sparsePoints = { show: (u, i) => u.data[i].filter((v) => v !== null && v !== undefined).length < 3, size: 8 };
+
+function hhmm(u, splits) {
+  return splits.map((v) => {
+    const d = new Date(v * 1000);
+    return `${String(d.getHours()).padStart(2, "0")}:${String(d.getMinutes()).padStart(2, "0")}`;
+  });
+}
+
 const MARKER_COLOURS = { pin: "#6b8fb3", unpin: "#4a5866", alert: "#ef4e4e" };
 
 function sized(container, make) {
@@ -33,7 +43,7 @@ export class Sparkline {
         width, height, pxAlign: 0, cursor: { show: false }, legend: { show: false }, select: { show: false },
         scales: { x: { time: true } },
         axes: [{ show: false }, { show: false }],
-        series: [{}, { stroke: LINE, width: 2, spanGaps: true, points: { show: false } }],
+        series: [{}, { stroke: LINE, width: 2, spanGaps: true, points: sparsePoints }],
       }, data, this.container));
     } else this.chart.setData(data);
   }
@@ -48,8 +58,9 @@ function markerPlugin(getMarkers) {
         ctx.save();
         ctx.lineWidth = 2 * devicePixelRatio;
         for (const marker of getMarkers()) {
-          if (marker.x < min || marker.x > max) continue;
-          const x = Math.round(u.valToPos(marker.x, "x", true));
+          // the last point is the start of the current minute: a marker inside that minute sits on it
+          if (marker.x < min || marker.x >= max + 60) continue;
+          const x = Math.round(u.valToPos(Math.min(marker.x, max), "x", true));
           ctx.strokeStyle = MARKER_COLOURS[marker.kind] || MUTED;
           ctx.setLineDash(marker.kind === "unpin" ? [4 * devicePixelRatio, 4 * devicePixelRatio] : []);
           ctx.beginPath();
@@ -84,9 +95,9 @@ export class MinuteChart {
       this.chart = sized(this.container, (width, height) => new uPlot({
         width, height, cursor: { show: false }, legend: { show: false }, select: { show: false },
         scales: { x: { time: true } },
-        axes: [{ ...axis }, { ...axis, size: 70 }],
+        axes: [{ ...axis, space: 90, values: hhmm }, { ...axis, size: 70 }],
         series: [{}, ...this.lines.map((l) => ({ label: l.label, stroke: l.stroke, width: 2, spanGaps: true,
-          points: { show: false } }))],
+          points: sparsePoints }))],
         plugins: [markerPlugin(this.getMarkers)],
       }, data, this.container));
     } else this.chart.setData(data);
