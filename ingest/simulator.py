@@ -100,7 +100,7 @@ class SimulatedSession:
         sellout = next((i for i in self.incidents if i.kind is IncidentKind.SELL_OUT), None)
         if sellout is not None:  # a scarce product pitched at the incident: it sells out for real
             index = next(k for k, p in enumerate(products) if p.product == sellout.product)
-            products = products[:index] + (replace(products[index], stock=12),) + products[index + 1:]
+            products = products[:index] + (replace(products[index], stock=3),) + products[index + 1:]
             self.incidents.remove(sellout)
         self.sellout_product = sellout.product if sellout else None
         self.market = _AudienceMarket(products, market_config, self.rng, start)
@@ -141,6 +141,9 @@ class SimulatedSession:
         return current
 
     def _with_product(self, incident: Incident) -> Incident:
+        if incident.kind is IncidentKind.SELL_OUT:  # the next product pitched gets scarce stock
+            upcoming = next((p for begin, p in self.show if begin >= incident.start), None)
+            return replace(incident, product=upcoming or self._pinned_at(incident.start + 1))
         if incident.kind in (IncidentKind.CONVERSION_DROP, IncidentKind.SELL_OUT, IncidentKind.QUESTION_SURGE):
             return replace(incident, product=self._pinned_at(incident.start + 1))
         return incident
@@ -168,7 +171,9 @@ class SimulatedSession:
             out.extend(self._second(self.clock))
             self.clock += 1.0
         while self.delayed and self.delayed[0][0] < int(min(t1, self.clock) * 1000):
-            out.append(heapq.heappop(self.delayed)[2])
+            ts, _, event = heapq.heappop(self.delayed)
+            if not self._active(IncidentKind.INGEST_SILENCE, ts / 1000):  # lost like everything else then
+                out.append(event)
         out.sort(key=lambda e: e["ts"])  # type: ignore[arg-type, return-value]
         yield from out
 
