@@ -11,6 +11,7 @@ import click
 from livemon.demo import demo
 from livemon.logs import configure_logging
 from livemon.redis_client import RedisUnavailable
+from livemon.replay_command import replay
 from livemon.report_command import report
 from livemon.sentiment_command import sentiment
 from livemon.settings import DEFAULT_REDIS_PORT, SettingsError, load_settings
@@ -96,6 +97,7 @@ def redis_command(port: int) -> None:
 
 
 main.add_command(simulate)
+main.add_command(replay)
 main.add_command(demo)
 main.add_command(token)
 main.add_command(sentiment)
