@@ -64,16 +64,16 @@ class Audience:
 
     def _replay(self, ts: int, is_leave: int, user: str, close: Close) -> None:
         visit = self.open.get(user)
+        if visit is not None and ts >= visit[1] + self.idle_ms:  # gone idle before this event
+            del self.open[user]
+            self._close(visit[1] + self.idle_ms, visit[0], True, close)
+            visit = None
         if is_leave:
             if visit is not None and ts >= visit[1]:
                 del self.open[user]
                 self._close(ts, visit[0], False, close)
             return
         if visit is None:
-            self.open[user] = [ts, ts]
-        elif ts >= visit[1] + self.idle_ms:
-            del self.open[user]
-            self._close(visit[1] + self.idle_ms, visit[0], True, close)
             self.open[user] = [ts, ts]
         elif ts > visit[1]:
             del self.open[user]  # re-insert: the dict stays ordered by last activity

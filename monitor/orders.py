@@ -8,6 +8,7 @@ keeps the facts that make every figure independent of arrival order:
 * payment = the earliest `paid` event (ties broken by event id): its time and amount
   feed GMV, so a repeated `paid` notification never counts twice;
 * unpaid (压单) = a `placed` event seen, no `paid`, no `cancelled`;
+* buyers = distinct users of `paid` events;
 * refunds = every distinct `refunded` event, by its own time and amount (partial
   refunds add up). GMV is not reduced by refunds (Compass reports 退款金额 beside
   成交金额); `gmv_net` = GMV − refunds.
@@ -89,6 +90,8 @@ class OrderBook:
     def _pay(self, order: list[Any], event: Event, emit: Emit) -> None:
         key = (event.ts, event.id)
         old_ms = order[_PAID_MS]
+        if event.user:
+            self.buyers.add(event.user)
         if old_ms is not None and key >= (old_ms, order[_PAID_ID]):
             return
         product = order[_PRODUCT]
@@ -102,8 +105,6 @@ class OrderBook:
         emit(event.ts, GMV, product, amount)
         emit(event.ts, PAID_QTY, product, float(qty))
         order[_PAID_MS], order[_PAID_ID], order[_AMOUNT], order[_QTY] = event.ts, event.id, amount, qty
-        if event.user:
-            self.buyers.add(event.user)
 
     def forget_settled(self, before_ms: int) -> None:
         """Drop paid or cancelled orders whose last event is older than `before_ms`."""

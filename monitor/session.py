@@ -151,6 +151,7 @@ class SessionState:
             self._count(second, CARTS, 1.0)
             self.products.count(e.product or "", ts, P.CARTS, P.T_CARTS, 1.0)
         elif kind is EventType.ORDER:
+            self.products.get(e.product or "")  # a row even when the only news is a cancellation
             self.orders.apply(e, self._order_delta)
         elif kind is EventType.FOLLOW:
             self._count(second, FOLLOWS, 1.0)

@@ -1,0 +1,105 @@
+"""Ring geometry: which buckets a window covers, recycling, late adds, checkpoints."""
+
+from __future__ import annotations
+
+import orjson
+
+from monitor.windows import Ring
+
+
+def filled(width: int = 1, slots: int = 8, seconds: range = range(100, 108)) -> Ring:
+    """A 1-channel ring where bucket holding second s contains s (easy to read sums)."""
+    ring = Ring(1, slots, width)
+    for s in seconds:
+        ring.add(s, 0, float(s))
+    ring.flush()
+    return ring
+
+
+def test_ring_window_covers_end_minus_length_to_end() -> None:
+    # second   100 101 102 103 104 105 106 107
+    # window(107, 3)                ^^^ ^^^ ^^^   (104, 107]
+    ring = filled()
+    assert ring.window(107, 3)[0] == 105 + 106 + 107
+    assert ring.window(103, 1)[0] == 103
+
+
+def test_ring_window_beyond_head_sees_empty_future() -> None:
+    # head = 107; window(109, 4) = seconds 106..109, only 106 and 107 exist
+    ring = filled()
+    assert ring.window(109, 4)[0] == 106 + 107
+    assert ring.window(120, 5)[0] == 0
+
+
+def test_ring_window_clips_at_recycled_buckets() -> None:
+    # 8 slots, head 107: seconds <= 99 are gone, so window(107, 20) = 100..107 only
+    ring = filled()
+    assert ring.window(107, 20)[0] == sum(range(100, 108))
+
+
+def test_ring_advance_recycles_slots_of_old_seconds() -> None:
+    # adding second 110 recycles 100..102 (their slots now hold 108..110)
+    #   before: 100 101 102 103 104 105 106 107
+    #   after:  108 109 110 103 104 105 106 107
+    ring = filled()
+    ring.add(110, 0, 1.0)
+    ring.flush()
+    assert ring.window(110, 8)[0] == sum(range(103, 108)) + 1
+    assert ring.window(102, 3)[0] == 0
+
+
+def test_ring_ignores_adds_older_than_its_horizon() -> None:
+    ring = filled()
+    ring.add(99, 0, 1000.0)  # 107 - 8 = 99 is recycled
+    ring.add(100, 0, 1.0)  # oldest kept bucket
+    ring.flush()
+    assert not ring.holds(99) and ring.holds(100)
+    assert ring.window(107, 8)[0] == sum(range(100, 108)) + 1
+
+
+def test_ring_out_of_order_adds_land_in_their_own_bucket() -> None:
+    ring = Ring(2, 16)
+    for second, channel in [(105, 0), (101, 1), (104, 0), (101, 0), (105, 1)]:
+        ring.add(second, channel, 1.0)
+    ring.flush()
+    assert list(ring.window(105, 1)) == [1.0, 1.0]
+    assert list(ring.window(104, 4)) == [2.0, 1.0]
+
+
+def test_ring_big_jump_clears_everything() -> None:
+    ring = filled()
+    ring.add(1000, 0, 5.0)
+    ring.flush()
+    assert ring.window(1000, 8)[0] == 5.0
+
+
+def test_ring_wide_buckets_window_is_whole_buckets() -> None:
+    # width 10: buckets [100,110) [110,120) [120,130); window(125, 20) = buckets 110 and 120
+    ring = Ring(1, 4, 10)
+    for s in (100, 109, 110, 119, 120, 125):
+        ring.add(s, 0, 1.0)
+    ring.flush()
+    assert ring.window(125, 20)[0] == 4
+    assert list(ring.buckets(125, 3)[:, 0]) == [2, 2, 2]
+
+
+def test_ring_buckets_returns_oldest_first_with_zeros_for_unknown() -> None:
+    ring = filled()
+    assert list(ring.buckets(108, 3)[:, 0]) == [106, 107, 0]
+
+
+def test_ring_widen_keeps_existing_channels() -> None:
+    ring = filled()
+    ring.widen(3)
+    ring.add(107, 2, 1.0)
+    ring.flush()
+    assert list(ring.window(107, 1)) == [107, 0, 1]
+
+
+def test_ring_state_round_trip_through_json() -> None:
+    ring = filled()
+    ring.add(106, 0, 0.5)
+    copy = Ring.from_state(orjson.loads(orjson.dumps(ring.to_state())))
+    assert copy.head == 107
+    for end in range(99, 112):
+        assert copy.window(end, 5)[0] == ring.window(end, 5)[0]
