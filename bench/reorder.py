@@ -6,7 +6,7 @@ under three policies, with common random numbers so the comparison is paired:
 - **fixed**: the run-of-show order, cycled, skipping sold-out products (the baseline);
 - **greedy**: at each slot, the product with most GMV so far ("sort by sales so far");
 - **livemon**: the Suggester's top product, followed by a simulated host who accepts 85% of
-  suggestions and otherwise skips and goes on with the plan.
+  top picks and otherwise skips it (recorded) and takes the next product on the list.
 
 Every policy pitches in 3-minute slots, never repeats a product within the plan's 10-minute
 gap and moves on early when the pinned product sells out, so the only difference is which
@@ -52,6 +52,7 @@ class ProductTable:
     """livemon's view of the products: the snapshot `products[]` rows, built from counts only."""
 
     def __init__(self, products: tuple[MarketProduct, ...]) -> None:
+        self.online = 0  # the snapshot's `online`: viewers in the room at the last step
         self.rows: dict[str, dict[str, Any]] = {}
         self.recent: dict[str, deque[tuple[int, int, int, float]]] = {}
         for p in products:
@@ -65,6 +66,7 @@ class ProductTable:
 
     def observe(self, step: MarketStep) -> None:
         """Fold one market step in, as the engine folds events into its windows."""
+        self.online = step.viewers
         for o in step.outcomes:
             row = self.rows[o.product]
             was_pinned, pinned = row["pinned"], step.pinned == o.product
@@ -151,15 +153,17 @@ def run_session(seed: int, policy_name: str, minutes: float, config_text: str) -
     else:
 
         def policy(now: float, table: ProductTable, current: str | None) -> str | None:
-            ranked = suggester.rank(signals_from_snapshot(table.snapshot(), None, now), now, suggester_rng)
-            top = next((s.product for s in ranked if allowed(table, s.product, now, current)), None)
-            if top is None:
+            signals = signals_from_snapshot(table.snapshot(), None, now)
+            ranked = suggester.rank(signals, now, suggester_rng, audience=table.online)
+            options = [s.product for s in ranked if allowed(table, s.product, now, current)]
+            if not options:
                 return fixed(now, table, current)
             if host_rng.random() < ACCEPT_P:
-                suggester.record_choice(top, True, now)
-                return top
-            suggester.record_choice(top, False, now)
-            return fixed(now, table, current)
+                suggester.record_choice(options[0], True, now)
+                return options[0]
+            # The host vetoes the top pick and takes the next one on the overlay's list.
+            suggester.record_choice(options[0], False, now)
+            return options[1] if len(options) > 1 else fixed(now, table, current)
 
     pinned: str | None = None
     slot_end = START
@@ -173,7 +177,7 @@ def run_session(seed: int, policy_name: str, minutes: float, config_text: str) -
             slot_end = now + SLOT_S
         elif policy_name == "livemon":
             # The suggestions refresh every tick, as on the host overlay, even between decisions.
-            suggester.rank(signals_from_snapshot(table.snapshot(), None, now), now, suggester_rng)
+            suggester.rank(signals_from_snapshot(table.snapshot(), None, now), now, suggester_rng, table.online)
         step = market.step(pinned, TICK_S)
         table.observe(step)
         gmv += step.gmv

@@ -33,22 +33,24 @@ class SuggestionConfig:
     """All tunables of the Suggester; defaults equal `config/suggestions.toml`."""
 
     # posterior
-    prior_strength: float = 2.0
-    default_orders_per_min: float = 1.0
+    prior_strength: float = 1.0
+    default_clicks_per_min: float = 20.0
+    default_cart_share: float = 0.1
+    default_order_share: float = 0.4
     price_elasticity: float = 0.5
-    half_life_s: float = 1500.0
+    half_life_s: float = 3600.0
     background_share: float = 0.06
-    cart_weight: float = 0.3
+    funnel_prior_strength: float = 20.0
     earlier_session_weight: float = 0.5
     # pitch
     slot_s: float = 180.0
-    fatigue_depth: float = 0.6
+    fatigue_depth: float = 0.3
     fatigue_recovery_s: float = 900.0
     within_pitch_decay_s: float = 300.0
     # stability
-    resample_s: float = 30.0
-    hysteresis: float = 0.15
-    confirm_s: float = 10.0
+    resample_s: float = 60.0
+    hysteresis: float = 0.2
+    confirm_s: float = 15.0
     # constraints
     min_gap_s: float = 300.0
     must_pitch_lead_s: float = 600.0
@@ -66,12 +68,12 @@ class SuggestionConfig:
     top_k: int = 3
 
     def __post_init__(self) -> None:
-        positive = ("prior_strength", "default_orders_per_min", "half_life_s", "slot_s", "fatigue_recovery_s",
+        positive = ("prior_strength", "funnel_prior_strength", "default_clicks_per_min", "half_life_s", "slot_s", "fatigue_recovery_s",
                     "within_pitch_decay_s", "resample_s", "skip_cooldown_s", "window_s")
         for name in positive:
             if not getattr(self, name) > 0:
                 raise SuggestionConfigError(_section_of(name), "a number > 0", getattr(self, name))
-        fractions = ("background_share", "cart_weight", "earlier_session_weight", "fatigue_depth", "hysteresis",
+        fractions = ("background_share", "default_cart_share", "default_order_share", "earlier_session_weight", "fatigue_depth", "hysteresis",
                      "unpaid_recovery", "question_penalty", "complaint_penalty", "skip_penalty", "margin_weight")
         for name in fractions:
             if not 0 <= getattr(self, name) <= 1:
@@ -87,8 +89,9 @@ class SuggestionConfig:
 
 
 _SECTIONS: dict[str, tuple[str, ...]] = {
-    "posterior": ("prior_strength", "default_orders_per_min", "price_elasticity", "half_life_s",
-                  "background_share", "cart_weight", "earlier_session_weight"),
+    "posterior": ("prior_strength", "default_clicks_per_min", "default_cart_share",
+                  "default_order_share", "price_elasticity", "half_life_s",
+                  "background_share", "funnel_prior_strength", "earlier_session_weight"),
     "pitch": ("slot_s", "fatigue_depth", "fatigue_recovery_s", "within_pitch_decay_s"),
     "stability": ("resample_s", "hysteresis", "confirm_s"),
     "constraints": ("min_gap_s", "must_pitch_lead_s", "low_stock"),

@@ -15,8 +15,10 @@ Method (docs/suggestions.md has the long form):
 3. **Constrain.** Out-of-stock products, products outside their run-of-show slot and
    products within their minimum gap are never suggested; an unpitched must-pitch item is
    pushed to the top when its deadline nears.
-4. **Stabilise.** Samples are held for `resample_s`; the top suggestion changes only when a
-   challenger beats it by `hysteresis` for `confirm_s`, or when it becomes ineligible.
+4. **Stabilise.** Each product's draw is a held standard-normal quantile `z`, redrawn every
+   `resample_s`, applied to a log-normal match of its current posterior: new evidence moves
+   the sample at once while the noise changes only at redraws. The top suggestion changes
+   only when a challenger beats it by `hysteresis` for `confirm_s`, or becomes ineligible.
 
 The Suggester is pure: it sees `ProductSignals` and `now`, takes a seeded numpy Generator,
 and round-trips through `to_state()` / `from_state()`.
@@ -64,10 +66,15 @@ class Suggestion:
 
 @dataclass(frozen=True, slots=True)
 class PriorResult:
-    """A product's pitched results from earlier sessions: orders over pitch-minutes."""
+    """A product's results in earlier sessions: funnel counts over pitch-minute equivalents.
 
-    orders: float
+    `pitch_minutes` is multiplied by the audience in thousands when the session passed one.
+    """
+
     pitch_minutes: float
+    clicks: float
+    carts: float
+    orders: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,28 +91,30 @@ class Attribution:
 
 @dataclass(slots=True)
 class _Arm:
-    """Mutable learning state of one product."""
+    """Mutable learning state of one product: decayed funnel counts and last seen totals."""
 
-    alpha: float = 0.0  # decayed orders (and cart pseudo-orders)
-    beta: float = 0.0  # decayed pitch-minute equivalents
-    orders: int = 0
-    carts: int = 0
-    gmv: float = 0.0
+    clicks: float = 0.0  # decayed clicks...
+    exposure: float = 0.0  # ...over decayed pitch-minute equivalents (× audience in thousands)
+    carts: float = 0.0  # decayed carts (out of `clicks`)
+    orders: float = 0.0  # decayed orders (out of `carts`)
+    seen: tuple[int, int, int, float] = (0, 0, 0, 0.0)  # last totals: clicks, carts, orders, GMV
     pin_started: float | None = None  # start of the current pin as first seen, None when unpinned
-    pitched_orders: float = 0.0  # undecayed, exported for the next session's prior
-    pitched_minutes: float = 0.0
+    pitched: tuple[float, float, float, float] = (0.0, 0.0, 0.0, 0.0)  # undecayed, see `results()`
 
 
 @dataclass(slots=True)
 class _Context:
     """Session-wide comparison figures for one tick."""
 
-    pooled: float
+    click_rate: float  # pooled clicks per pitch-minute
+    cart_share: float  # pooled carts per click
+    order_share: float  # pooled orders per cart
     median_price: float | None
     mean_margin: float | None
     cart_rate: float
     conversion: float
-    gmv_rate: float = 0.0
+    scale: float = 1.0  # current audience in thousands (1 when rates are not per viewer)
+    gmv_rate: float = 0.0  # mean expected GMV per pitch-minute now, over in-stock products
 
 
 def _price(s: ProductSignals) -> float:
@@ -137,7 +146,7 @@ class Suggester:
         self.earlier = dict(earlier or {})
         self._arms: dict[str, _Arm] = {}
         self._last_now: float | None = None
-        self._samples: dict[str, float] = {}
+        self._z: dict[str, float] = {}  # held posterior quantiles, as standard-normal scores
         self._sampled_at = -math.inf
         self._top: str | None = None
         self._challenger: str | None = None
@@ -197,25 +206,38 @@ class Suggester:
 
     def results(self) -> dict[str, PriorResult]:
         """This session's pitched results per product, to pass as `earlier` next time."""
-        return {p: PriorResult(a.pitched_orders, a.pitched_minutes) for p, a in self._arms.items()}
+        return {p: PriorResult(*a.pitched) for p, a in self._arms.items()}
 
     # ------------------------------------------------------------------ ranking
 
-    def rank(self, signals: Sequence[ProductSignals], now: float, rng: np.random.Generator) -> list[Suggestion]:
+    def rank(
+        self,
+        signals: Sequence[ProductSignals],
+        now: float,
+        rng: np.random.Generator,
+        audience: float | None = None,
+    ) -> list[Suggestion]:
         """Fold in the latest signals and return eligible products, best first.
 
         Args:
             signals: every product of the session, as observed at `now`.
             now: epoch seconds; calls must not go back in time.
             rng: seeded generator for the Thompson samples.
+            audience: online viewers (the snapshot's `online`). When given, rates are learnt
+                per 1,000 viewers, so a product pitched while the room was still filling up is
+                not mistaken for a weak one; pass it on every call or on none.
         """
         if self.session_start is None:
             self.session_start = now
-        self._observe(signals, now)
-        ctx = self._context(signals)
-        if now - self._sampled_at >= self.config.resample_s or any(s.product not in self._samples for s in signals):
-            self._resample(signals, ctx, rng)
+        scale = audience / 1000.0 if audience else 1.0
+        self._observe(signals, now, scale)
+        ctx = self._context(signals, scale)
+        if now - self._sampled_at >= self.config.resample_s:
+            self._z = {s.product: float(rng.standard_normal()) for s in signals}
             self._sampled_at = now
+        for s in signals:
+            if s.product not in self._z:
+                self._z[s.product] = float(rng.standard_normal())
         scored = [sc for s in signals if (sc := self._score(s, ctx, now)) is not None]
         forced = sorted((sc for sc in scored if sc.forced_deadline is not None), key=lambda sc: sc.forced_deadline or 0)
         free = sorted((sc for sc in scored if sc.forced_deadline is None), key=lambda sc: -sc.score)
@@ -231,29 +253,29 @@ class Suggester:
             out.append(Suggestion(sc.signals.product, index, sc.score, reason, reason_zh, codes))
         return out
 
-    def _observe(self, signals: Sequence[ProductSignals], now: float) -> None:
+    def _observe(self, signals: Sequence[ProductSignals], now: float, scale: float) -> None:
         c = self.config
         dt = 0.0 if self._last_now is None else max(0.0, now - self._last_now)
         self._last_now = now
         decay = 0.5 ** (dt / c.half_life_s)
-        carts_all = sum(s.carts_total for s in signals)
-        orders_all = sum(s.orders_total for s in signals)
-        cart_to_order = (orders_all + 1.0) / (carts_all + 2.0)
         for s in signals:
             arm = self._arms.get(s.product)
             if arm is None:
                 # Evidence accrues from the first tick seen: earlier totals carry no pin history.
-                arm = self._arms[s.product] = _Arm(orders=s.orders_total, carts=s.carts_total, gmv=s.gmv_total)
-            d_orders = max(0, s.orders_total - arm.orders)
-            d_carts = max(0, s.carts_total - arm.carts)
-            d_gmv = max(0.0, s.gmv_total - arm.gmv)
-            exposure = dt / 60.0 * (1.0 if s.pinned else c.background_share)
-            arm.alpha = arm.alpha * decay + d_orders + c.cart_weight * d_carts * cart_to_order
-            arm.beta = arm.beta * decay + exposure
-            arm.orders, arm.carts, arm.gmv = s.orders_total, s.carts_total, s.gmv_total
+                arm = self._arms[s.product] = _Arm(seen=(s.clicks_total, s.carts_total, s.orders_total, s.gmv_total))
+            d_clicks = max(0, s.clicks_total - arm.seen[0])
+            d_carts = max(0, s.carts_total - arm.seen[1])
+            d_orders = max(0, s.orders_total - arm.seen[2])
+            d_gmv = max(0.0, s.gmv_total - arm.seen[3])
+            exposure = dt / 60.0 * scale * (1.0 if s.pinned else c.background_share)
+            arm.clicks = arm.clicks * decay + d_clicks
+            arm.exposure = arm.exposure * decay + exposure
+            arm.carts = arm.carts * decay + d_carts
+            arm.orders = arm.orders * decay + d_orders
+            arm.seen = (s.clicks_total, s.carts_total, s.orders_total, s.gmv_total)
             if s.pinned:
-                arm.pitched_orders += d_orders
-                arm.pitched_minutes += dt / 60.0
+                m, k, t, o = arm.pitched
+                arm.pitched = (m + dt / 60.0 * scale, k + d_clicks, t + d_carts, o + d_orders)
                 started = s.pin_started_ts if s.pin_started_ts is not None else arm.pin_started
                 if arm.pin_started is None or started != arm.pin_started:
                     arm.pin_started = started if started is not None else now
@@ -265,53 +287,77 @@ class Suggester:
             else:
                 arm.pin_started = None
 
-    def _context(self, signals: Sequence[ProductSignals]) -> _Context:
+    def _context(self, signals: Sequence[ProductSignals], scale: float) -> _Context:
         """Session-wide figures every product is compared with, computed once per tick."""
         c = self.config
-        alpha_all = sum(a.alpha for a in self._arms.values())
-        beta_all = sum(a.beta for a in self._arms.values())
-        pooled = (alpha_all + c.default_orders_per_min * c.prior_strength) / (beta_all + c.prior_strength)
+        arms = self._arms.values()
+        clicks, carts = sum(a.clicks for a in arms), sum(a.carts for a in arms)
         prices = [x.price for x in signals if x.price]
         margins = [x.margin for x in signals if x.margin is not None]
-        clicks = sum(x.clicks_5m for x in signals)
+        clicks_5m = sum(x.clicks_5m for x in signals)
         ctx = _Context(
-            pooled=pooled,
+            click_rate=(clicks + c.default_clicks_per_min * c.prior_strength)
+            / (sum(a.exposure for a in arms) + c.prior_strength),
+            cart_share=(carts + c.default_cart_share * c.funnel_prior_strength) / (clicks + c.funnel_prior_strength),
+            order_share=(sum(a.orders for a in arms) + c.default_order_share * c.funnel_prior_strength)
+            / (carts + c.funnel_prior_strength),
             median_price=float(np.median(prices)) if prices else None,
             mean_margin=sum(margins) / len(margins) if margins else None,
-            cart_rate=sum(x.carts_5m for x in signals) / clicks if clicks else 0.0,
-            conversion=sum(x.orders_5m for x in signals) / clicks if clicks else 0.0,
+            cart_rate=sum(x.carts_5m for x in signals) / clicks_5m if clicks_5m else 0.0,
+            conversion=sum(x.orders_5m for x in signals) / clicks_5m if clicks_5m else 0.0,
+            scale=scale,
         )
         in_stock = [x for x in signals if not x.out_of_stock]
         if in_stock:
-            ctx.gmv_rate = sum(self._mean_rate(x, ctx) * _price(x) for x in in_stock) / len(in_stock)
+            ctx.gmv_rate = scale * sum(self._mean_rate(x, ctx) * _price(x) for x in in_stock) / len(in_stock)
         return ctx
 
-    def _posterior(self, s: ProductSignals, ctx: _Context) -> tuple[float, float]:
-        """Gamma posterior (shape, rate) on orders per pitch-minute.
+    def _posterior(self, s: ProductSignals, ctx: _Context) -> tuple[tuple[float, float], ...]:
+        """Posteriors of the funnel: Gamma (shape, rate) on clicks per pitch-minute, then Beta
+        (a, b) on carts per click and on orders per cart.
 
-        Prior: the pooled session rate scaled by price (cheaper sells more units), worth
-        `prior_strength` pitch-minutes, plus earlier sessions' results when passed in.
+        Priors are the session's pooled figures: the click rate worth `prior_strength`
+        pitch-minutes, the shares worth `funnel_prior_strength` clicks or carts, with the cart
+        share scaled by price (cheaper converts more); earlier sessions add their counts.
         """
         c = self.config
-        mean = ctx.pooled
+        arm = self._arms[s.product]
+        cart_share = ctx.cart_share
         if s.price and ctx.median_price:
-            mean *= (ctx.median_price / s.price) ** c.price_elasticity
-        shape, rate = c.prior_strength * mean, c.prior_strength
+            cart_share *= (ctx.median_price / s.price) ** c.price_elasticity
+        cart_share = min(0.95, max(0.001, cart_share))
+        k = c.funnel_prior_strength
+        clicks = [c.prior_strength * ctx.click_rate + arm.clicks, c.prior_strength + arm.exposure]
+        carts = [k * cart_share + arm.carts, k * (1.0 - cart_share) + max(0.0, arm.clicks - arm.carts)]
+        orders = [k * ctx.order_share + arm.orders, k * (1.0 - ctx.order_share) + max(0.0, arm.carts - arm.orders)]
         earlier = self.earlier.get(s.product)
         if earlier is not None:
-            shape += c.earlier_session_weight * earlier.orders
-            rate += c.earlier_session_weight * earlier.pitch_minutes
-        arm = self._arms[s.product]
-        return shape + arm.alpha, rate + arm.beta
+            w = c.earlier_session_weight
+            clicks[0] += w * earlier.clicks
+            clicks[1] += w * earlier.pitch_minutes
+            carts[0] += w * earlier.carts
+            carts[1] += w * max(0.0, earlier.clicks - earlier.carts)
+            orders[0] += w * earlier.orders
+            orders[1] += w * max(0.0, earlier.carts - earlier.orders)
+        return (clicks[0], clicks[1]), (carts[0], carts[1]), (orders[0], orders[1])
 
     def _mean_rate(self, s: ProductSignals, ctx: _Context) -> float:
-        shape, rate = self._posterior(s, ctx)
-        return shape / rate
+        """Posterior mean orders per pitch-minute (per 1,000 viewers when an audience is given)."""
+        (ks, kr), (ca, cb), (oa, ob) = self._posterior(s, ctx)
+        return ks / kr * ca / (ca + cb) * oa / (oa + ob)
 
-    def _resample(self, signals: Sequence[ProductSignals], ctx: _Context, rng: np.random.Generator) -> None:
-        for s in signals:
-            shape, rate = self._posterior(s, ctx)
-            self._samples[s.product] = float(rng.gamma(shape, 1.0 / rate))
+    def _sample(self, s: ProductSignals, ctx: _Context) -> float:
+        """Thompson draw of orders per pitch-minute at the product's held quantile `z`.
+
+        The product of a Gamma and two Betas is matched by a log-normal with the same mean and
+        squared coefficient of variation (the stages' CV² add, to first order), so one normal
+        score per product is enough and the draw follows the evidence between redraws.
+        """
+        (ks, kr), (ca, cb), (oa, ob) = self._posterior(s, ctx)
+        mean = ks / kr * ca / (ca + cb) * oa / (oa + ob)
+        cv2 = 1.0 / ks + cb / (ca * (ca + cb + 1.0)) + ob / (oa * (oa + ob + 1.0))
+        sigma2 = math.log1p(cv2)
+        return mean * math.exp(math.sqrt(sigma2) * self._z[s.product] - sigma2 / 2.0)
 
     def _eligible(self, s: ProductSignals, now: float) -> bool:
         if s.out_of_stock:
@@ -348,7 +394,7 @@ class Suggester:
             freshness = 1.0 - c.fatigue_depth * math.exp(-(now - s.last_pitch_end_ts) / c.fatigue_recovery_s)
         else:
             freshness = 1.0
-        units = self._samples[s.product] * freshness * c.slot_s / 60.0
+        units = self._sample(s, ctx) * ctx.scale * freshness * c.slot_s / 60.0
         if s.stock is not None:
             units = min(units, float(s.stock))
         value = units * price
@@ -387,8 +433,8 @@ class Suggester:
             out.append(Driver(ReasonCode.MUST_PITCH, 100.0, (max(0.0, deadline),)))
         if s.pinned and freshness > 0.5:
             out.append(Driver(ReasonCode.KEEP_PITCHING, 5.0))
-        gmv_rate = self._mean_rate(s, ctx) * price
-        if self._arms[s.product].beta >= 1.0 and ctx.gmv_rate > 0 and gmv_rate >= strong * ctx.gmv_rate:
+        gmv_rate = self._mean_rate(s, ctx) * price * ctx.scale
+        if (s.pitch_count > 0 or s.pinned) and ctx.gmv_rate > 0 and gmv_rate >= strong * ctx.gmv_rate:
             out.append(Driver(ReasonCode.HIGH_GMV_RATE, gmv_rate / ctx.gmv_rate, (gmv_rate, ctx.gmv_rate)))
         if s.clicks_5m >= MIN_CLICKS_FOR_RATES:
             cart_rate, conv = s.carts_5m / s.clicks_5m, s.orders_5m / s.clicks_5m
@@ -450,13 +496,13 @@ class Suggester:
         """Return the learning, stability and attribution state as JSON-ready data."""
         return {
             "session_start": self.session_start,
-            "earlier": {p: [r.orders, r.pitch_minutes] for p, r in self.earlier.items()},
+            "earlier": {p: [r.pitch_minutes, r.clicks, r.carts, r.orders] for p, r in self.earlier.items()},
             "arms": {
-                p: [a.alpha, a.beta, a.orders, a.carts, a.gmv, a.pin_started, a.pitched_orders, a.pitched_minutes]
+                p: [a.clicks, a.exposure, a.carts, a.orders, list(a.seen), a.pin_started, list(a.pitched)]
                 for p, a in self._arms.items()
             },
             "last_now": self._last_now,
-            "samples": self._samples,
+            "z": self._z,
             "sampled_at": None if math.isinf(self._sampled_at) else self._sampled_at,
             "top": self._top,
             "challenger": [self._challenger, self._challenger_since],
@@ -474,13 +520,15 @@ class Suggester:
         cls, state: Mapping[str, Any], config: SuggestionConfig | None = None, plan: RunOfShow | None = None
     ) -> Suggester:
         """Rebuild a Suggester from `to_state` output (config and plan are not part of state)."""
-        earlier = {p: PriorResult(float(o), float(m)) for p, (o, m) in state["earlier"].items()}
+        earlier = {p: PriorResult(*map(float, r)) for p, r in state["earlier"].items()}
         out = cls(config, plan, state["session_start"], earlier)
         for product, raw in state["arms"].items():
-            a, b, orders, carts, gmv, pin, po, pm = raw
-            out._arms[product] = _Arm(a, b, int(orders), int(carts), gmv, pin, po, pm)
+            clicks, exposure, carts, orders, seen, pin, pitched = raw
+            k, t, o, g = seen
+            out._arms[product] = _Arm(clicks, exposure, carts, orders, (int(k), int(t), int(o), float(g)), pin,
+                                      tuple(pitched))
         out._last_now = state["last_now"]
-        out._samples = dict(state["samples"])
+        out._z = dict(state["z"])
         out._sampled_at = -math.inf if state["sampled_at"] is None else state["sampled_at"]
         out._top = state["top"]
         out._challenger, out._challenger_since = state["challenger"]
