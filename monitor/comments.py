@@ -55,7 +55,7 @@ class CommentConfig:
 class QuestionGroup:
     """Unanswered questions of one intent about one product."""
 
-    __slots__ = ("key", "intent", "product", "count", "oldest", "examples", "answered_at")
+    __slots__ = ("answered_at", "count", "examples", "intent", "key", "oldest", "product")
 
     def __init__(self, key: str, intent: str, product: str | None) -> None:
         self.key = key
@@ -253,7 +253,8 @@ class CommentTracker:
                 recent.update(grams)
         baseline_s = float(end - (self.first_s if self.first_s is not None else end))
         open_groups = sorted(
-            (g for g in self.groups.values() if g.answered_at is None and g.count > 0), key=lambda g: (-g.count, g.oldest)
+            (g for g in self.groups.values() if g.answered_at is None and g.count > 0),
+            key=lambda g: (-g.count, g.oldest),
         )
         raids = self.spam.active_raids(now)
         raid = None
@@ -353,4 +354,3 @@ class CommentTracker:
         tracker.products = list(data["products"])
         tracker.pinned = data["pinned"]
         return tracker
-

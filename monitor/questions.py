@@ -16,9 +16,15 @@ INTENTS = ("price", "size", "stock", "shipping", "how_to_buy", "link", "coupon")
 _INTENT_RULES: tuple[tuple[str, str], ...] = (
     ("coupon", r"优惠券|领券|券|满减|优惠|红包|便宜点|coupon|discount|promo|code"),
     ("link", r"链接|小黄车|\blink\b|\bpin\b"),
-    ("how_to_buy", r"怎么拍|怎么买|怎么下单|在哪拍|在哪买|拍哪个|哪里买|how (?:do i|to|can i) (?:buy|order|get)|where (?:do i|to|can i) buy"),
+    (
+        "how_to_buy",
+        r"怎么拍|怎么买|怎么下单|在哪拍|在哪买|拍哪个|哪里买|how (?:do i|to|can i) (?:buy|order|get)|where (?:do i|to|can i) buy",
+    ),
     ("price", r"多少钱|价格|什么价|几块|到手|多少米|\bhow much\b|\bprice\b|\bcost\b"),
-    ("size", r"尺码|什么码|[0-9a-z]码|码数|多大码|大码|偏大|偏小|身高|体重|腰围|\bsize\b|(?<![a-z])x{0,3}[sml](?![a-z])|(?<![a-z])xx?l(?![a-z])|run small|run big|fit"),
+    (
+        "size",
+        r"尺码|什么码|[0-9a-z]码|码数|多大码|大码|偏大|偏小|身高|体重|腰围|\bsize\b|(?<![a-z])x{0,3}[sml](?![a-z])|(?<![a-z])xx?l(?![a-z])|run small|run big|fit",
+    ),
     ("stock", r"有货|还有吗|还有没有|补货|库存|没了吗|卖完|还能拍|断码|in stock|sold out|restock|any left|available"),
     ("shipping", r"发货|快递|包邮|几天到|多久到|运费|ship|deliver"),
 )

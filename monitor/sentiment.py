@@ -20,7 +20,6 @@ regex run once per batch, and hashes n-grams for the whole batch in numpy.
 from __future__ import annotations
 
 import io
-import math
 import re
 import unicodedata
 from collections.abc import Sequence
@@ -60,7 +59,9 @@ _REPEATS = re.compile(r"(.)\1{3,}", re.DOTALL)
 _QUESTION = re.compile(r".*(?:[?？吗呢么]\s*$|还是)|(?:what|whats|when|where|how|which|any|who|why)\b")
 # Yes/no questions about a property (会起球吗, 能退吗, "does it run small?") name a worry, not an
 # experience: they are chatter for sentiment and questions for `monitor.questions`.
-_HEDGED = re.compile(r"^(?:[^为]*?(?:会|能|可以|是不是|是|容易|有没有)[^?？]*(?:吗|么|[?？])\s*$|(?:does|do|is|are|can|will|would|could)\b.*$)")
+_HEDGED = re.compile(
+    r"^(?:[^为]*?(?:会|能|可以|是不是|是|容易|有没有)[^?？]*(?:吗|么|[?？])\s*$|(?:does|do|is|are|can|will|would|could)\b.*$)"
+)
 _U64 = np.uint64
 _PRIMES = tuple(_U64(p) for p in (0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9, 0xD6E8FEB86659FD93))
 _MIX = _U64(0xFF51AFD7ED558CCD)
@@ -117,11 +118,11 @@ def hashed_features(
     lengths = np.fromiter((min(len(t), MAX_MODEL_CHARS) for t in texts), dtype=np.int64, count=len(texts))
     shift = _U64(64 - bits)
     for low, high in ((0, 16), (16, 32), (32, 64), (64, 128), (128, MAX_MODEL_CHARS + 1)):
-        index = np.flatnonzero((lengths >= low) & (lengths < high) if high <= MAX_MODEL_CHARS else lengths >= low)
+        index = np.flatnonzero((lengths >= low) & (lengths < high))
         if not len(index):
             continue
         width = max(int(lengths[index].max()), 1)
-        cps = _codepoints([texts[i] for i in index], width)
+        cps = _codepoints([texts[i] for i in index.tolist()], width)
         n_len = lengths[index]
         counts = np.zeros(len(index), dtype=np.float64)
         parts: list[tuple[npt.NDArray[np.bool_], npt.NDArray[np.uint64]]] = []
@@ -176,8 +177,8 @@ class LinearModel:
             if not index:
                 continue
             rows, cols, vals = hashed_features([texts[i] for i in index], self.bits)
-            logits = np.bincount(rows, weights=self.weights[lang_index][cols] * vals, minlength=len(index))
-            logits += float(self.bias[lang_index])
+            weighted = np.bincount(rows, weights=self.weights[lang_index][cols] * vals, minlength=len(index))
+            logits = weighted.astype(np.float64) + float(self.bias[lang_index])
             out[index] = np.tanh(logits / 2.0)  # equals 2·sigmoid(z) − 1
         return out
 

@@ -19,7 +19,9 @@ from typing import Any
 
 _KEEP = re.compile(r"[^a-z\u3400-\u9fff\U0001F300-\U0001FAFF\u2600-\u27bf]+")
 _UNITS = re.compile(r"(.{1,4}?)\1+")
-CALL_ANSWERS = frozenset({"扣", "已拍", "拍了", "已下单", "来了", "来啦", "哈", "打卡", "冲", "ordered", "done", "ha", "lol"})
+CALL_ANSWERS = frozenset(
+    {"扣", "已拍", "拍了", "已下单", "来了", "来啦", "哈", "打卡", "冲", "ordered", "done", "ha", "lol"}
+)
 
 RAID = "raid"
 REPEAT = "repeat"
@@ -50,7 +52,9 @@ class SpamConfig:
 
     def __post_init__(self) -> None:
         if self.raid_window_s <= 0 or self.repeat_window_s <= 0:
-            raise ValueError(f"raid_window_s/repeat_window_s: expected > 0, got {self.raid_window_s}/{self.repeat_window_s}")
+            raise ValueError(
+                f"raid_window_s/repeat_window_s: expected > 0, got {self.raid_window_s}/{self.repeat_window_s}"
+            )
         if self.raid_min_accounts < 2:
             raise ValueError(f"raid_min_accounts: expected >= 2, got {self.raid_min_accounts}")
         if not 0.0 <= self.raid_min_share <= 1.0:

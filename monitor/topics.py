@@ -8,6 +8,7 @@ recent n-gram counts with the session's own average rate.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections import Counter
 from collections.abc import Iterable
@@ -48,7 +49,33 @@ def classify_topic(text: str) -> str:
 
 
 _WORD = re.compile(r"[a-z0-9']+|[\u3400-\u9fff]+")
-_STOP_EN = frozenset("the a an is it i to of and for my me you this that in on so be are was with at".split())
+_STOP_EN = frozenset(
+    [
+        "the",
+        "a",
+        "an",
+        "is",
+        "it",
+        "i",
+        "to",
+        "of",
+        "and",
+        "for",
+        "my",
+        "me",
+        "you",
+        "this",
+        "that",
+        "in",
+        "on",
+        "so",
+        "be",
+        "are",
+        "was",
+        "with",
+        "at",
+    ]
+)
 
 
 def phrases(text: str) -> set[str]:
@@ -63,7 +90,7 @@ def phrases(text: str) -> set[str]:
                 out.update(run[i : i + n] for i in range(len(run) - n + 1))
     words = [w for w in re.findall(r"[a-z']+", text.lower()) if len(w) > 1]
     out.update(w for w in words if w not in _STOP_EN and len(w) > 2)
-    out.update(f"{a} {b}" for a, b in zip(words, words[1:], strict=False) if not (a in _STOP_EN and b in _STOP_EN))
+    out.update(f"{a} {b}" for a, b in itertools.pairwise(words) if not (a in _STOP_EN and b in _STOP_EN))
     return out
 
 

@@ -19,7 +19,11 @@ def start(products: list[str]) -> Event:
     from monitor.events import PlannedProduct
 
     return Event(
-        id="start", session="s", type=EventType.SESSION_START, ts=T0 * 1000, products=tuple(PlannedProduct(p) for p in products)
+        id="start",
+        session="s",
+        type=EventType.SESSION_START,
+        ts=T0 * 1000,
+        products=tuple(PlannedProduct(p) for p in products),
     )
 
 
@@ -78,7 +82,9 @@ def test_comments_raid_of_scam_is_labelled_raid_and_leaves_the_rates() -> None:
 
 def test_comments_praise_raid_cannot_hide_real_complaints() -> None:
     tracker = CommentTracker()
-    complaints = [comment(i, text, f"c{i}", i) for i, text in enumerate(["假货", "退款", "质量太差", "骗人的", "还没发货"])]
+    complaints = [
+        comment(i, text, f"c{i}", i) for i, text in enumerate(["假货", "退款", "质量太差", "骗人的", "还没发货"])
+    ]
     praise = [comment(100 + i, "好好好", f"p{i}", i * 0.1) for i in range(50)]
     tracker.add_comments(praise + complaints)
     assert tracker.summary(T0 + 6)["negative_share"] == 1.0
@@ -88,7 +94,12 @@ def test_comments_open_questions_group_by_intent_and_product_until_pinned() -> N
     tracker = CommentTracker()
     tracker.add_comments([start(["p1", "p2", "p3"])])
     tracker.add_comments(
-        [comment(1, "3号多少钱", "a", 1), comment(2, "3号多少钱？", "b", 2), comment(3, "有XL吗", "c", 3), comment(4, "多少钱", "d", 4)]
+        [
+            comment(1, "3号多少钱", "a", 1),
+            comment(2, "3号多少钱？", "b", 2),
+            comment(3, "有XL吗", "c", 3),
+            comment(4, "多少钱", "d", 4),
+        ]
     )
     groups = {g["group"]: g for g in tracker.summary(T0 + 10)["open_questions"]}
     assert groups["price:p3"]["count"] == 2
@@ -154,7 +165,8 @@ def test_comments_memory_stays_bounded_over_a_long_session() -> None:
     tracker = CommentTracker(CommentConfig(keep_s=900))
     for minute in range(360):  # six hours, 20 comments a minute, every text different
         batch = [
-            comment(minute * 100 + i, f"第{minute}分钟 评论{i} 质量差", f"u{minute}-{i}", minute * 60 + i * 3) for i in range(20)
+            comment(minute * 100 + i, f"第{minute}分钟 评论{i} 质量差", f"u{minute}-{i}", minute * 60 + i * 3)
+            for i in range(20)
         ]
         tracker.add_comments(batch)
     assert len(tracker.seconds) <= 901

@@ -26,12 +26,16 @@ def test_sentiment_degree_word_strengthens_the_score() -> None:
     assert score("太好看了").score > score("好看").score
 
 
-@pytest.mark.parametrize(("text", "label"), [("好好好好", "positive"), ("退退退", "negative"), ("好好好好好好好好", "positive")])
+@pytest.mark.parametrize(
+    ("text", "label"), [("好好好好", "positive"), ("退退退", "negative"), ("好好好好好好好好", "positive")]
+)
 def test_sentiment_repeated_characters_keep_their_meaning(text: str, label: str) -> None:
     assert score(text).label == label
 
 
-@pytest.mark.parametrize(("text", "label"), [("😡", "negative"), ("🤮🤮", "negative"), ("👍", "positive"), ("[比心][比心]", "positive")])
+@pytest.mark.parametrize(
+    ("text", "label"), [("😡", "negative"), ("🤮🤮", "negative"), ("👍", "positive"), ("[比心][比心]", "positive")]
+)
 def test_sentiment_emoji_and_douyin_codes_carry_valence(text: str, label: str) -> None:
     assert score(text).label == label
 
@@ -55,13 +59,28 @@ def test_sentiment_live_slang(text: str, label: str) -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["已拍", "上链接", "3号链接", "多少钱", "扣1", "1111", "link?", "ordered", "how much?", "几号链接？", "有XL吗", "会起球吗"],
+    [
+        "已拍",
+        "上链接",
+        "3号链接",
+        "多少钱",
+        "扣1",
+        "1111",
+        "link?",
+        "ordered",
+        "how much?",
+        "几号链接？",
+        "有XL吗",
+        "会起球吗",
+    ],
 )
 def test_sentiment_shopping_chatter_and_questions_are_neutral(text: str) -> None:
     assert score(text).label == "neutral"
 
 
-@pytest.mark.parametrize("text", ["退出直播间了", "笑死", "笑死我了", "离谱", "[捂脸][捂脸][捂脸][捂脸]", "各退一步", "差不多"])
+@pytest.mark.parametrize(
+    "text", ["退出直播间了", "笑死", "笑死我了", "离谱", "[捂脸][捂脸][捂脸][捂脸]", "各退一步", "差不多"]
+)
 def test_sentiment_platform_false_negative_traps_are_not_negative(text: str) -> None:
     # PLATFORMS.md section 5: words that look negative but are not.
     assert score(text).label != "negative"
