@@ -6,6 +6,9 @@
 const MIN_DELAY_MS = 500;
 const MAX_DELAY_MS = 10000; // a wall has nobody to press reload: keep retrying often
 const SILENT_CLOSE_MS = 16000;
+// After this long without a server, reload: the page may be older than the server's build
+// (Smashing does the same after 5 min). Reconnecting never needs a reload before that.
+const RELOAD_AFTER_MS = 10 * 60 * 1000;
 
 export class LiveConnection {
   /**
@@ -23,6 +26,7 @@ export class LiveConnection {
     this.attempt = 0;
     this.lastMessageAt = 0;
     this.connects = 0;
+    this.downSince = 0;
     setInterval(() => this.watchdog(), 2000);
   }
 
@@ -33,6 +37,7 @@ export class LiveConnection {
     this.socket = socket;
     socket.addEventListener("open", () => {
       this.attempt = 0;
+      this.downSince = 0;
       this.connects += 1;
       this.lastMessageAt = Date.now();
       this.onState("open");
@@ -53,6 +58,11 @@ export class LiveConnection {
     socket.addEventListener("close", () => {
       if (this.socket !== socket) return;
       this.onState("closed");
+      this.downSince = this.downSince || Date.now();
+      if (Date.now() - this.downSince > RELOAD_AFTER_MS) {
+        location.reload();
+        return;
+      }
       const delay = Math.min(MAX_DELAY_MS, MIN_DELAY_MS * 2 ** this.attempt);
       this.attempt += 1;
       setTimeout(() => this.start(), delay / 2 + (Math.random() * delay) / 2);

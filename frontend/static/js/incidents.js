@@ -125,14 +125,16 @@ alerts.onChange((fingerprint) => {
   if (!fingerprint || fingerprint === selected) renderDetail();
 });
 
+const indicator = connectionIndicator($("connection"), t);
 const connection = new LiveConnection({
   subscription: () => ({ type: "subscribe", v: 1, sessions: "*", last_alert_id: alerts.lastId }),
-  onState: connectionIndicator($("connection"), t),
+  onState: indicator,
   onOpen: () => alerts.load(),
   handlers: {
     hello: () => {},
-    heartbeat: () => {},
+    heartbeat: (message) => indicator.heartbeat(message),
     snapshot: (message) => {
+      indicator.fresh();
       const previous = snapshots.get(message.session);
       const isNew = !previous;
       const data = previous && !message.data.series ? { ...message.data, series: previous.series } : message.data;

@@ -173,14 +173,16 @@ function render(data) {
 }
 
 alerts.onChange(renderCritical);
+const indicator = connectionIndicator($("connection"), t);
 const connection = new LiveConnection({
   subscription: () => ({ type: "subscribe", v: 1, sessions: [session], last_alert_id: alerts.lastId }),
-  onState: connectionIndicator($("connection"), t),
+  onState: indicator,
   onOpen: () => alerts.load(),
   handlers: {
     hello: () => {},
-    heartbeat: () => {},
+    heartbeat: (message) => indicator.heartbeat(message),
     snapshot: (message) => {
+      indicator.fresh();
       if (message.session === session) render(message.data);
     },
     alert: (message) => alerts.apply(message),

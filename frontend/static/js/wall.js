@@ -56,14 +56,16 @@ alerts.onChange(() => {
 const params = new URLSearchParams(location.search);
 const sessions = params.get("sessions") ? params.get("sessions").split(",") : "*";
 
+const indicator = connectionIndicator(document.getElementById("connection"), t);
 const connection = new LiveConnection({
   subscription: () => ({ type: "subscribe", v: 1, sessions, last_alert_id: alerts.lastId }),
-  onState: connectionIndicator(document.getElementById("connection"), t),
+  onState: indicator,
   onOpen: () => alerts.load(),
   handlers: {
     hello: () => {},
-    heartbeat: () => {},
+    heartbeat: (message) => indicator.heartbeat(message),
     snapshot: (message) => {
+      indicator.fresh();
       empty.hidden = true;
       const previous = latest.get(message.session);
       // series/markers come at most every 10 s; keep the last ones so a focus view fills at once
