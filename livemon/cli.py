@@ -16,6 +16,7 @@ from livemon.report_command import report
 from livemon.sentiment_command import sentiment
 from livemon.settings import DEFAULT_REDIS_PORT, SettingsError, load_settings
 from livemon.simulate_command import simulate
+from livemon.tiktok_live_command import tiktok_live
 from livemon.token_command import token
 
 
@@ -98,6 +99,7 @@ def redis_command(port: int) -> None:
 
 main.add_command(simulate)
 main.add_command(replay)
+main.add_command(tiktok_live)
 main.add_command(demo)
 main.add_command(token)
 main.add_command(sentiment)
