@@ -76,7 +76,8 @@ def test_storm_baseline_frozen_while_alarmed_so_a_long_storm_keeps_firing() -> N
         det.observe(comment_bin(i, n, x))
     before = det.baseline.share
     held = [bool(det.observe(comment_bin(i, n, x))) for i, (n, x) in enumerate(noise(rng, 120, share=0.3), 60)]
-    assert all(held[10:]) and abs(det.baseline.share - before) < 0.01
+    # an unfrozen 5-min baseline would have learnt ~0.3 by now; only the bins before the alarm entered it
+    assert all(held[10:]) and det.baseline.share < before + 0.02
 
 
 def test_storm_critical_when_share_is_three_times_baseline() -> None:

@@ -9,6 +9,14 @@ has seen `warmup_trials`. A change of pinned product legitimately changes conver
 so it re-baselines: statistics reset and the baseline is learnt afresh for the new
 product (the guard keeps using the last warm cart share meanwhile).
 
+Bins reach the baseline only after a guard band of `baseline_lag_bins`: a drop gets
+that long to build evidence before the adaptive baseline starts learning it as normal
+(without it, a 30 % drop at small volume was half absorbed before it could alarm).
+
+A baseline learnt from a few hundred carts after a product switch is itself uncertain,
+and a CUSUM treats `p0` as exact; so the test uses the baseline's lower confidence
+bound, ``p0 − z·sqrt(p0(1−p0)/trials)``, which converges to `p0` as data accumulates.
+
 The guard needs no baseline model: if `n` carts in a row brought no order, and
 ``(1−p0)^n < broken_tail``, the payment path is broken — this fires in tens of seconds
 where the CUSUM would take minutes.
@@ -16,7 +24,9 @@ where the CUSUM would take minutes.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from collections import deque
+from dataclasses import dataclass, field
 from typing import Any
 
 from monitor.bins import Bin
@@ -33,10 +43,12 @@ STEPS = ("cart_to_order", "click_to_order")
 class ConversionConfig:
     """Calibration of the conversion CUSUMs and the checkout guard."""
 
-    h: float = 7.0
+    h: float = 5.0
     drop: float = 0.30
     half_life_bins: float = 90.0
-    warmup_trials: int = 200
+    baseline_lag_bins: int = 12
+    baseline_z: float = 1.0
+    warmup_trials: int = 500
     cap_factor: float = 2.0
     broken_tail: float = 1e-4
     broken_min_carts: int = 15
@@ -50,6 +62,10 @@ class ConversionConfig:
             raise ValueError(f"broken_tail: expected in (0, 1), got {self.broken_tail}")
         if self.half_life_bins <= 0 or self.warmup_trials < 0 or self.broken_min_carts < 1:
             raise ValueError("half_life_bins > 0, warmup_trials >= 0 and broken_min_carts >= 1 are required")
+        if self.baseline_z < 0:
+            raise ValueError(f"baseline_z: expected >= 0, got {self.baseline_z}")
+        if self.baseline_lag_bins < 0:
+            raise ValueError(f"baseline_lag_bins: expected >= 0, got {self.baseline_lag_bins}")
 
 
 @dataclass(slots=True)
@@ -57,6 +73,7 @@ class _Step:
     baseline: ShareBaseline
     s: float = 0.0
     holding: bool = False
+    lagged: deque[tuple[int, int]] = field(default_factory=deque)  # (x, n) waiting to enter the baseline
 
 
 class ConversionDetector:
@@ -109,17 +126,24 @@ class ConversionDetector:
         x = min(b.orders, trials)
         warm = step.baseline.trials >= cfg.warmup_trials and step.baseline.share > 0
         if warm:
-            p0 = step.baseline.share
+            p0 = self._reference(step.baseline)
             step.s = cusum_step(step.s, x, trials, p0, (1 - cfg.drop) * p0, cap=cfg.h * cfg.cap_factor)
             if step.s >= cfg.h:
                 step.holding = True
+                step.lagged.clear()  # those bins belong to the incident
             elif step.s == 0.0:
                 step.holding = False
         if not step.holding:
-            step.baseline.update(x, trials, decay_for(cfg.half_life_bins))
+            if warm:
+                step.lagged.append((x, trials))
+            else:
+                step.baseline.update(x, trials, decay_for(cfg.half_life_bins))  # still learning: no guard band
+            while len(step.lagged) > cfg.baseline_lag_bins:
+                old_x, old_n = step.lagged.popleft()
+                step.baseline.update(old_x, old_n, decay_for(cfg.half_life_bins))
         if not warm or step.s < cfg.h:
             return None
-        p0 = step.baseline.share
+        p0 = self._reference(step.baseline)
         return Condition(
             rule=RULE,
             session=b.session,
@@ -133,10 +157,16 @@ class ConversionDetector:
                        "trials": trials},),
         )
 
+    def _reference(self, baseline: ShareBaseline) -> float:
+        """Lower confidence bound of the baseline share: the p0 the test can trust."""
+        p = baseline.share
+        return max(1e-4, p - self.config.baseline_z * math.sqrt(p * (1 - p) / baseline.trials))
+
     def to_state(self) -> dict[str, Any]:
         """JSON-ready checkpoint."""
         return {
-            "steps": {n: [s.baseline.to_state(), s.s, s.holding] for n, s in self.steps.items()},
+            "steps": {n: [s.baseline.to_state(), s.s, s.holding, [list(v) for v in s.lagged]]
+                      for n, s in self.steps.items()},
             "pinned": self.pinned,
             "carts_without_order": self.carts_without_order,
             "guard_share": self.guard_share,
@@ -146,8 +176,9 @@ class ConversionDetector:
     def from_state(cls, config: ConversionConfig, data: dict[str, Any]) -> ConversionDetector:
         """Inverse of `to_state`."""
         det = cls(config)
-        for name, (base, s, holding) in data["steps"].items():
-            det.steps[name] = _Step(ShareBaseline.from_state(base), float(s), bool(holding))
+        for name, (base, s, holding, lagged) in data["steps"].items():
+            det.steps[name] = _Step(ShareBaseline.from_state(base), float(s), bool(holding),
+                                    deque((int(x), int(n)) for x, n in lagged))
         det.pinned = list(data["pinned"])
         det.carts_without_order = int(data["carts_without_order"])
         det.guard_share = float(data["guard_share"])

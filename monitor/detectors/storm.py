@@ -26,11 +26,11 @@ WINDOW_BINS = 6  # the 60-s gate window
 class StormConfig:
     """Calibration of the storm CUSUM (see docs/alerts.md for the figures)."""
 
-    h: float = 6.5
+    h: float = 7.5
     shift: float = 2.0
     prior_share: float = 0.10
     prior_weight: float = 300.0
-    half_life_bins: float = 60.0
+    half_life_bins: float = 30.0
     min_share: float = 0.02
     max_alt_share: float = 0.9
     gate_comments_60s: int = 20

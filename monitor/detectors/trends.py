@@ -1,8 +1,8 @@
 """"Last N minutes vs the N minutes before" for headline metrics, worst one highlighted.
 
 The platforms' own dashboards show these deltas; the comparisons are published for the
-wallboard (`DetectorSuite.comparisons`), and the worst decline, when it is large and
-has enough volume behind it, becomes an info-level condition naming every figure.
+wallboard (`DetectorSuite.comparisons`) with the worst decline flagged, as on the
+platforms' dashboards. They raise no alert (see `TrendDetector.observe`).
 """
 
 from __future__ import annotations
@@ -12,9 +12,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from monitor.bins import BIN_SECONDS, Bin
-from monitor.detectors.condition import Condition, Severity, labels
+from monitor.detectors.condition import Condition
 
-RULE = "metric_decline"
 METRICS = ("viewers", "comments", "clicks", "carts", "orders", "gmv")
 # the count whose volume decides whether a metric's decline means anything (money has no unit count)
 VOLUME_OF = {"gmv": "orders"}
@@ -52,11 +51,12 @@ class Comparison:
     before: float
     delta: float
     direction: str
+    worst: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
         return {"metric": self.metric, "now": self.now, "before": self.before, "delta": self.delta,
-                "direction": self.direction}
+                "direction": self.direction, "worst": self.worst}
 
 
 class TrendDetector:
@@ -67,7 +67,11 @@ class TrendDetector:
         self.rows: deque[tuple[float, ...]] = deque(maxlen=2 * config.window_bins)
 
     def comparisons(self) -> list[Comparison]:
-        """Return every metric's comparison, worst decline first (empty until two windows exist)."""
+        """Return every metric's comparison, worst decline first (empty until two windows exist).
+
+        The first comparison with enough volume behind it (`min_before`; GMV is judged by
+        its order count) and a decline of at least `decline` is flagged `worst`.
+        """
         w = self.config.window_bins
         if len(self.rows) < 2 * w:
             return []
@@ -81,30 +85,21 @@ class TrendDetector:
             delta = (now - before) / before if before else 0.0
             direction = "up" if delta > 0.05 else "down" if delta < -0.05 else "flat"
             out.append(Comparison(metric, round(now, 2), round(before, 2), round(delta, 4), direction))
-        return sorted(out, key=lambda c: c.delta)
+        out.sort(key=lambda c: c.delta)
+        volume = {c.metric: c.before for c in out}
+        for k, c in enumerate(out):
+            if volume[VOLUME_OF.get(c.metric, c.metric)] >= self.config.min_before:
+                if c.delta <= -self.config.decline:
+                    out[k] = Comparison(c.metric, c.now, c.before, c.delta, c.direction, worst=True)
+                break
+        return out
 
     def observe(self, b: Bin) -> list[Condition]:
-        """Return the worst-decline condition when it passes the volume and size gates."""
+        """Record one bin. Comparisons are a dashboard highlight, never an alert: a flash
+        sale ending halves comment volume every time, and paging someone for it would
+        spend the false-alarm budget on nothing (measured in bench/detect.py)."""
         self.rows.append((b.viewers, b.comments, b.clicks, b.carts, b.orders, b.gmv))
-        comparisons = self.comparisons()
-        before = {c.metric: c.before for c in comparisons}
-        eligible = [c for c in comparisons if before[VOLUME_OF.get(c.metric, c.metric)] >= self.config.min_before]
-        if not eligible or eligible[0].delta > -self.config.decline:
-            return []
-        worst = eligible[0]
-        return [
-            Condition(
-                rule=RULE,
-                session=b.session,
-                severity=Severity.INFO,
-                value=worst.delta,
-                threshold=-self.config.decline,
-                summary=f"{worst.metric} {worst.delta:+.0%} over the last {self.config.window_min} min "
-                f"({worst.now:g} vs {worst.before:g})",
-                labels=labels(metric=worst.metric),
-                evidence=tuple(c.to_dict() for c in comparisons),
-            )
-        ]
+        return []
 
     def to_state(self) -> dict[str, Any]:
         """JSON-ready checkpoint."""
