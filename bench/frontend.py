@@ -22,6 +22,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from playwright.sync_api import CDPSession
+
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from livemon.redis_server import EmbeddedRedis  # noqa: E402
@@ -53,8 +55,9 @@ def feed(stack: Stack, rng: random.Random, viewers: dict[str, int]) -> int:
     return len(batch)
 
 
-def metrics(cdp: object) -> dict[str, float]:
-    reply = cdp.send("Performance.getMetrics")  # type: ignore[attr-defined]
+def metrics(cdp: CDPSession) -> dict[str, float]:
+    """Chromium's cumulative page counters (seconds for durations, bytes for the heap)."""
+    reply = cdp.send("Performance.getMetrics")
     return {m["name"]: m["value"] for m in reply["metrics"] if m["name"] in COUNTERS}
 
 
