@@ -6,6 +6,7 @@ import { formatClock, formatNumber, toSeconds } from "./format.js";
 import { ProductTable } from "./products.js";
 
 const SENTIMENT_MINUTES = 60;
+const RESOLVED_VISIBLE_S = 300;
 
 export class FocusView {
   /**
@@ -144,7 +145,11 @@ export class FocusView {
 
   renderTicker() {
     if (!this.session) return;
-    const list = this.alerts.list({ session: this.session }).slice(0, 6);
+    // 6 lines at most (ISA-18.2 sizing); resolved alerts stay, greyed, for 5 min
+    const now = Date.now() / 1000;
+    const list = this.alerts.list({ session: this.session })
+      .filter((a) => a.state !== "resolved" || now - (a.resolved_at || a.at || 0) < RESOLVED_VISIBLE_S)
+      .slice(0, 6);
     const items = list.map((alert) => {
       const li = document.createElement("li");
       li.dataset.severity = alert.severity;

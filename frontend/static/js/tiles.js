@@ -6,6 +6,7 @@ import { setGauge } from "./gauge.js";
 
 export const STALE_AFTER_S = 5;
 export const MAX_TILES = 16;
+const SPARK_MINUTES = 15; // STREAMING.md §6: a sparkline of the last 15 min beside the KPI
 
 const PERCENT_METRICS = new Set(["conversion"]);
 
@@ -58,7 +59,9 @@ export class TileGrid {
       arrow.title = direction ? this.t(direction) : "";
     }
     setGauge(node.querySelector(".gauge"), data.comments?.sentiment_index, this.lang);
-    if (data.series) tile.spark.setData(seriesTimes(data.series), data.series.online);
+    if (data.series) {
+      tile.spark.setData(seriesTimes(data.series).slice(-SPARK_MINUTES), data.series.online.slice(-SPARK_MINUTES));
+    }
     const list = node.querySelector(".comments");
     const items = (data.recent_comments || []).slice(-3).map((comment) => {
       const li = document.createElement("li");
