@@ -229,8 +229,8 @@ class TokenStore:
 
     async def revoke(self, token_id: str) -> bool:
         """Delete a token; True when it existed. Signed-in browsers lose access on their next request."""
-        async with self.client.pipeline(transaction=True) as pipe:
-            pipe.delete(keys.token_key(token_id))
-            pipe.srem(keys.TOKENS, token_id)
-            deleted, _ = await pipe.execute()
-        return bool(deleted)
+        # Touch the index only when the token existed: a refused revoke must change nothing.
+        if not await self.client.delete(keys.token_key(token_id)):
+            return False
+        await self.client.srem(keys.TOKENS, token_id)
+        return True

@@ -106,6 +106,16 @@ SPEC: dict[str, Any] = {
                        "responses": {"200": {"description": "revoked"}, "401": _ERROR, "403": _ERROR,
                                      "404": _ERROR}},
         },
+        "/sessions/{session}/report.json": {
+            "get": {"summary": "Post-live review of a finished session", "security": _VIEWER_AUTH,
+                    "parameters": [_SESSION_PARAM],
+                    "responses": {"200": {"description": "report"}, "401": _ERROR, "403": _ERROR, "404": _ERROR}}
+        },
+        "/sessions/{session}/products.csv": {
+            "get": {"summary": "Per-product table of a session as CSV", "security": _VIEWER_AUTH,
+                    "parameters": [_SESSION_PARAM],
+                    "responses": {"200": {"description": "CSV"}, "401": _ERROR, "403": _ERROR, "404": _ERROR}}
+        },
         "/login": {
             "get": {"summary": "Sign-in form, or sign in with ?token=",
                     "parameters": [{"name": "token", "in": "query", "required": False, "schema": {"type": "string"}},
