@@ -23,6 +23,8 @@ def watch(page: Page) -> tuple[list[str], list[str]]:
     errors: list[str] = []
     page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
     page.on("pageerror", lambda e: errors.append(str(e)))
+    # the strict CSP must hold: a blocked inline script or style shows up as a console error
+    page.on("console", lambda m: errors.append(m.text) if "Content Security Policy" in m.text else None)
     return dialogs, errors
 
 

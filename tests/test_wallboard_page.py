@@ -25,6 +25,7 @@ def test_wallboard_shows_live_number_and_comment_as_text(stack: Stack) -> None:
         page = browser.new_page(viewport={"width": 1920, "height": 1080}, locale="en-US")
         page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
         page.on("pageerror", lambda e: errors.append(str(e)))
+        page.on("console", lambda m: errors.append(m.text) if "Content Security Policy" in m.text else None)
         page.goto(stack.login_url("/wall"))
         tile = page.locator('.tile[data-session="room-w"]')
         tile.locator('[data-metric="online"]', has_text="4,321").wait_for(timeout=10_000)
@@ -108,6 +109,9 @@ def test_wallboard_grid_fits_16_sessions_in_chinese_and_marks_stale_tiles_and_de
         english.goto(stack.login_url("/wall"))  # the sandbox has no CJK font, so the picture is in English
         expect(english.locator(".tile")).to_have_count(16, timeout=10_000)
         english.screenshot(path=str(SCREENSHOTS / "wallboard-16.png"))
+        english.set_viewport_size({"width": 3840, "height": 2160})  # 4K: same layout, twice the pixels
+        assert english.evaluate("getComputedStyle(document.documentElement).fontSize") == "40px"
+        assert english.evaluate("document.documentElement.scrollHeight <= innerHeight")
         english.close()
 
         stack.engine.stop()  # no more snapshots: every tile shows it is stale after 5 s
