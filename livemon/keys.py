@@ -10,6 +10,12 @@ Cluster they live in one slot::
     lm:snap                     hash session -> latest snapshot JSON (new clients start from it)
     lm:updates                  stream of snapshot updates tailed by every web node (fan-out)
     lm:alerts                   stream of alert transitions: the audit trail, resumable by id
+                                (fields "s" = session, "r" = Transition.to_dict() JSON; trimmed by MINID)
+    lm:alerts:active            hash fingerprint -> Alert.to_dict() JSON of alerts the engines hold now
+    lm:alerts:cmd               stream of responder commands (ack, resolve, silence) for the engines
+    lm:silences                 hash silence id (= its command id) -> silence JSON, for the API
+    lm:notify:status            hash receiver -> delivery counters and last error JSON
+    lm:notify:failed            stream of deliveries given up after every retry
     lm:stats:engine             hash engine name -> last tick statistics (read by /metrics)
     lm:tok:<id>                 access token record (hash): sha256 of the secret, role, sessions, expiry
     lm:toks                     set of token ids, for `livemon token list`
@@ -27,6 +33,16 @@ EVENT_FIELD = "e"
 SNAPSHOTS = f"{PREFIX}:snap"
 UPDATES = f"{PREFIX}:updates"
 ALERTS = f"{PREFIX}:alerts"
+ALERT_SESSION_FIELD = "s"
+ALERT_RECORD_FIELD = "r"
+ALERTS_ACTIVE = f"{PREFIX}:alerts:active"
+ALERT_COMMANDS = f"{PREFIX}:alerts:cmd"
+ALERT_COMMANDS_MAXLEN = 10_000
+SILENCES = f"{PREFIX}:silences"
+NOTIFY_GROUP = "notifier"  # consumer group on ALERTS: each transition is delivered by one web process
+NOTIFY_STATUS = f"{PREFIX}:notify:status"
+NOTIFY_FAILED = f"{PREFIX}:notify:failed"
+NOTIFY_FAILED_MAXLEN = 1_000
 ENGINE_STATS = f"{PREFIX}:stats:engine"  # hash engine name -> {"tick_s", "at", "events"} for /metrics
 UPDATES_MAXLEN = 10_000
 TOKENS = f"{PREFIX}:toks"
