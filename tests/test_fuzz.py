@@ -55,12 +55,13 @@ def redis_image(client: redis.Redis) -> dict[bytes, bytes | None]:
     Keys about to expire by themselves (a refilled rate-limit bucket lives ~4 s) are left
     out: their vanishing between the two images is the clock, not the request.
     """
-    image = {}
-    for key in client.scan_iter(count=1000):
-        if 0 <= client.pttl(key) < 10_000:
-            continue
-        image[key] = client.dump(key)
-    return image
+    names = list(client.scan_iter(count=1000))
+    with client.pipeline(transaction=False) as pipe:
+        for key in names:
+            pipe.pttl(key)
+            pipe.dump(key)
+        replies = pipe.execute()
+    return {key: dump for key, ttl, dump in zip(names, replies[::2], replies[1::2]) if not 0 <= ttl < 10_000}
 
 
 def assert_explained(response: httpx.Response | object, status: int, text: str, content_type: str) -> None:
