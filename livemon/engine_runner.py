@@ -19,8 +19,10 @@ import redis.asyncio as aioredis
 from redis.exceptions import ResponseError
 
 from livemon import keys
+from livemon.alerting import AlertStage, read_commands
 from livemon.redis_client import connect, require_redis
 from livemon.settings import Settings
+from monitor.alert_config import AlertConfig, load_alert_config
 from monitor.config import DEFAULT_PATH, EngineConfig, load_engine_config
 from monitor.engine import Engine
 from monitor.events import Event
@@ -44,6 +46,7 @@ class Partition:
 
     number: int
     engine: Engine
+    alerts: AlertStage
     last_applied: str = "0-0"
     unacked: list[str] = field(default_factory=list)
 
@@ -55,9 +58,11 @@ class Partition:
 class EngineRunner:
     """Owns a set of partitions and drives their engines."""
 
-    def __init__(self, settings: Settings, partitions: list[int] | None = None, config: EngineConfig | None = None):
+    def __init__(self, settings: Settings, partitions: list[int] | None = None, config: EngineConfig | None = None,
+                 alert_config: AlertConfig | None = None):
         self.settings = settings
         self.config = config or load_engine_config(settings.engine_config or DEFAULT_PATH)
+        self.alert_config = alert_config or load_alert_config()
         self.numbers = partitions if partitions is not None else list(range(settings.partitions))
         self.consumer = settings.engine_name
         self.partitions: dict[str, Partition] = {}
@@ -88,11 +93,13 @@ class EngineRunner:
             if "BUSYGROUP" not in str(exc):
                 raise
         raw = await self.client.get(keys.checkpoint_key(number))
+        audit_s = self.settings.audit_retention_s
         if raw:
             saved = orjson.loads(raw)
-            part = Partition(number, Engine.from_state(self.config, saved["state"]), saved["last_id"])
+            stage = AlertStage.from_state(self.alert_config, audit_s, saved.get("alerts"))
+            part = Partition(number, Engine.from_state(self.config, saved["state"]), stage, saved["last_id"])
         else:
-            part = Partition(number, Engine(self.config))
+            part = Partition(number, Engine(self.config), AlertStage(self.alert_config, audit_s))
         self.partitions[stream] = part
         cursor = "0-0"
         while True:  # take over whatever a dead predecessor left pending in this partition
@@ -156,10 +163,13 @@ class EngineRunner:
         """Publish one snapshot per active session, then checkpoint and XACK atomically."""
         self.ticks += 1
         started = time.perf_counter()
+        commands = await read_commands(self.client, [p.alerts for p in self.partitions.values()])
         async with self.client.pipeline(transaction=False) as pipe:
             for part in self.partitions.values():
                 result = part.engine.tick(now)
+                part.alerts.step(pipe, result.bins, commands, now)
                 for snapshot in result.snapshots:
+                    part.alerts.annotate(snapshot)
                     if now - snapshot["last_event_ts"] / 1000 > PUBLISH_QUIET_AFTER_S:
                         continue
                     self._publish(pipe, snapshot)
@@ -178,7 +188,8 @@ class EngineRunner:
         if not part.unacked and not part.engine.session_ids():
             return
         payload = orjson.dumps(
-            {"last_id": part.last_applied, "state": part.engine.to_state()}, option=orjson.OPT_SERIALIZE_NUMPY
+            {"last_id": part.last_applied, "state": part.engine.to_state(), "alerts": part.alerts.to_state()},
+            option=orjson.OPT_SERIALIZE_NUMPY,
         )
         async with self.client.pipeline(transaction=True) as pipe:
             pipe.set(keys.checkpoint_key(part.number), payload)

@@ -92,11 +92,14 @@ class DeliveryConfig:
 
 @dataclass(frozen=True, slots=True)
 class AlertConfig:
-    """Everything `config/alerts.toml` says."""
+    """Everything `config/alerts.toml` says.
+
+    The audit trail's retention is a deployment setting (`LIVEMON_AUDIT_RETENTION_S`,
+    default 3 years), not an alerting one, so it lives in `livemon.settings`.
+    """
 
     detectors: DetectorConfig = field(default_factory=DetectorConfig)
     lifecycle: LifecycleConfig = field(default_factory=LifecycleConfig)
-    retention_days: int = 1095
     delivery: DeliveryConfig = field(default_factory=DeliveryConfig)
     receivers: tuple[Receiver, ...] = ()
     routes: tuple[Route, ...] = ()
@@ -108,8 +111,6 @@ class AlertConfig:
         for route in self.routes:
             if route.receiver not in names:
                 raise ConfigError(f"[[routes]] receiver: expected one of {names}, got {route.receiver!r}")
-        if self.retention_days < 1:
-            raise ConfigError(f"[lifecycle] retention_days: expected >= 1, got {self.retention_days}")
 
     def receivers_for(self, session: str, rule: str, severity: Severity) -> list[Receiver]:
         """Return the receivers (each once, in config order) that routes send this alert to."""
@@ -136,7 +137,6 @@ def parse_alert_config(data: dict[str, Any]) -> AlertConfig:
         name: _build(kinds[name], table, f"[detectors.{name}]") for name, table in detector_tables.items()
     })
     lifecycle_table = dict(data.get("lifecycle", {}))
-    retention_days = lifecycle_table.pop("retention_days", 1095)
     default_rule = _build(RuleConfig, lifecycle_table.pop("default_rule", {}), "[lifecycle.default_rule]")
     rules = {name: _build(RuleConfig, table, f"[rules.{name}]") for name, table in data.get("rules", {}).items()}
     inhibit = tuple(_build(InhibitRule, t, f"[[inhibit]] #{i + 1}") for i, t in enumerate(data.get("inhibit", [])))
@@ -144,7 +144,7 @@ def parse_alert_config(data: dict[str, Any]) -> AlertConfig:
                                          "inhibit": inhibit}, "[lifecycle]")
     receivers = tuple(_build(Receiver, t, f"[[receivers]] #{i + 1}") for i, t in enumerate(data.get("receivers", [])))
     routes = tuple(_build(Route, t, f"[[routes]] #{i + 1}") for i, t in enumerate(data.get("routes", [])))
-    return AlertConfig(detectors=detectors, lifecycle=lifecycle, retention_days=retention_days,
+    return AlertConfig(detectors=detectors, lifecycle=lifecycle,
                        delivery=_build(DeliveryConfig, data.get("delivery", {}), "[delivery]"),
                        receivers=receivers, routes=routes)
 

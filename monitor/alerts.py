@@ -367,15 +367,19 @@ class AlertBook:
         ]
 
     def add_silence(self, matchers: dict[str, str], starts_at: float, ends_at: float, creator: str,
-                    reason: str) -> Silence:
-        """Create a silence; raises AlertError when it has no matcher or ends before it starts."""
+                    reason: str, silence_id: str | None = None) -> Silence:
+        """Create a silence; raises AlertError when it has no matcher or ends before it starts.
+
+        `silence_id` lets the edge use one id for the same silence in every engine's book
+        (the id of the command that created it); by default ids are local `sil-N`.
+        """
         if not matchers:
             raise AlertError("silence: expected at least one matcher (an empty silence would mute everything)")
         if ends_at <= starts_at:
             raise AlertError(f"silence: expected ends_at after starts_at, got {starts_at} .. {ends_at}")
         self.silence_seq += 1
-        silence = Silence(f"sil-{self.silence_seq}", tuple(sorted(matchers.items())), starts_at, ends_at,
-                          creator, reason)
+        silence = Silence(silence_id or f"sil-{self.silence_seq}", tuple(sorted(matchers.items())), starts_at,
+                          ends_at, creator, reason)
         self.silences[silence.id] = silence
         return silence
 

@@ -15,7 +15,6 @@ def test_alert_config_shipped_file_matches_code_defaults() -> None:
     assert config.detectors == DetectorConfig()
     assert config.lifecycle.rule("negative_storm").for_s == 0
     assert config.lifecycle.rule("dwell_drop").for_s == 30
-    assert config.retention_days == 1095
     assert config.lifecycle.inhibit[0].source == "ingest_silence"
 
 
