@@ -21,6 +21,7 @@ Cluster they live in one slot::
     lm:toks                     set of token ids, for `livemon token list`
     lm:cookie-key               random key signing browser session cookies, shared by every web node
     lm:rl:<key digest>          ingest rate-limit bucket of one ingest key (hash: tokens, ts)
+    lm:purge                    hash session -> purge time; engines drop these sessions from memory
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ ENGINE_STATS = f"{PREFIX}:stats:engine"  # hash engine name -> {"tick_s", "at", 
 UPDATES_MAXLEN = 10_000
 TOKENS = f"{PREFIX}:toks"
 COOKIE_KEY = f"{PREFIX}:cookie-key"
+PURGE = f"{PREFIX}:purge"
 
 # Wire message types sent to browsers; every message is {"type": ..., "v": 1, ...}.
 MSG_SNAPSHOT = "snapshot"
