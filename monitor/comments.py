@@ -23,6 +23,8 @@ from monitor.sentiment import score, score_batch
 from monitor.spam import RAID, SpamConfig, SpamDetector
 from monitor.topics import classify_topic, phrases, rising_phrases
 
+MAX_NEGATIVES = 2_000
+
 # Per-second counter slots.
 _N, _NEG, _POS, _SPAM, _RAID = range(5)
 
@@ -85,12 +87,14 @@ class CommentTracker:
         self.seconds: dict[int, list[int]] = {}
         self.topics: dict[int, Counter[str]] = {}
         self.recent_phrases: dict[int, Counter[str]] = {}
+        self.recent_total: Counter[str] = Counter()  # sum of recent_phrases, kept so summaries stay cheap
         self.baseline_phrases: Counter[str] = Counter()
         self.first_s: int | None = None
         self.latest_s = 0
         # id -> [second, label, topic]: what to undo when a comment is flagged after it was counted.
         self.records: dict[str, list[Any]] = {}
-        self.negatives: deque[list[Any]] = deque()  # [second, id, text, topic]
+        # [second, id, text, topic]; only the newest few per topic are shown, so the deque is capped.
+        self.negatives: deque[list[Any]] = deque(maxlen=MAX_NEGATIVES)
         self.flagged: deque[dict[str, Any]] = deque(maxlen=self.config.flagged_shown)
         self.groups: dict[str, QuestionGroup] = {}
         self.products: list[str] = []
@@ -141,6 +145,7 @@ class CommentTracker:
             self.records[event.id] = [second, label, topic, text]
             grams = phrases(text)
             self.recent_phrases.setdefault(second, Counter()).update(grams)
+            self.recent_total.update(grams)
             self.baseline_phrases.update(grams)
             if question is not None:
                 self._ask(event.id, text, question.intent, question.product, now)
@@ -163,7 +168,7 @@ class CommentTracker:
             counts[_RAID] += reason == RAID
         if topic is not None and second in self.topics:
             self.topics[second][topic] -= 1
-            self.negatives = deque(n for n in self.negatives if n[1] != comment_id)
+            self.negatives = deque((n for n in self.negatives if n[1] != comment_id), maxlen=MAX_NEGATIVES)
         self._note_flag(comment_id, text, reason, now)
 
     def _note_flag(self, comment_id: str, text: str, reason: str, now: float) -> None:
@@ -244,13 +249,13 @@ class CommentTracker:
         topics = self._topics(start, end)
         negatives_total = sum(topics.values())
         evidence: dict[str, list[dict[str, str]]] = {}
+        wanted = len(topics) * cfg.evidence_per_topic
         for second, comment_id, text, topic in reversed(self.negatives):
-            if second >= start and len(evidence.setdefault(topic, [])) < cfg.evidence_per_topic:
+            if wanted == 0 or second < start:
+                break
+            if len(evidence.setdefault(topic, [])) < cfg.evidence_per_topic:
                 evidence[topic].append({"id": comment_id, "text": text})
-        recent: Counter[str] = Counter()
-        for second, grams in self.recent_phrases.items():
-            if second >= end - cfg.rising_window_s:
-                recent.update(grams)
+                wanted -= 1
         baseline_s = float(end - (self.first_s if self.first_s is not None else end))
         open_groups = sorted(
             (g for g in self.groups.values() if g.answered_at is None and g.count > 0),
@@ -279,7 +284,7 @@ class CommentTracker:
                 }
                 for topic, count in sorted(topics.items(), key=lambda kv: (-kv[1], kv[0]))
             ],
-            "rising_phrases": rising_phrases(recent, self.baseline_phrases, cfg.rising_window_s, baseline_s)
+            "rising_phrases": rising_phrases(self.recent_total, self.baseline_phrases, cfg.rising_window_s, baseline_s)
             if baseline_s > cfg.rising_window_s
             else [],
             "open_questions": [
@@ -306,11 +311,13 @@ class CommentTracker:
                 del table[second]
         phrase_horizon = self.latest_s - cfg.rising_window_s - 1
         for second in [s for s in self.recent_phrases if s < phrase_horizon]:
-            del self.recent_phrases[second]
+            self.recent_total -= self.recent_phrases.pop(second)  # also drops phrases that fell to zero
         while self.negatives and self.negatives[0][0] < self.latest_s - cfg.window_s:
             self.negatives.popleft()
         record_horizon = self.latest_s - max(cfg.spam.raid_window_s, cfg.spam.repeat_window_s) - 1
-        self.records = {k: r for k, r in self.records.items() if r[0] >= record_horizon}
+        # Records arrive roughly in time order, so the oldest sit at the front of the dict.
+        while self.records and next(iter(self.records.values()))[0] < record_horizon:
+            del self.records[next(iter(self.records))]
         if len(self.baseline_phrases) > cfg.max_baseline_phrases:
             self.baseline_phrases = Counter(dict(self.baseline_phrases.most_common(cfg.max_baseline_phrases // 2)))
         if len(self.groups) > cfg.max_question_groups:
@@ -344,6 +351,7 @@ class CommentTracker:
         tracker.seconds = {int(s): list(c) for s, c in data["seconds"]}
         tracker.topics = {int(s): Counter(c) for s, c in data["topics"]}
         tracker.recent_phrases = {int(s): Counter(c) for s, c in data["recent_phrases"]}
+        tracker.recent_total = sum(tracker.recent_phrases.values(), Counter())
         tracker.baseline_phrases = Counter(data["baseline_phrases"])
         tracker.first_s = data["first_s"]
         tracker.latest_s = int(data["latest_s"])

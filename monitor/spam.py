@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections import deque
+from collections import Counter, deque
 from dataclasses import dataclass
 from typing import Any
 
@@ -84,6 +84,8 @@ class SpamDetector:
         self.flagged: dict[str, float] = {}
         self.raids: dict[str, Raid] = {}
         self.per_second: dict[int, int] = {}  # all comments checked, for the share of the window
+        self.accounts: dict[str, Counter[str]] = {}  # fingerprint -> posts per account in the raid window
+        self.pruned_second = -1
 
     def check(self, comment_id: str, user: str | None, text: str, now: float) -> list[tuple[str, str]]:
         """Record one comment at event time `now` (seconds).
@@ -92,7 +94,9 @@ class SpamDetector:
             `(comment_id, reason)` for every comment flagged by this one: the comment itself and
             earlier comments of the same raid or repeat run that were not flagged yet.
         """
-        self._prune(now)
+        if int(now) > self.pruned_second:  # once per event-time second keeps a busy room linear
+            self._prune(now)
+            self.pruned_second = int(now)
         self.per_second[int(now)] = self.per_second.get(int(now), 0) + 1
         fp = fingerprint(text)
         if not fp or fp in CALL_ANSWERS:
@@ -101,13 +105,19 @@ class SpamDetector:
         newly: list[tuple[str, str]] = []
         same_text = self.by_text.setdefault(fp, deque())
         same_text.append((now, account, comment_id))
-        accounts = {a for _, a, _ in same_text}
+        accounts = self.accounts.setdefault(fp, Counter())
+        accounts[account] += 1
         in_window = sum(self.per_second.values())
         if len(accounts) >= self.config.raid_min_accounts and len(same_text) >= self.config.raid_min_share * in_window:
             previous = self.raids.get(fp)
-            since = previous.since if previous else same_text[0][0]
-            self.raids[fp] = Raid(fp, previous.text if previous else text, len(accounts), since, now)
-            newly.extend(self._flag(cid, RAID, ts) for ts, _, cid in same_text if cid not in self.flagged)
+            if previous is None:
+                # The raid starts now: flag the whole run in the window, earlier posts included.
+                self.raids[fp] = Raid(fp, text, len(accounts), same_text[0][0], now)
+                newly.extend(self._flag(cid, RAID, ts) for ts, _, cid in same_text if cid not in self.flagged)
+            else:
+                self.raids[fp] = Raid(fp, previous.text, len(accounts), previous.since, max(previous.last, now))
+                if comment_id not in self.flagged:
+                    newly.append(self._flag(comment_id, RAID, now))
         if user is not None:
             own = self.by_user.setdefault(user, deque())
             own.append((now, fp, comment_id))
@@ -128,12 +138,20 @@ class SpamDetector:
     def _prune(self, now: float) -> None:
         raid_horizon = now - self.config.raid_window_s
         repeat_horizon = now - self.config.repeat_window_s
-        for table, horizon in ((self.by_text, raid_horizon), (self.by_user, repeat_horizon)):
-            for key in [k for k, q in table.items() if q[-1][0] < horizon]:
-                del table[key]
-            for q in table.values():
-                while q[0][0] < horizon:
-                    q.popleft()
+        for fp, q in list(self.by_text.items()):
+            accounts = self.accounts[fp]
+            while q and q[0][0] < raid_horizon:
+                account = q.popleft()[1]
+                accounts[account] -= 1
+                if not accounts[account]:
+                    del accounts[account]
+            if not q:
+                del self.by_text[fp], self.accounts[fp]
+        for user, own in list(self.by_user.items()):
+            while own and own[0][0] < repeat_horizon:
+                own.popleft()
+            if not own:
+                del self.by_user[user]
         keep = now - max(self.config.raid_window_s, self.config.repeat_window_s)
         self.flagged = {cid: ts for cid, ts in self.flagged.items() if ts >= keep}
         self.raids = {fp: r for fp, r in self.raids.items() if r.last >= raid_horizon}
@@ -148,6 +166,7 @@ class SpamDetector:
             "flagged": self.flagged,
             "raids": [[r.fingerprint, r.text, r.accounts, r.since, r.last] for r in self.raids.values()],
             "per_second": [[k, v] for k, v in self.per_second.items()],
+            "pruned_second": self.pruned_second,
         }
 
     @classmethod
@@ -159,4 +178,6 @@ class SpamDetector:
         detector.flagged = {str(k): float(v) for k, v in data["flagged"].items()}
         detector.raids = {r[0]: Raid(r[0], r[1], int(r[2]), float(r[3]), float(r[4])) for r in data["raids"]}
         detector.per_second = {int(k): int(v) for k, v in data["per_second"]}
+        detector.accounts = {fp: Counter(account for _, account, _ in q) for fp, q in detector.by_text.items()}
+        detector.pruned_second = int(data["pruned_second"])
         return detector
