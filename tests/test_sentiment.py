@@ -7,7 +7,7 @@ from importlib import resources
 
 import pytest
 
-from monitor.lexicon import Entry, Kind, Lexicon, parse_lexicon
+from monitor.lexicon import Entry, Kind, Lexicon
 from monitor.sentiment import Scorer, Sentiment, detect_languages, normalise, score, score_batch
 
 
@@ -121,21 +121,6 @@ def test_sentiment_without_model_still_uses_the_lexicon() -> None:
 
 def test_sentiment_normalise_folds_width_case_and_long_runs() -> None:
     assert normalise("ＹＹＤＳ好好好好好") == "yyds好好好"
-
-
-def test_lexicon_shield_wins_over_the_word_inside_it() -> None:
-    lexicon = Lexicon(parse_lexicon("退\tneg\t-1\n退出直播间\tneu\t0\n"))
-    assert [m.group() for m in lexicon.pattern.finditer("退出直播间 退")] == ["退出直播间", "退"]
-
-
-def test_lexicon_latin_terms_match_whole_words_only() -> None:
-    lexicon = Lexicon(parse_lexicon("bad\tneg\t-1\n"))
-    assert [m.group() for m in lexicon.pattern.finditer("badge bad")] == ["bad"]
-
-
-def test_lexicon_rejects_malformed_rows() -> None:
-    with pytest.raises(ValueError, match="x.tsv:2"):
-        parse_lexicon("好\tpos\t1\n坏\tworse\t1\n", "x.tsv")
 
 
 def test_sentiment_labelled_live_set_is_mostly_right_and_chatter_is_not_negative() -> None:
