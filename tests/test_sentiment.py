@@ -6,6 +6,8 @@ import csv
 from importlib import resources
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from monitor.lexicon import Entry, Kind, Lexicon
 from monitor.sentiment import Scorer, Sentiment, detect_languages, normalise, score, score_batch
@@ -133,3 +135,12 @@ def test_sentiment_labelled_live_set_is_mostly_right_and_chatter_is_not_negative
     neutral = [v for r, v in zip(rows, verdicts, strict=True) if r["label"] == "neutral"]
     assert accuracy >= 0.85
     assert sum(v.label == "negative" for v in neutral) / len(neutral) <= 0.05
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.text(max_size=40), max_size=8))
+def test_sentiment_any_text_batch_is_scored_one_to_one(texts: list[str]) -> None:
+    batch = score_batch(texts)
+    assert len(batch) == len(texts)
+    assert batch == [score(t) for t in texts]
+    assert all(-1.0 <= s.score <= 1.0 and s.lang in ("zh", "en", "und") for s in batch)
