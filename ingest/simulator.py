@@ -159,8 +159,12 @@ class SimulatedSession:
                 "ts": int(t * 1000), "platform": self.platform, **fields}
 
     def events_between(self, t0: float, t1: float) -> Iterator[dict[str, object]]:
-        """Events with event time before `t1`, advancing the room in whole seconds from `start`."""
-        del t0  # the room remembers where it stopped; t0 is kept for the caller's symmetry
+        """Events with event time before `t1`, advancing the room in whole seconds from `start`.
+
+        The room remembers where it stopped, so `t0` only documents the caller's interval;
+        calls must move forward in time.
+        """
+        del t0
         out: list[dict[str, object]] = []
         if not self.started:
             self.started = True
@@ -170,7 +174,8 @@ class SimulatedSession:
         while not self.ended and self.clock + 1.0 <= t1:
             out.extend(self._second(self.clock))
             self.clock += 1.0
-        while self.delayed and self.delayed[0][0] < int(min(t1, self.clock) * 1000):
+        # late payments are released once simulated time has passed them, or all at once when the session ended
+        while self.delayed and (self.ended or self.delayed[0][0] < int(min(t1, self.clock) * 1000)):
             ts, _, event = heapq.heappop(self.delayed)
             if not self._active(IncidentKind.INGEST_SILENCE, ts / 1000):  # lost like everything else then
                 out.append(event)
