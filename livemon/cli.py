@@ -17,6 +17,7 @@ from livemon.sentiment_command import sentiment
 from livemon.settings import DEFAULT_REDIS_PORT, SettingsError, load_settings
 from livemon.simulate_command import simulate
 from livemon.tiktok_live_command import tiktok_live
+from livemon.purge_command import purge
 from livemon.token_command import token
 
 
@@ -102,6 +103,7 @@ main.add_command(replay)
 main.add_command(tiktok_live)
 main.add_command(demo)
 main.add_command(token)
+main.add_command(purge)
 main.add_command(sentiment)
 main.add_command(report)
 

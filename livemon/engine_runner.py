@@ -9,6 +9,7 @@ or below the checkpointed id are skipped, so nothing is lost and nothing counted
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from dataclasses import dataclass, field
@@ -16,10 +17,13 @@ from typing import Any
 
 import orjson
 import redis.asyncio as aioredis
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from livemon import keys
 from livemon.alerting import AlertStage, read_commands
+from livemon.retention import TRIM_EVERY_S, drop_purged, fresh_purges, trim_streams
 from livemon.redis_client import connect, require_redis
 from livemon.settings import Settings
 from monitor.alert_config import AlertConfig, load_alert_config
@@ -32,6 +36,8 @@ log = logging.getLogger(__name__)
 READ_COUNT = 2000
 MAX_BLOCK_MS = 1000
 PUBLISH_QUIET_AFTER_S = 600
+RECONNECT_MIN_S = 0.5
+RECONNECT_MAX_S = 5.0
 
 
 def parse_id(stream_id: str) -> tuple[int, int]:
@@ -79,7 +85,10 @@ class EngineRunner:
                 await self._acquire(number)
             log.info("engine %s consuming partitions %s", self.consumer, self.numbers)
             await self._loop(stop)
-            await self._tick(time.time())
+            try:
+                await self._tick(time.time())
+            except (RedisConnectionError, RedisTimeoutError, OSError) as exc:  # pending entries replay next start
+                log.warning("engine %s: final checkpoint skipped, redis unavailable: %s", self.consumer, exc)
         finally:
             await self.reader.aclose()
             await self.client.aclose()
@@ -142,8 +151,39 @@ class EngineRunner:
         self.events_folded += len(events)
 
     async def _loop(self, stop: asyncio.Event) -> None:
+        """Consume until `stop`; when Redis goes away, wait, then re-acquire every partition.
+
+        Redis may come back having lost what was not yet fsynced (AOF everysec), so the
+        in-memory engines are dropped and rebuilt from the checkpoints and pending entries,
+        exactly as after an engine crash: nothing is counted that Redis no longer holds.
+        """
+        delay = RECONNECT_MIN_S
+        lost = False
+        while not stop.is_set():
+            try:
+                if lost:
+                    await self._reacquire()
+                    log.info("engine %s: redis is back; partitions re-acquired from checkpoints", self.consumer)
+                    lost, delay = False, RECONNECT_MIN_S
+                await self._consume(stop)
+            except asyncio.CancelledError:
+                raise
+            except (RedisConnectionError, RedisTimeoutError, OSError) as exc:  # BusyLoadingError (AOF replay) too
+                lost = True
+                log.warning("engine %s: redis unavailable (%s); retrying in %.1f s", self.consumer, exc, delay)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), delay)
+                delay = min(delay * 2, RECONNECT_MAX_S)
+
+    async def _reacquire(self) -> None:
+        self.partitions.clear()
+        for number in self.numbers:
+            await self._acquire(number)
+
+    async def _consume(self, stop: asyncio.Event) -> None:
         tick_s = self.settings.tick_s
         next_tick = time.monotonic() + tick_s
+        next_trim = time.monotonic()
         streams = {stream: ">" for stream in self.partitions}
         while not stop.is_set():
             wait_ms = int(max(1.0, min(MAX_BLOCK_MS, (next_tick - time.monotonic()) * 1000)))
@@ -153,6 +193,9 @@ class EngineRunner:
             for raw_stream, entries in reply or []:
                 self._fold(self.partitions[raw_stream.decode()], entries)
             now = time.monotonic()
+            if now >= next_trim:  # retention (docs/security.md): cheap, so once a minute is plenty
+                await trim_streams(self.client, self.numbers, self.settings, time.time())
+                next_trim = now + TRIM_EVERY_S
             if now >= next_tick:
                 await self._tick(time.time())
                 next_tick += tick_s
@@ -162,6 +205,9 @@ class EngineRunner:
     async def _tick(self, now: float) -> None:
         """Publish one snapshot per active session, then checkpoint and XACK atomically."""
         self.ticks += 1
+        purged = await fresh_purges(self.client, now)  # `livemon purge`: forget those sessions before publishing
+        if purged:
+            drop_purged([p.engine for p in self.partitions.values()], purged)
         started = time.perf_counter()
         commands = await read_commands(self.client, [p.alerts for p in self.partitions.values()])
         async with self.client.pipeline(transaction=False) as pipe:
