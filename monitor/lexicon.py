@@ -77,10 +77,16 @@ class Lexicon:
         # A trie-shaped regex: at each position the engine follows one branch per character instead
         # of trying every term, and greedy optional tails make the longest term win. Latin terms
         # must not end inside a longer word ("bad" in "badge"); `starts_word` checks the other side.
-        # Top-level branches each start with a literal character, which lets the regex engine skip
-        # positions that can't start any term without entering the alternation.
-        branches = _root_branches(_trie(t for t, e in self.entries.items() if not e.latin), "")
-        branches += _root_branches(_trie(t for t, e in self.entries.items() if e.latin), "(?![a-z'])")
+        # Latin branches come first and are few; the many CJK/emoji branches sit behind a lookahead
+        # per chunk of first characters, so a position is checked against a handful of classes
+        # instead of hundreds of alternatives (English-only batches ran twice as slow before).
+        branches = _root_branches(_trie(t for t, e in self.entries.items() if e.latin), "(?![a-z'])")
+        others = _root_branches(_trie(t for t, e in self.entries.items() if not e.latin), "")
+        for i in range(0, len(others), _CHUNK):
+            chunk = others[i : i + _CHUNK]
+            # Each branch starts with one (escaped) character: the chunk's lookahead class lists them.
+            first = "".join(_first_char(b) for b in chunk)
+            branches.append(f"(?=[{first}])(?:{'|'.join(chunk)})")
         # With no entries at all, match nothing rather than the empty string everywhere.
         self.pattern = re.compile("|".join(branches) or r"(?!)")
 
@@ -101,6 +107,7 @@ class Lexicon:
         return cls(entries)
 
 
+_CHUNK = 128
 _Trie = dict[str, "_Trie"]
 _END = ""
 
@@ -121,6 +128,11 @@ def _root_branches(root: _Trie, suffix: str) -> list[str]:
     for char, child in sorted(root.items()):
         out.append(re.escape(char) + _trie_regex(child) + suffix)
     return out
+
+
+def _first_char(branch: str) -> str:
+    """The escaped first character of a branch built by `_root_branches`."""
+    return branch[:2] if branch.startswith("\\") else branch[0]
 
 
 def _trie_regex(node: _Trie) -> str:
