@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import secrets
 import signal
@@ -14,7 +15,9 @@ import click
 import httpx
 
 from livemon.processes import child_preexec
+from livemon.redis_client import connect
 from livemon.redis_server import EmbeddedRedis
+from livemon.tokens import TokenStore, parse_role
 
 
 def _spawn(args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
@@ -33,6 +36,20 @@ def _wait_healthy(url: str, process: subprocess.Popen[bytes], timeout_s: float =
             pass
         time.sleep(0.2)
     raise click.ClickException(f"the web process did not answer on {url} within {timeout_s:.0f}s")
+
+
+def _demo_token(redis_url: str, role: str) -> str:
+    """A one-day token so the printed links sign the browser in (docs/security.md)."""
+
+    async def create() -> str:
+        client = connect(redis_url)
+        try:
+            token, _ = await TokenStore(client).create(parse_role(role), None, time.time() + 86400, "livemon demo")
+            return token
+        finally:
+            await client.aclose()
+
+    return asyncio.run(create())
 
 
 @click.command("demo")
@@ -63,9 +80,12 @@ def demo(sessions: int, rate: float) -> None:
         children.append(web)
         _wait_healthy(url, web)
         children.append(_spawn(["simulate", "--url", url, "--sessions", str(sessions), "--rate", str(rate)], env))
+        wall_token = _demo_token(env["REDIS_URL"], "wall")
+        admin_token = _demo_token(env["REDIS_URL"], "admin")
         click.echo(
             f"\n  livemon demo is running\n"
-            f"  wallboard:   {url}/wall\n"
+            f"  wallboard:   {url}/login?token={wall_token}&next=/wall\n"
+            f"  admin:       {url}/login?token={admin_token}&next=/wall  (tokens expire in 1 day)\n"
             f"  ingest key:  {env['LIVEMON_INGEST_KEY']}\n"
             f"  redis:       {env['REDIS_URL']}\n"
             f"  Ctrl-C stops everything.\n"
