@@ -18,9 +18,9 @@ T0 = 1_767_225_600
 YEAR_S = 366 * 24 * 3600
 
 
-def crash_series(session: str, crash_at: int = 40, bins: int = 42) -> list[Bin]:
+def crash_series(session: str, crash_at: int = 40, bins: int = 42, t0: int = T0) -> list[Bin]:
     """Steady 1,000 viewers, then 300 from bin `crash_at` on (a viewer crash)."""
-    return [Bin(session=session, start=T0 + 10 * i, viewers=1000 if i < crash_at else 300,
+    return [Bin(session=session, start=t0 + 10 * i, viewers=1000 if i < crash_at else 300,
                 viewers_estimated=False, events=50) for i in range(bins)]
 
 

@@ -19,7 +19,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from livemon import keys
-from livemon.alerting import COMMAND_FIELD
+from livemon.alerting import COMMAND_FIELD, is_stream_id
 from livemon.web.auth import grant_of
 
 MAX_BODY_BYTES = 16 * 1024
@@ -29,6 +29,7 @@ MAX_SILENCE_S = 7 * 24 * 3600
 STATES = ("pending", "firing", "resolved", "inactive")
 SEVERITIES = ("info", "warning", "critical")
 MATCHER_NAMES_MAX = 10
+MAX_EPOCH_S = 4_102_444_800.0  # 2100-01-01, as for event times
 
 
 def _error(status: int, message: str) -> JSONResponse:
@@ -40,9 +41,12 @@ def _number(request: Request, name: str) -> float | None:
     if raw is None or raw == "":
         return None
     try:
-        return float(raw)
+        value = float(raw)
     except ValueError:
-        raise ValueError(f"query '{name}': expected epoch seconds, got {raw!r}") from None
+        value = -1.0
+    if not 0 <= value <= MAX_EPOCH_S:  # also refuses nan and inf
+        raise ValueError(f"query '{name}': expected epoch seconds (0-{MAX_EPOCH_S:.0f}), got {raw!r}")
+    return value
 
 
 def _filters(request: Request) -> dict[str, Any]:
@@ -106,6 +110,8 @@ async def list_transitions(request: Request) -> Response:
     except ValueError as exc:
         return _error(400, str(exc))
     after = request.query_params.get("after")
+    if after and not is_stream_id(after):
+        return _error(400, "query 'after': expected a stream id like 1700000000000-0")
     start = f"({after}" if after else (str(int(f["since"] * 1000)) if f["since"] is not None else "-")
     try:
         out, last = await _scan(request, start, f, lambda r: True, f["limit"])

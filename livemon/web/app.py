@@ -19,14 +19,17 @@ from ingest.shopify import shopify_webhook
 from ingest.tiktok_shop import tiktok_shop_webhook
 from ingest.rate_limit import RateLimiter
 from ingest.writer import EventWriter
+from livemon.notifier import Notifier
 from livemon.redis_client import connect
 from livemon.settings import Settings
 from livemon.tokens import Permission
-from livemon.web import api, auth, openapi, pages, report_pages, tokens_api
+from livemon.web import alerts_api, api, auth, openapi, pages, report_pages, tokens_api
+from livemon.web.alert_feed import AlertFeed
 from livemon.web.auth import require
 from livemon.web.hub import Hub
 from livemon.web.security_headers import SecurityHeaders
 from livemon.web.websocket import websocket_endpoint
+from monitor.alert_config import load_alert_config
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +48,12 @@ def create_app(settings: Settings) -> Starlette:
         app.state.hub = Hub(reader)
         app.state.ws_connections = auth.ConnectionCounter(settings.ws_per_token)
         app.state.rate_limiter = RateLimiter(app.state.redis, settings.ingest_rate, settings.ingest_burst)
-        tasks = [asyncio.create_task(app.state.hub.run()), asyncio.create_task(app.state.hub.heartbeat())]
+        alerts_reader = connect(settings.redis_url, blocking_reader=True)
+        notify_reader = connect(settings.redis_url, blocking_reader=True)
+        app.state.alert_feed = AlertFeed(alerts_reader, app.state.redis, app.state.hub)
+        notifier = Notifier(load_alert_config(), notify_reader, app.state.redis)
+        tasks = [asyncio.create_task(app.state.hub.run()), asyncio.create_task(app.state.hub.heartbeat()),
+                 asyncio.create_task(app.state.alert_feed.run()), asyncio.create_task(notifier.run())]
         try:
             yield
         finally:
@@ -53,6 +61,8 @@ def create_app(settings: Settings) -> Starlette:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
             await reader.aclose()
+            await alerts_reader.aclose()
+            await notify_reader.aclose()
             await app.state.redis.aclose()
 
     routes = [
@@ -79,6 +89,17 @@ def create_app(settings: Settings) -> Starlette:
         WebSocketRoute("/ws/ingest/douyin", websocket_ingest),
         Route("/api/v1/sessions", require(Permission.VIEW)(api.list_sessions)),
         Route("/api/v1/sessions/{session}/metrics", require(Permission.VIEW)(api.session_metrics)),
+        Route("/api/v1/alerts", require(Permission.VIEW)(alerts_api.list_alerts)),
+        Route("/api/v1/alerts/transitions", require(Permission.VIEW)(alerts_api.list_transitions)),
+        Route("/api/v1/alerts/deliveries", require(Permission.RESPOND)(alerts_api.deliveries)),
+        Route("/api/v1/alerts/{fingerprint}", require(Permission.VIEW)(alerts_api.alert_detail)),
+        Route("/api/v1/alerts/{fingerprint}/ack", require(Permission.RESPOND)(alerts_api.ack_alert), methods=["POST"]),
+        Route("/api/v1/alerts/{fingerprint}/resolve", require(Permission.RESPOND)(alerts_api.resolve_alert),
+              methods=["POST"]),
+        Route("/api/v1/silences", require(Permission.VIEW)(alerts_api.list_silences)),
+        Route("/api/v1/silences", require(Permission.RESPOND)(alerts_api.create_silence), methods=["POST"]),
+        Route("/api/v1/silences/{silence_id}", require(Permission.RESPOND)(alerts_api.expire_silence),
+              methods=["DELETE"]),
         Route("/api/v1/tokens", require(Permission.ADMIN)(tokens_api.list_tokens)),
         Route("/api/v1/tokens", require(Permission.ADMIN)(tokens_api.create_token), methods=["POST"]),
         Route("/api/v1/tokens/{token_id}", require(Permission.ADMIN)(tokens_api.revoke_token), methods=["DELETE"]),

@@ -43,6 +43,65 @@ _EVENT = {
     },
 }
 
+_FINGERPRINT_PARAM = {"name": "fingerprint", "in": "path", "required": True, "schema": {"type": "string"}}
+_ALERT_FILTERS = [
+    {"name": "session", "in": "query", "required": False, "schema": {"type": "string"}},
+    {"name": "state", "in": "query", "required": False,
+     "schema": {"type": "string", "enum": ["active", "pending", "firing", "resolved", "inactive"]}},
+    {"name": "severity", "in": "query", "required": False,
+     "schema": {"type": "string", "enum": ["info", "warning", "critical"]}},
+    {"name": "since", "in": "query", "required": False, "schema": {"type": "number"}},
+    {"name": "until", "in": "query", "required": False, "schema": {"type": "number"}},
+    {"name": "limit", "in": "query", "required": False, "schema": {"type": "integer", "minimum": 1}},
+]
+_NOTE_BODY = {"required": False, "content": {"application/json": {"schema": {
+    "type": "object", "properties": {"note": {"type": "string", "maxLength": 2000}}}}}}
+# Alerts (docs/alerts.md): reads from Redis; actions are commands the engines apply within a tick (202).
+_ALERT_PATHS: dict[str, Any] = {
+    "/api/v1/alerts": {
+        "get": {"summary": "Alerts held now, filtered", "security": _VIEWER_AUTH, "parameters": _ALERT_FILTERS,
+                "responses": {"200": {"description": "alerts"}, "400": _ERROR, "401": _ERROR, "403": _ERROR}}},
+    "/api/v1/alerts/transitions": {
+        "get": {"summary": "Audit trail of alert transitions, oldest first, with stream ids",
+                "security": _VIEWER_AUTH,
+                "parameters": [*_ALERT_FILTERS, {"name": "after", "in": "query", "required": False,
+                                                 "schema": {"type": "string"}}],
+                "responses": {"200": {"description": "transitions"}, "400": _ERROR, "401": _ERROR, "403": _ERROR}}},
+    "/api/v1/alerts/deliveries": {
+        "get": {"summary": "Notification delivery status per receiver and recent failures (respond)",
+                "security": _VIEWER_AUTH,
+                "responses": {"200": {"description": "status"}, "401": _ERROR, "403": _ERROR}}},
+    "/api/v1/alerts/{fingerprint}": {
+        "get": {"summary": "One alert and its audit trail", "security": _VIEWER_AUTH,
+                "parameters": [_FINGERPRINT_PARAM],
+                "responses": {"200": {"description": "alert"}, "401": _ERROR, "403": _ERROR, "404": _ERROR}}},
+    "/api/v1/alerts/{fingerprint}/ack": {
+        "post": {"summary": "Acknowledge an alert (respond)", "security": _VIEWER_AUTH,
+                 "parameters": [_FINGERPRINT_PARAM], "requestBody": _NOTE_BODY,
+                 "responses": {"202": {"description": "command accepted"}, "400": _ERROR, "401": _ERROR,
+                               "403": _ERROR, "404": _ERROR, "409": _ERROR}}},
+    "/api/v1/alerts/{fingerprint}/resolve": {
+        "post": {"summary": "Resolve an alert by hand (respond)", "security": _VIEWER_AUTH,
+                 "parameters": [_FINGERPRINT_PARAM], "requestBody": _NOTE_BODY,
+                 "responses": {"202": {"description": "command accepted"}, "400": _ERROR, "401": _ERROR,
+                               "403": _ERROR, "404": _ERROR, "409": _ERROR}}},
+    "/api/v1/silences": {
+        "get": {"summary": "Silences that have not ended", "security": _VIEWER_AUTH,
+                "responses": {"200": {"description": "silences"}, "401": _ERROR, "403": _ERROR}},
+        "post": {"summary": "Silence matching alerts (respond)", "security": _VIEWER_AUTH,
+                 "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                     "type": "object", "required": ["matchers", "reason"],
+                     "properties": {"matchers": {"type": "object", "additionalProperties": {"type": "string"}},
+                                    "starts_at": {"type": "number"}, "ends_at": {"type": "number"},
+                                    "duration_s": {"type": "number"}, "reason": {"type": "string"}}}}}},
+                 "responses": {"201": {"description": "silence"}, "400": _ERROR, "401": _ERROR, "403": _ERROR}}},
+    "/api/v1/silences/{silence_id}": {
+        "delete": {"summary": "End a silence now (respond)", "security": _VIEWER_AUTH,
+                   "parameters": [{"name": "silence_id", "in": "path", "required": True, "schema": {"type": "string"}}],
+                   "responses": {"202": {"description": "command accepted"}, "401": _ERROR, "403": _ERROR,
+                                 "404": _ERROR}}},
+}
+
 SPEC: dict[str, Any] = {
     "openapi": "3.0.3",
     "info": {"title": "livemon", "version": "1", "description": "Live-commerce monitor: ingest, metrics, sign-in."},
@@ -106,6 +165,7 @@ SPEC: dict[str, Any] = {
                        "responses": {"200": {"description": "revoked"}, "401": _ERROR, "403": _ERROR,
                                      "404": _ERROR}},
         },
+        **_ALERT_PATHS,
         "/sessions/{session}/report.json": {
             "get": {"summary": "Post-live review of a finished session", "security": _VIEWER_AUTH,
                     "parameters": [_SESSION_PARAM],

@@ -1,9 +1,10 @@
 """The `/ws` endpoint: subscribe to sessions, receive coalesced batches of updates.
 
 Protocol (every message is `{"type": …, "v": 1, …}`):
-  client → `{"type": "subscribe", "v": 1, "sessions": "*" | ["room-1", …]}`
+  client → `{"type": "subscribe", "v": 1, "sessions": "*" | ["room-1", …], "last_alert_id": <stream id>?}`
   server → `{"type": "hello", …}` once, then `{"type": "batch", "v": 1, "messages": [...]}` at most
-  `1 / COALESCE_S` times a second, each message a snapshot or heartbeat.
+  `1 / COALESCE_S` times a second, each message a snapshot, heartbeat or alert transition
+  (`{"type": "alert", "id": <stream id>, "data": <record>}`; after `last_alert_id`, the missed ones first).
 A client that cannot take a batch within SEND_TIMEOUT_S is closed with code 4008; it
 reconnects and starts again from the latest snapshots.
 
@@ -94,6 +95,10 @@ async def _receive_loop(websocket: WebSocket, client: Client, hub: Hub, grant: G
         if refused:
             await websocket.send_text(auth.error_message(f"not permitted for this token: {', '.join(sorted(refused))}"))
         await _send_current(websocket, client, hub)
+        # alerts missed while disconnected, in order, before any live one (livemon/web/alert_feed.py)
+        problem = await websocket.app.state.alert_feed.resume(client, orjson.loads(raw).get("last_alert_id"))
+        if problem:
+            await websocket.send_text(auth.error_message(problem))
 
 
 async def _send_current(websocket: WebSocket, client: Client, hub: Hub) -> None:
