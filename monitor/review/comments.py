@@ -14,6 +14,7 @@ import importlib
 from collections import Counter
 from dataclasses import dataclass, field
 from types import ModuleType
+from typing import Any
 
 import numpy as np
 
@@ -98,8 +99,13 @@ def analyse(facts: Facts, index: PitchIndex) -> CommentFacts:
         ts = [t for t, _, _ in comments]
         with np.errstate(invalid="ignore", divide="ignore"):
             out.sentiment_index = 100.0 * per_minute(ts, facts, scores) / per_minute(ts, facts)
+    # Regexes run once per distinct text: live chat repeats itself, so this is most of the saving.
+    named_of: dict[str, str] = {}
+    asked_of: dict[str, Any] = {}
     for i, (ts_ms, _, text) in enumerate(comments):
-        named = _named_product(text, facts)
+        named = named_of.get(text)
+        if named is None:
+            named = named_of[text] = _named_product(text, facts)
         product = named or index.at(ts_ms)
         if labels and labels[i] == "negative":
             out.negative.append((ts_ms, product, text))
@@ -108,7 +114,9 @@ def analyse(facts: Facts, index: PitchIndex) -> CommentFacts:
             if topics is not None:
                 out.topics[topics.classify_topic(text)] += 1
         if questions is not None:
-            asked = questions.detect_question(text)
+            if text not in asked_of:
+                asked_of[text] = questions.detect_question(text)
+            asked = asked_of[text]
             if asked is None:
                 continue
             out.intents[asked.intent] += 1

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from operator import attrgetter
 
 from monitor.dwell import Audience
 from monitor.events import Event, EventType
@@ -70,7 +71,7 @@ class Facts:
 
 def collect(events: Iterable[Event]) -> Facts:
     """Fold a session's events (any order, duplicates by id counted once) into columns."""
-    ordered = sorted(events, key=lambda e: (e.ts, e.id))
+    ordered = sorted(events, key=attrgetter("ts", "id"))
     facts = Facts()
     if not ordered:
         return facts
