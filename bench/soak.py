@@ -1,0 +1,225 @@
+"""Soak test: sustained ingest over many sessions with many websocket clients, on real processes.
+
+Starts an embedded Redis, `livemon web` and `livemon engine`, posts events at a steady rate
+(comments carry their post time in the text), keeps websocket clients subscribed, and
+measures: end-to-end latency (post → snapshot on a websocket), RSS of each process over time
+(trend in MB/min), and errors. A named baseline phase at a tenth of the rate runs first in
+the same run, so the table compares like with like on this machine.
+
+    python bench/soak.py --short            # 2 minutes (after a 20-s baseline)
+    python bench/soak.py --minutes 30       # the full soak: 5,000 events/s, 20 sessions, 200 clients
+
+Prints a table, then ONE line of JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import multiprocessing
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import orjson
+from websockets.asyncio.client import connect
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from livemon.redis_server import EmbeddedRedis, free_port  # noqa: E402
+from tests.support import create_token  # noqa: E402
+
+INGEST_KEY = "soak-key"
+STAMP = "t="  # comment text "t=<post time ms> …"
+
+
+def produce(url: str, rate: float, sessions: int, seconds: float, prefix: str, errors: multiprocessing.Value) -> None:
+    """Post `rate` events/s (one comment in five, the rest likes) in 10 batches a second."""
+    client = httpx.Client(headers={"Authorization": f"Bearer {INGEST_KEY}"}, timeout=10)
+    per_batch = max(1, int(rate / 10))
+    start = time.monotonic()
+    n = 0
+    while time.monotonic() - start < seconds:
+        now_ms = int(time.time() * 1000)
+        batch = []
+        for i in range(per_batch):
+            n += 1
+            session = f"room-{n % sessions}"
+            if n % 5 == 0:
+                batch.append({"id": f"{prefix}{n}", "session": session, "type": "comment", "ts": now_ms,
+                              "user": f"v{n % 5000}", "text": f"{STAMP}{now_ms} hello"})
+            else:
+                batch.append({"id": f"{prefix}{n}", "session": session, "type": "like", "ts": now_ms})
+        try:
+            response = client.post(f"{url}/api/v1/events", content=orjson.dumps(batch),
+                                   headers={"Content-Type": "application/json"})
+            if response.status_code != 200:
+                with errors.get_lock():
+                    errors.value += 1
+        except httpx.HTTPError:
+            with errors.get_lock():
+                errors.value += 1
+        next_at = start + (n / rate)
+        delay = next_at - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)
+    client.close()
+
+
+@dataclass
+class Observed:
+    """What the websocket clients saw."""
+
+    latencies_ms: list[float] = field(default_factory=list)
+    disconnects: int = 0
+    messages: int = 0
+
+
+async def watch(ws_url: str, session: str, until: float, seen: Observed) -> None:
+    """One client: subscribe to one session; time each comment the first time it appears."""
+    known: set[str] = set()
+    while time.time() < until:
+        try:
+            async with connect(ws_url, max_size=None, open_timeout=20) as ws:
+                await ws.send(orjson.dumps({"type": "subscribe", "v": 1, "sessions": [session]}).decode())
+                while time.time() < until:
+                    raw = await asyncio.wait_for(ws.recv(), timeout=max(0.1, until - time.time()))
+                    received = time.time() * 1000
+                    seen.messages += 1
+                    for inner in orjson.loads(raw).get("messages", []):
+                        if inner.get("type") != "snapshot":
+                            continue
+                        for comment in inner["data"].get("recent_comments", []):
+                            text = comment.get("text", "")
+                            if text.startswith(STAMP) and comment["id"] not in known:
+                                known.add(comment["id"])
+                                seen.latencies_ms.append(received - int(text[len(STAMP):].split()[0]))
+        except TimeoutError:
+            return
+        except Exception:  # a dropped connection is counted and the client reconnects, as a browser would
+            seen.disconnects += 1
+            await asyncio.sleep(0.5)
+
+
+def rss_mb(pid: int) -> float:
+    """Resident set size of a process in MB (Linux /proc)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def slope_mb_per_min(samples: list[tuple[float, float]]) -> float:
+    """Least-squares slope of RSS over time."""
+    if len(samples) < 3:
+        return 0.0
+    xs = [t / 60 for t, _ in samples]
+    ys = [v for _, v in samples]
+    mx, my = statistics.fmean(xs), statistics.fmean(ys)
+    den = sum((x - mx) ** 2 for x in xs)
+    return sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / den if den else 0.0
+
+
+async def phase(name: str, url: str, rate: float, sessions: int, clients: int, seconds: float,
+                pids: dict[str, int], token: str) -> dict[str, object]:
+    """Run producers and clients for `seconds`; return figures."""
+    errors = multiprocessing.Value("i", 0)
+    producers = max(1, int(rate // 2500) + (1 if rate % 2500 else 0))
+    procs = [multiprocessing.Process(target=produce, args=(url, rate / producers, sessions, seconds,
+                                                              f"{name}{k}-", errors)) for k in range(producers)]
+    for proc in procs:
+        proc.start()
+    seen = Observed()
+    until = time.time() + seconds
+    ws_url = url.replace("http", "ws", 1) + f"/ws?token={token}"
+    tasks = [asyncio.create_task(watch(ws_url, f"room-{i % sessions}", until, seen)) for i in range(clients)]
+    rss: dict[str, list[tuple[float, float]]] = {k: [] for k in pids}
+    started = time.time()
+    while time.time() < until:
+        for proc_name, pid in pids.items():
+            rss[proc_name].append((time.time() - started, rss_mb(pid)))
+        await asyncio.sleep(min(10.0, max(0.1, until - time.time())))
+    await asyncio.gather(*tasks)
+    for proc in procs:
+        proc.join(timeout=30)
+    lat = sorted(seen.latencies_ms)
+
+    def pct(p: float) -> float:
+        return round(lat[min(len(lat) - 1, int(p * len(lat)))], 1) if lat else float("nan")
+
+    return {
+        "phase": name, "rate": rate, "seconds": seconds, "clients": clients, "samples": len(lat),
+        "p50_ms": pct(0.50), "p99_ms": pct(0.99), "max_ms": round(lat[-1], 1) if lat else float("nan"),
+        "post_errors": errors.value, "ws_disconnects": seen.disconnects,
+        "rss_mb": {k: round(v[-1][1], 1) for k, v in rss.items() if v},
+        "rss_slope_mb_per_min": {k: round(slope_mb_per_min(v), 2) for k, v in rss.items()},
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--short", action="store_true", help="2-minute soak (default 30)")
+    parser.add_argument("--quick", action="store_true", help="alias of --short (make bench)")
+    parser.add_argument("--minutes", type=float, default=None)
+    parser.add_argument("--rate", type=float, default=5000.0, help="events/s")
+    parser.add_argument("--sessions", type=int, default=20)
+    parser.add_argument("--clients", type=int, default=200)
+    parser.add_argument("--tick", type=float, default=0.25, help="engine tick, seconds (LIVEMON_TICK_S)")
+    args = parser.parse_args()
+    minutes = args.minutes if args.minutes is not None else (2.0 if args.short or args.quick else 30.0)
+
+    workdir = Path(tempfile.mkdtemp(prefix="livemon-soak-"))
+    redis_server = EmbeddedRedis(workdir / "redis").start()
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = dict(os.environ, REDIS_URL=redis_server.url, PORT=str(port), LIVEMON_INGEST_KEY=INGEST_KEY,
+               LIVEMON_DATA_DIR=str(workdir), LIVEMON_PSEUDONYM_SECRET="soak", LIVEMON_TICK_S=str(args.tick),
+               LIVEMON_WS_PER_TOKEN="10000", LIVEMON_INGEST_RATE=str(max(20_000.0, args.rate * 2)),
+               LIVEMON_LOG_LEVEL="WARNING")
+    children = {name: subprocess.Popen([sys.executable, "-m", "livemon", name], env=env,
+                                       stdout=subprocess.DEVNULL, stderr=(workdir / f"{name}.log").open("wb"))
+                for name in ("web", "engine")}
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(url + "/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                raise SystemExit("web did not start; see " + str(workdir / "web.log"))
+            time.sleep(0.2)
+        token = create_token(redis_server.url, "wall")
+        assert redis_server.process is not None
+        pids = {"web": children["web"].pid, "engine": children["engine"].pid, "redis": redis_server.process.pid}
+        rows = [
+            asyncio.run(phase("baseline", url, args.rate / 10, args.sessions, args.clients, 20, pids, token)),
+            asyncio.run(phase("soak", url, args.rate, args.sessions, args.clients, minutes * 60, pids, token)),
+        ]
+    finally:
+        for child in children.values():
+            child.terminate()
+        for child in children.values():
+            child.wait(timeout=15)
+        redis_server.stop()
+
+    print(f"\nlivemon soak: {args.sessions} sessions, {args.clients} websocket clients, tick {args.tick}s, "
+          f"{os.cpu_count()} CPUs\n")
+    print(f"{'phase':<9} {'events/s':>9} {'min':>5} {'samples':>8} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} "
+          f"{'post err':>8} {'ws drops':>8}  RSS MB (slope MB/min)")
+    for r in rows:
+        rss = ", ".join(f"{k} {r['rss_mb'][k]} ({r['rss_slope_mb_per_min'][k]:+})" for k in r["rss_mb"])  # type: ignore[index]
+        print(f"{r['phase']:<9} {r['rate']:>9.0f} {float(r['seconds']) / 60:>5.1f} {r['samples']:>8} "  # type: ignore[arg-type]
+              f"{r['p50_ms']:>8} {r['p99_ms']:>8} {r['max_ms']:>8} {r['post_errors']:>8} {r['ws_disconnects']:>8}  {rss}")
+    print(orjson.dumps({"bench": "soak", "tick_s": args.tick, "sessions": args.sessions, "rows": rows}).decode())
+
+
+if __name__ == "__main__":
+    main()
