@@ -38,7 +38,7 @@ from monitor.market import Market, MarketConfig, MarketProduct, MarketStep, gene
 from monitor.product_signals import signals_from_snapshot  # noqa: E402
 from monitor.run_of_show import PlanItem, RunOfShow  # noqa: E402
 from monitor.suggestion_config import DEFAULT_CONFIG_PATH, parse_suggestion_config  # noqa: E402
-from monitor.suggestions import Suggester  # noqa: E402
+from monitor.suggestions import PriorResult, Suggester  # noqa: E402
 
 START = 1_767_225_600.0  # 2026-01-01T00:00:00Z
 TICK_S = 10.0
@@ -85,7 +85,7 @@ class ProductTable:
             self.recent[o.product].append((o.clicks, o.carts, o.orders, o.gmv))
             clicks, carts, orders, gmv = (sum(x) for x in zip(*self.recent[o.product], strict=True))
             row.update(clicks_5m=clicks, carts_5m=carts, orders_5m=orders, gmv_5m=round(gmv, 2))
-            row["click_to_purchase"] = row["orders_total"] / row["clicks_total"] if row["clicks_total"] else None
+            row["click_to_purchase"] = row["paid_total"] / row["clicks_total"] if row["clicks_total"] else None
             row["sellout_eta_s"] = o.stock / (orders / 300.0) if orders else None
 
     def snapshot(self) -> list[dict[str, Any]]:
@@ -130,8 +130,20 @@ def greedy_policy(plan: RunOfShow) -> Policy:
     return choose
 
 
-def run_session(seed: int, policy_name: str, minutes: float, config_text: str) -> dict[str, float]:
-    """Play one session under one policy; return its GMV and, for livemon, attribution figures."""
+def run_session(
+    seed: int,
+    policy_name: str,
+    minutes: float,
+    config_text: str,
+    earlier: dict[str, PriorResult] | None = None,
+    audience_seed: int = 2,
+) -> dict[str, Any]:
+    """Play one session under one policy; return its GMV and, for livemon, attribution and results.
+
+    `earlier` passes a previous session's per-product results to the Suggester (warm start);
+    `audience_seed` picks the audience's randomness, so a previous session can differ from
+    the measured one while selling the same catalogue.
+    """
     market_config = MarketConfig(duration_s=minutes * 60.0)
     products = generate_products(market_config, np.random.default_rng([seed, 0]))
     order = np.random.default_rng([seed, 1]).permutation(len(products))
@@ -140,17 +152,17 @@ def run_session(seed: int, policy_name: str, minutes: float, config_text: str) -
         duration_s=minutes * 60.0,
         min_gap_s=GAP_S,
     )
-    market = Market(products, market_config, np.random.default_rng([seed, 2]), START)
+    market = Market(products, market_config, np.random.default_rng([seed, audience_seed]), START)
     table = ProductTable(products)
     host_rng = np.random.default_rng([seed, 3])
     suggester_rng = np.random.default_rng([seed, 4])
     fixed = fixed_policy(plan)
-    suggester = Suggester(parse_suggestion_config(config_text), plan, START)
+    suggester = Suggester(parse_suggestion_config(config_text), plan, START, earlier)
     if policy_name == "fixed":
         policy = fixed
     elif policy_name == "greedy":
         policy = greedy_policy(plan)
-    else:
+    else:  # livemon, cold or warm
 
         def policy(now: float, table: ProductTable, current: str | None) -> str | None:
             signals = signals_from_snapshot(table.snapshot(), None, now)
@@ -175,17 +187,18 @@ def run_session(seed: int, policy_name: str, minutes: float, config_text: str) -
         if now >= slot_end or sold_out:
             pinned = policy(now, table, pinned)
             slot_end = now + SLOT_S
-        elif policy_name == "livemon":
+        elif policy_name.startswith("livemon"):
             # The suggestions refresh every tick, as on the host overlay, even between decisions.
             suggester.rank(signals_from_snapshot(table.snapshot(), None, now), now, suggester_rng, table.online)
         step = market.step(pinned, TICK_S)
         table.observe(step)
         gmv += step.gmv
         now += TICK_S
-    out = {"gmv": gmv}
-    if policy_name == "livemon":
+    out: dict[str, Any] = {"gmv": gmv}
+    if policy_name.startswith("livemon"):
         att = suggester.attribution()
-        out.update(followed_share=att.gmv_followed / att.gmv_pinned if att.gmv_pinned else 0.0)
+        out.update(followed_share=att.gmv_followed / att.gmv_pinned if att.gmv_pinned else 0.0,
+                   results=suggester.results())
     return out
 
 
@@ -209,33 +222,39 @@ def main() -> None:
     parser.add_argument("--minutes", type=float, default=120.0)
     args = parser.parse_args()
     config_text = DEFAULT_CONFIG_PATH.read_text()
-    policies = ("fixed", "greedy", "livemon")
+    policies = ("fixed", "greedy", "livemon", "livemon_warm")
     results: dict[str, list[float]] = {p: [] for p in policies}
     followed: list[float] = []
     started = time.perf_counter()
     for seed in range(args.seeds):
-        for name in policies:
+        for name in policies[:3]:
             out = run_session(seed, name, args.minutes, config_text)
             results[name].append(out["gmv"])
             if name == "livemon":
                 followed.append(out["followed_share"])
+        # Warm start: the same catalogue sold yesterday to another audience, results passed in.
+        yesterday = run_session(seed, "livemon", args.minutes, config_text, audience_seed=5)
+        warm = run_session(seed, "livemon_warm", args.minutes, config_text, earlier=yesterday["results"])
+        results["livemon_warm"].append(warm["gmv"])
     elapsed = time.perf_counter() - started
     print(f"{args.seeds} simulated sessions of {args.minutes:.0f} min, 3-min slots, {len(policies)} policies "
-          f"({elapsed:.1f} s)\n")
-    print(f"{'policy':<10} {'GMV per session':>16} {'95% CI':>22}")
+          f"({elapsed:.1f} s); livemon_warm also gets one earlier session's results as its prior\n")
+    print(f"{'policy':<13} {'GMV per session':>16} {'95% CI':>22}")
     figures: dict[str, Any] = {"seeds": args.seeds, "minutes": args.minutes}
     for name in policies:
         mean, lo, hi = mean_ci(results[name])
-        print(f"{name:<10} {mean:>16,.0f} {f'[{lo:,.0f}, {hi:,.0f}]':>22}")
+        print(f"{name:<13} {mean:>16,.0f} {f'[{lo:,.0f}, {hi:,.0f}]':>22}")
         figures[f"gmv_{name}"] = round(mean, 1)
-    print(f"\n{'paired difference':<22} {'mean':>10} {'95% CI':>22} {'relative':>10}")
-    for base in ("fixed", "greedy"):
-        diffs = [a - b for a, b in zip(results["livemon"], results[base], strict=True)]
+    print(f"\n{'paired difference':<26} {'mean':>10} {'95% CI':>22} {'relative':>10}")
+    for ours, base in (("livemon", "fixed"), ("livemon", "greedy"), ("livemon_warm", "fixed"),
+                       ("livemon_warm", "greedy")):
+        diffs = [a - b for a, b in zip(results[ours], results[base], strict=True)]
         mean, lo, hi = mean_ci(diffs)
         rel = mean / float(np.mean(results[base]))
-        print(f"{'livemon - ' + base:<22} {mean:>10,.0f} {f'[{lo:,.0f}, {hi:,.0f}]':>22} {rel:>+10.1%}")
-        figures[f"diff_vs_{base}"] = [round(mean, 1), round(lo, 1), round(hi, 1)]
-        figures[f"uplift_vs_{base}"] = round(rel, 4)
+        print(f"{ours + ' - ' + base:<26} {mean:>10,.0f} {f'[{lo:,.0f}, {hi:,.0f}]':>22} {rel:>+10.1%}")
+        key = ("warm_" if ours == "livemon_warm" else "") + base
+        figures[f"diff_vs_{key}"] = [round(mean, 1), round(lo, 1), round(hi, 1)]
+        figures[f"uplift_vs_{key}"] = round(rel, 4)
     wins = sum(a > b for a, b in zip(results["livemon"], results["fixed"], strict=True))
     print(f"\nlivemon beat the fixed order in {wins}/{args.seeds} sessions; "
           f"{np.mean(followed):.0%} of pinned GMV followed a suggestion")

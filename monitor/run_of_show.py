@@ -184,8 +184,9 @@ def parse_run_of_show_csv(text: str) -> RunOfShow:
         raise RunOfShowError(0, "header", "a header row with a 'product' column", reader.fieldnames)
     rows: list[Mapping[str, Any]] = []
     for raw in reader:
-        if None in raw:
-            raise RunOfShowError(len(rows) + 1, "(columns)", "no more values than header columns", raw[None])  # type: ignore[index]
+        extra = raw.get(None)  # type: ignore[call-overload]
+        if extra is not None:
+            raise RunOfShowError(len(rows) + 1, "(columns)", "no more values than header columns", extra)
         row = {k.strip(): v for k, v in raw.items() if k is not None}
         if all(v is None or not str(v).strip() for v in row.values()):
             continue

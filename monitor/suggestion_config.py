@@ -68,13 +68,14 @@ class SuggestionConfig:
     top_k: int = 3
 
     def __post_init__(self) -> None:
-        positive = ("prior_strength", "funnel_prior_strength", "default_clicks_per_min", "half_life_s", "slot_s", "fatigue_recovery_s",
-                    "within_pitch_decay_s", "resample_s", "skip_cooldown_s", "window_s")
+        positive = ("prior_strength", "funnel_prior_strength", "default_clicks_per_min", "half_life_s", "slot_s",
+                    "fatigue_recovery_s", "within_pitch_decay_s", "resample_s", "skip_cooldown_s", "window_s")
         for name in positive:
             if not getattr(self, name) > 0:
                 raise SuggestionConfigError(_section_of(name), "a number > 0", getattr(self, name))
-        fractions = ("background_share", "default_cart_share", "default_order_share", "earlier_session_weight", "fatigue_depth", "hysteresis",
-                     "unpaid_recovery", "question_penalty", "complaint_penalty", "skip_penalty", "margin_weight")
+        fractions = ("background_share", "default_cart_share", "default_order_share", "earlier_session_weight",
+                     "fatigue_depth", "hysteresis", "unpaid_recovery", "question_penalty", "complaint_penalty",
+                     "skip_penalty", "margin_weight")
         for name in fractions:
             if not 0 <= getattr(self, name) <= 1:
                 raise SuggestionConfigError(_section_of(name), "a number between 0 and 1", getattr(self, name))

@@ -74,7 +74,7 @@ def phrase(driver: Driver) -> tuple[str, str]:
         return (f"click-to-purchase {_pct(v[0])} vs {_pct(v[1])} average",
                 f"点击成交率 {_pct(v[0])}，平均 {_pct(v[1])}")
     if code is ReasonCode.STRONG_UPLIFT:
-        return f"last pitch lifted sales {v[0]:.1f}×", f"上次讲解带动销量 {v[0]:.1f} 倍"
+        return f"this pitch lifted clicks {v[0]:.1f}×", f"本次讲解点击提升 {v[0]:.1f} 倍"
     if code is ReasonCode.UNPAID_ORDERS:
         return f"{v[0]:.0f} unpaid orders: remind buyers to pay", f"{v[0]:.0f} 笔压单：提醒付款"
     if code is ReasonCode.NOT_PITCHED_YET:

@@ -442,8 +442,9 @@ class Suggester:
                 out.append(Driver(ReasonCode.HIGH_CART_RATE, cart_rate / ctx.cart_rate, (cart_rate, ctx.cart_rate)))
             if ctx.conversion > 0 and conv >= strong * ctx.conversion:
                 out.append(Driver(ReasonCode.HIGH_CONVERSION, conv / ctx.conversion, (conv, ctx.conversion)))
-        if s.pitch_uplift is not None and s.pitch_uplift >= strong:
-            out.append(Driver(ReasonCode.STRONG_UPLIFT, s.pitch_uplift, (s.pitch_uplift,)))
+        # The engine's pitch_uplift is clicks per second in this pitch over the pre-pitch rate, minus 1.
+        if s.pitch_uplift is not None and 1.0 + s.pitch_uplift >= strong:
+            out.append(Driver(ReasonCode.STRONG_UPLIFT, 1.0 + s.pitch_uplift, (1.0 + s.pitch_uplift,)))
         if recovered > 0 and value > 0 and recovered >= 0.2 * value:
             out.append(Driver(ReasonCode.UNPAID_ORDERS, 1.0 + recovered / value, (float(s.unpaid),)))
         if s.pitch_count == 0 and not s.pinned:

@@ -245,3 +245,12 @@ def test_suggester_earlier_results_raise_the_prior_of_a_proven_product() -> None
         for i in range(40)
     )
     assert wins >= 30
+
+
+def test_rank_reason_quotes_the_engines_pitch_uplift_as_a_multiple() -> None:
+    room = Room(["a", "b"])
+    room.add("a", pinned=True, pin_started_ts=T0 - 60, pitch_count=1, pitch_uplift=1.3)
+    room.add("b", pitch_uplift=0.2)
+    by = {s.product: s for s in Suggester().rank(room.signals(), T0, np.random.default_rng(11))}
+    assert ReasonCode.STRONG_UPLIFT in by["a"].reason_codes and "lifted clicks 2.3×" in by["a"].reason
+    assert ReasonCode.STRONG_UPLIFT not in by["b"].reason_codes
