@@ -69,7 +69,8 @@ def make_session(session: str, n_events: int, hours: float, seed: int) -> list[E
     out: list[Event] = []
 
     def add(kind: EventType, ts: int, **fields: object) -> None:
-        out.append(Event(id=f"{session}-{next(ids)}", session=session, type=kind, ts=ts, **fields))  # type: ignore[arg-type]
+        event_id = f"{session}-{next(ids)}"
+        out.append(Event(id=event_id, session=session, type=kind, ts=ts, **fields))  # type: ignore[arg-type]
 
     products = [f"sku-{i}" for i in range(PRODUCTS)]
     prices = rng.uniform(20, 300, PRODUCTS).round(1)
@@ -105,8 +106,8 @@ def make_session(session: str, n_events: int, hours: float, seed: int) -> list[E
         else:
             order_id = f"o{ts}-{user}"
             status = OrderStatus.PLACED if num % 4 else OrderStatus.CANCELLED
-            add(EventType.ORDER, ts, user=u, product=products[prod], amount=float(prices[prod]), status=OrderStatus.PLACED,
-                order_id=order_id)
+            add(EventType.ORDER, ts, user=u, product=products[prod], amount=float(prices[prod]),
+                status=OrderStatus.PLACED, order_id=order_id)
             if num % 5:  # 80 % pay within a minute; the rest stay unpaid or are cancelled
                 add(EventType.ORDER, ts + 30_000, user=u, product=products[prod], amount=float(prices[prod]),
                     status=OrderStatus.PAID, order_id=order_id)

@@ -8,26 +8,26 @@ from dataclasses import replace
 import pytest
 
 from monitor.events import Event, EventType, OrderStatus
-from monitor.review import ReviewConfig, SuggestionChoice, build_review
+from monitor.review import Review, ReviewConfig, SuggestionChoice, build_review
 from tests.review_session import MIN, SESSION, T0, session_events, storm_alerts
 
 
 @pytest.fixture(scope="module")
-def troubled():  # type: ignore[no-untyped-def]
+def troubled() -> Review:
     return build_review(session_events(problems=True), storm_alerts())
 
 
 @pytest.fixture(scope="module")
-def calm():  # type: ignore[no-untyped-def]
+def calm() -> Review:
     return build_review(session_events(problems=False))
 
 
-def test_review_without_problems_has_no_finding(calm) -> None:  # type: ignore[no-untyped-def]
+def test_review_without_problems_has_no_finding(calm: Review) -> None:
     assert calm.findings == ()
     assert calm.incidents == ()
 
 
-def test_review_names_the_under_pitched_product_with_its_numbers(troubled) -> None:  # type: ignore[no-untyped-def]
+def test_review_names_the_under_pitched_product_with_its_numbers(troubled: Review) -> None:
     found = [f for f in troubled.findings if f.code == "under_pitched"]
     assert [f.subject for f in found] == ["D"]
     numbers = found[0].numbers
@@ -38,7 +38,7 @@ def test_review_names_the_under_pitched_product_with_its_numbers(troubled) -> No
     assert "40秒" in found[0].text["zh"]
 
 
-def test_review_finds_viewer_loss_window_and_the_product_pitched(troubled) -> None:  # type: ignore[no-untyped-def]
+def test_review_finds_viewer_loss_window_and_the_product_pitched(troubled: Review) -> None:
     # online: 1000 until minute 20, linear to 600 at minute 25, then 600; B is pitched 12-24, C 24-36
     (loss,) = [f for f in troubled.findings if f.code == "viewer_loss"]
     assert loss.subject == "B"
@@ -47,14 +47,14 @@ def test_review_finds_viewer_loss_window_and_the_product_pitched(troubled) -> No
     assert "20:20" in loss.text["en"] and "20:25" in loss.text["en"]
 
 
-def test_review_flags_unpaid_orders_of_the_product(troubled) -> None:  # type: ignore[no-untyped-def]
+def test_review_flags_unpaid_orders_of_the_product(troubled: Review) -> None:
     (unpaid,) = [f for f in troubled.findings if f.code == "unpaid"]
     assert unpaid.subject == "C"
     assert unpaid.numbers == {"unpaid": 15, "orders": 39}
     assert "压单" in unpaid.text["zh"]
 
 
-def test_review_measures_question_wait_until_the_named_product_is_pitched(troubled) -> None:  # type: ignore[no-untyped-def]
+def test_review_measures_question_wait_until_the_named_product_is_pitched(troubled: Review) -> None:
     # "2号" is B; asked at 1:00, 1:15, 1:30, 1:45; B pitched at 12:00 → waits 660, 645, 630, 615 s
     (wait,) = [f for f in troubled.findings if f.code == "question_wait"]
     assert wait.subject == "size"
@@ -63,7 +63,7 @@ def test_review_measures_question_wait_until_the_named_product_is_pitched(troubl
     assert (group.intent, group.count, group.avg_wait_s) == ("size", 4, 637.5)
 
 
-def test_review_reports_storm_acknowledged_late(troubled) -> None:  # type: ignore[no-untyped-def]
+def test_review_reports_storm_acknowledged_late(troubled: Review) -> None:
     (late,) = [f for f in troubled.findings if f.code == "slow_ack"]
     assert late.numbers["time_to_ack_s"] == 240.0
     assert "20:30" in late.text["en"] and "4 min" in late.text["en"]
@@ -74,7 +74,7 @@ def test_review_reports_storm_acknowledged_late(troubled) -> None:  # type: igno
     assert incident.evidence[0]["text"].startswith("<img")
 
 
-def test_review_headline_matches_the_constructed_session(troubled) -> None:  # type: ignore[no-untyped-def]
+def test_review_headline_matches_the_constructed_session(troubled: Review) -> None:
     h = troubled.headline
     assert h.duration_s == 2400.0
     assert h.peak_online == 1000
@@ -85,7 +85,7 @@ def test_review_headline_matches_the_constructed_session(troubled) -> None:  # t
     assert h.gpm == round(1000 * h.gmv / 5000, 2)
 
 
-def test_review_product_table_uplift_and_gmv_per_pitch_minute(calm) -> None:  # type: ignore[no-untyped-def]
+def test_review_product_table_uplift_and_gmv_per_pitch_minute(calm: Review) -> None:
     a = calm.products[0]
     # A pitched 0-10 min: 60 clicks (6/min); outside, one background click a minute for 30 min (1/min)
     assert (a.product, a.pitch_count, a.pitch_s, a.clicks, a.paid) == ("A", 1, 600.0, 90, 20)
@@ -95,14 +95,14 @@ def test_review_product_table_uplift_and_gmv_per_pitch_minute(calm) -> None:  # 
     assert a.click_to_purchase == round(20 / 90, 4)
 
 
-def test_review_ties_complaint_to_product_pitched_at_the_time(troubled) -> None:  # type: ignore[no-untyped-def]
+def test_review_ties_complaint_to_product_pitched_at_the_time(troubled: Review) -> None:
     by_id = {p.product: p for p in troubled.products}
     assert by_id["C"].complaints == 1  # the hostile comment at 20:30, during C's pitch
     assert by_id["B"].questions == 4
     assert dict(troubled.complaint_topics).get("quality_fake") == 1
 
 
-def test_review_timeline_minutes_and_markers(troubled) -> None:  # type: ignore[no-untyped-def]
+def test_review_timeline_minutes_and_markers(troubled: Review) -> None:
     tl = troubled.timeline
     assert len(tl.series["online"]) == 41
     assert tl.series["online"][0] == 1000.0 and tl.series["online"][30] == 600.0
@@ -125,7 +125,7 @@ def test_review_suggestions_followed_vs_not() -> None:
     assert s.gmv_per_min_other == round(7600 / 30, 2)
 
 
-def test_review_compares_headline_with_previous_sessions(calm) -> None:  # type: ignore[no-untyped-def]
+def test_review_compares_headline_with_previous_sessions(calm: Review) -> None:
     previous = [calm.headline, replace(calm.headline, gmv=calm.headline.gmv * 3)]
     review = build_review(session_events(problems=False), previous_sessions=previous)
     gmv = next(c for c in review.comparisons if c.metric == "gmv")

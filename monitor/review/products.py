@@ -60,7 +60,10 @@ class _Columns:
             return np.zeros(self.size), np.zeros(self.size)
         ts = np.fromiter((r[0] for r in rows), np.int64, len(rows))
         codes = self.codes([r[1] for r in rows])
-        weights = np.fromiter((r[2] for r in rows), float, len(rows)) if weighted else np.ones(len(rows))  # type: ignore[misc]
+        if weighted:
+            weights = np.fromiter((r[2] for r in rows), float, len(rows))  # type: ignore[misc]
+        else:
+            weights = np.ones(len(rows))
         known = codes >= 0
         total = np.bincount(codes[known], weights[known], minlength=self.size)
         own = known & (self.pitched_at(ts) == codes)
