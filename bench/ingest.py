@@ -123,8 +123,8 @@ def main() -> None:
             chat_bodies = [orjson.dumps(chats[i:i + BATCH]) for i in range(0, n, BATCH)]
             timed("douyin messages HTTP", n, lambda: [http.post("/api/v1/douyin/messages", content=b)
                                                        .raise_for_status() for b in chat_bodies], rows)
-            ws_chats = [{**c, "common": {**c["common"], "msgId": "w" + str(c["common"]["msgId"])}}  # type: ignore[dict-item]
-                        for c in chats]
+            ws_chats = [{**c, "common": {**common, "msgId": "w" + str(common["msgId"])}}
+                        for c in chats if isinstance(common := c["common"], dict)]
             frames = [orjson.dumps(ws_chats[i:i + BATCH]).decode() for i in range(0, n, BATCH)]
 
             def over_websocket() -> None:

@@ -13,7 +13,8 @@ from ingest.replay import Pacer, RecordingError, batches, count_lines, read_reco
 
 @click.command("replay")
 @click.argument("recording", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--url", envvar="LIVEMON_URL", default=None, help="livemon web base URL [default: http://127.0.0.1:$PORT]")
+@click.option("--url", envvar="LIVEMON_URL", default=None,
+              help="livemon web base URL [default: http://127.0.0.1:$PORT]")
 @click.option("--key", envvar="LIVEMON_INGEST_KEY", required=True, help="Ingest key [env: LIVEMON_INGEST_KEY]")
 @click.option("--speed", default=1.0, show_default=True, type=click.FloatRange(0),
               help="1 = real time, 10 = ten times faster, 0 = as fast as possible.")

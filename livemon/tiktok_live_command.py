@@ -14,7 +14,8 @@ from ingest.poster import BatchPoster
 @click.command("tiktok-live")
 @click.argument("unique_id")
 @click.option("--session", default=None, help="livemon session id [default: tiktok-<unique_id>].")
-@click.option("--url", envvar="LIVEMON_URL", default=None, help="livemon web base URL [default: http://127.0.0.1:$PORT]")
+@click.option("--url", envvar="LIVEMON_URL", default=None,
+              help="livemon web base URL [default: http://127.0.0.1:$PORT]")
 @click.option("--key", envvar="LIVEMON_INGEST_KEY", required=True, help="Ingest key [env: LIVEMON_INGEST_KEY]")
 def tiktok_live(unique_id: str, session: str | None, url: str | None, key: str) -> None:
     """Follow the TikTok LIVE of UNIQUE_ID (without @) until it ends or Ctrl-C."""

@@ -134,4 +134,5 @@ def test_shopify_attribution_rules_try_note_then_utm_then_window() -> None:
 
 def test_shopify_attribution_rule_order_is_configurable() -> None:
     window_first = AttributionRules(rules=("window", "note"), windows=(LiveWindow("room-w", 0, 2**60),))
-    assert window_first.attribute(5, {"livemon_session": "room-n"}, None, []).session == "room-w"  # type: ignore[union-attr]
+    chosen = window_first.attribute(5, {"livemon_session": "room-n"}, None, [])
+    assert chosen is not None and chosen.session == "room-w"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import collections
 import functools
+from typing import Any
 
 import pytest
 
@@ -17,11 +18,11 @@ START = 1_795_356_000.0
 
 @functools.lru_cache(maxsize=16)
 def run(kinds: str = "none", seed: int = 3, duration: float = 1800.0, chunk: float = 60.0
-        ) -> tuple[SimulatedSession, list[dict[str, object]]]:
+        ) -> tuple[SimulatedSession, list[dict[str, Any]]]:
     """Simulate one room (cached: tests only read the result)."""
     room = SimulatedSession("room-1", seed, 8.0, START, SimConfig(rate=8.0, duration_s=duration,
                                                                    incidents=parse_kinds(kinds)))
-    events: list[dict[str, object]] = []
+    events: list[dict[str, Any]] = []
     t = START
     while t < START + duration + 2:
         events.extend(room.events_between(t, t + chunk))
@@ -29,8 +30,8 @@ def run(kinds: str = "none", seed: int = 3, duration: float = 1800.0, chunk: flo
     return room, events
 
 
-def within(events: list[dict[str, object]], label: dict[str, object], kind: str) -> list[dict[str, object]]:
-    return [e for e in events if e["type"] == kind and label["start"] <= e["ts"] < label["end"]]  # type: ignore[operator]
+def within(events: list[dict[str, Any]], label: dict[str, Any], kind: str) -> list[dict[str, Any]]:
+    return [e for e in events if e["type"] == kind and label["start"] <= e["ts"] < label["end"]]
 
 
 def test_simulator_same_seed_gives_same_events_whatever_the_chunking() -> None:
@@ -55,20 +56,20 @@ def test_simulator_orders_are_placed_then_paid_on_the_same_order_id() -> None:
     _, events = run()
     placed = {e["order_id"]: e["ts"] for e in events if e["type"] == "order" and e["status"] == "placed"}
     paid = [e for e in events if e["type"] == "order" and e["status"] == "paid"]
-    assert paid and all(e["order_id"] in placed and e["ts"] > placed[e["order_id"]] for e in paid)  # type: ignore[operator]
+    assert paid and all(e["order_id"] in placed and e["ts"] > placed[e["order_id"]] for e in paid)
 
 
 def test_simulator_labels_every_planned_incident_inside_the_session() -> None:
     room, _ = run("all")
     labels = room.labels()
     assert {label["kind"] for label in labels} == {k.value for k in IncidentKind}
-    assert all(START * 1000 <= label["start"] < label["end"] <= (START + 1800) * 1000 for label in labels)  # type: ignore[operator]
+    assert all(START * 1000 <= label["start"] < label["end"] <= (START + 1800) * 1000 for label in labels)
 
 
 def test_simulator_ingest_silence_has_no_events_in_its_window() -> None:
     room, events = run("ingest_silence")
     (label,) = room.labels()
-    assert not [e for e in events if label["start"] + 1000 <= e["ts"] < label["end"] - 1000]  # type: ignore[operator]
+    assert not [e for e in events if label["start"] + 1000 <= e["ts"] < label["end"] - 1000]
 
 
 def test_simulator_negative_storm_raises_complaints_on_its_topic() -> None:
@@ -76,7 +77,7 @@ def test_simulator_negative_storm_raises_complaints_on_its_topic() -> None:
     (label,) = room.labels()
     phrases = set(sim_text.COMPLAINTS[str(label["topic"])]["zh"]) | set(sim_text.COMPLAINTS[str(label["topic"])]["en"])
     on_topic = [e for e in within(events, label, "comment") if any(str(e["text"]).startswith(p) for p in phrases)]
-    seconds = (label["end"] - label["start"]) / 1000  # type: ignore[operator]
+    seconds = (label["end"] - label["start"]) / 1000
     _, calm = run("none")
     calm_rate = sum(any(str(e["text"]).startswith(p) for p in phrases) for e in calm if e["type"] == "comment") / 1800
     assert len(on_topic) / seconds > 5 * calm_rate
@@ -86,8 +87,8 @@ def test_simulator_viewer_crash_cuts_online_viewers() -> None:
     room, events = run("viewer_crash")
     (label,) = room.labels()
     counts = [(e["ts"], e["viewers"]) for e in events if e["type"] == "viewer_count"]
-    before = [v for ts, v in counts if label["start"] - 60_000 <= ts < label["start"]]  # type: ignore[operator]
-    during = [v for ts, v in counts if label["start"] + 30_000 <= ts < label["end"]]  # type: ignore[operator]
+    before = [v for ts, v in counts if label["start"] - 60_000 <= ts < label["start"]]
+    during = [v for ts, v in counts if label["start"] + 30_000 <= ts < label["end"]]
     assert max(during) < 0.6 * min(before)
 
 
