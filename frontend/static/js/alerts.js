@@ -56,6 +56,20 @@ export class AlertStore {
     this.notify(fingerprint);
   }
 
+  /**
+   * Learn open alerts from a snapshot's `alerts` list (fingerprint, rule, severity, state, summary,
+   * labels, acked_by) that this book has not seen yet, e.g. raised before the page connected.
+   */
+  adoptFromSnapshot(session, list) {
+    let changed = false;
+    for (const item of list || []) {
+      if (!item || typeof item !== "object" || !item.fingerprint || this.alerts.has(item.fingerprint)) continue;
+      this.alerts.set(item.fingerprint, { ...item, session });
+      changed = true;
+    }
+    if (changed) this.notify(null);
+  }
+
   /** Apply one websocket "alert" message. */
   apply(message) {
     if (message.id) this.lastId = message.id;

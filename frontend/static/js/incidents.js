@@ -108,7 +108,7 @@ $("silence").addEventListener("click", () => {
   const now = Date.now() / 1000;
   act("/api/v1/silences", {
     matchers: { session: alert.session, rule: alert.rule }, starts_at: now, ends_at: now + minutes * 60,
-    duration_s: minutes * 60, reason: $("note").value, comment: $("note").value,
+    duration_s: minutes * 60, reason: $("note").value.trim() || `${t("silence")} — ${alert.rule}`,
   });
 });
 form.addEventListener("change", () => {
@@ -135,6 +135,7 @@ const connection = new LiveConnection({
     heartbeat: (message) => indicator.heartbeat(message),
     snapshot: (message) => {
       indicator.fresh();
+      alerts.adoptFromSnapshot(message.session, message.data.alerts);
       const previous = snapshots.get(message.session);
       const isNew = !previous;
       const data = previous && !message.data.series ? { ...message.data, series: previous.series } : message.data;

@@ -183,6 +183,7 @@ const connection = new LiveConnection({
     heartbeat: (message) => indicator.heartbeat(message),
     snapshot: (message) => {
       indicator.fresh();
+      alerts.adoptFromSnapshot(message.session, message.data.alerts);
       if (message.session === session) render(message.data);
     },
     alert: (message) => alerts.apply(message),

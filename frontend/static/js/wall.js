@@ -66,6 +66,7 @@ const connection = new LiveConnection({
     heartbeat: (message) => indicator.heartbeat(message),
     snapshot: (message) => {
       indicator.fresh();
+      alerts.adoptFromSnapshot(message.session, message.data.alerts);
       empty.hidden = true;
       const previous = latest.get(message.session);
       // series/markers come at most every 10 s; keep the last ones so a focus view fills at once
