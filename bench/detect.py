@@ -22,6 +22,7 @@ import math
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -30,10 +31,10 @@ import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from monitor.alert_config import load_alert_config  # noqa: E402
-from monitor.alerts import AlertBook  # noqa: E402
-from monitor.bins import BIN_SECONDS, Bin, ProductBin  # noqa: E402
-from monitor.detectors import DetectorSuite  # noqa: E402
+from monitor.alert_config import load_alert_config
+from monitor.alerts import AlertBook
+from monitor.bins import BIN_SECONDS, Bin, ProductBin
+from monitor.detectors import DetectorSuite
 
 T0 = 1_767_225_600  # 2026-01-01
 WARM_BINS = 60  # incidents start after 10 min: baselines need a history
@@ -216,7 +217,7 @@ class EwmaChart:
         return fired
 
 
-BASELINE_SERIES = {
+BASELINE_SERIES: dict[str, tuple[str, Callable[[Bin], float]]] = {
     "negative_storm": ("up", lambda b: b.negative / max(1, b.comments - b.spam)),
     "raid": ("up", lambda b: b.raid / max(1, b.comments)),
     "conversion_drop": ("down", lambda b: b.orders / max(1, b.carts)),
@@ -288,6 +289,11 @@ def score(incidents: list[Incident], fires: list[tuple[str, str, float]], hours:
     return out
 
 
+def fmt(value: object) -> str:
+    """Table cell: a number, or '-' when there is none."""
+    return "-" if value is None else f"{value:g}"
+
+
 def kind_delays(incidents: list[Incident], attr: str) -> dict[str, float | None]:
     """Median delay per incident kind (storms split by room size)."""
     groups: dict[str, list[float]] = {}
@@ -321,7 +327,6 @@ def main() -> None:
     print(header + "\n" + "-" * len(header))
     for rule, row in ours.items():
         b = base.get(rule, {})
-        fmt = lambda v: "-" if v is None else f"{v:g}"  # noqa: E731
         print(f"{rule:<22}{row['incidents']:>4} | {fmt(row['recall']):>7}{fmt(row['precision']):>7}"
               f"{fmt(row['fa_per_session_hour']):>7}{fmt(row['median_delay_s']):>7}{fmt(row['p90_delay_s']):>7} | "
               + (f"{fmt(b.get('recall')):>11}{fmt(b.get('precision')):>7}{fmt(b.get('fa_per_session_hour')):>7}"

@@ -165,7 +165,7 @@ class Notifier:
 
     async def _status(self, receiver: str, ok: bool, error: str = "") -> None:
         raw = await self.redis.hget(keys.NOTIFY_STATUS, receiver)
-        status = orjson.loads(raw) if raw else {"delivered": 0, "failed_attempts": 0, "last_ok_at": None,
+        status: dict[str, Any] = orjson.loads(raw) if raw else {"delivered": 0, "failed_attempts": 0, "last_ok_at": None,
                                                  "last_error": None, "last_error_at": None}
         if ok:
             status["delivered"] += 1

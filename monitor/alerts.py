@@ -274,9 +274,9 @@ class AlertBook:
             elif alert.state is AlertState.PENDING:
                 out.append(self._move(alert, AlertState.INACTIVE, now, "cleared"))
                 del self.alerts[fp]
-            elif alert.state is AlertState.FIRING:
-                if now - alert.last_met >= self.config.rule(alert.rule).keep_firing_for_s:
-                    out.append(self._move(alert, AlertState.RESOLVED, now, "resolved"))
+            elif (alert.state is AlertState.FIRING
+                  and now - alert.last_met >= self.config.rule(alert.rule).keep_firing_for_s):
+                out.append(self._move(alert, AlertState.RESOLVED, now, "resolved"))
         out.extend(self._notify_due(now))
         self._prune(now)
         return out

@@ -29,7 +29,7 @@ class Receiver:
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+            def do_POST(self) -> None:  # http.server's naming
                 body = orjson.loads(self.rfile.read(int(self.headers["Content-Length"])))
                 status = 503 if len(receiver.calls) < receiver.fail_first else 200
                 receiver.calls.append((status, body))
