@@ -43,6 +43,7 @@ DWELL_MEDIAN_S = 90.0
 DWELL_SIGMA = 1.1
 VIEWER_COUNT_EVERY_S = 5
 STOCK_EVERY_S = 5
+WAITING_SHARE = 0.4  # share of the target audience already in the room at the start
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,6 +172,9 @@ class SimulatedSession:
             out.append(self._event("session_start", self.start, title=f"Live room {self.session}", host="host",
                                    products=[{"id": p.product, "name": p.name, "price": p.price, "stock": p.stock,
                                               "margin": p.margin} for p in self.products]))
+            # Viewers who reserved the show (预约) are waiting when it starts, so a room is never empty.
+            for _ in range(int(WAITING_SHARE * self.target_online)):
+                out.append(self._join(self.start, 1.0))
         while not self.ended and self.clock + 1.0 <= t1:
             out.extend(self._second(self.clock))
             self.clock += 1.0
@@ -194,6 +198,15 @@ class SimulatedSession:
             return "guest"
         return self.viewers[int(self.rng.integers(len(self.viewers)))]
 
+    def _join(self, t: float, dwell_factor: float) -> dict[str, object]:
+        """A new viewer arrives at `t` and will stay a log-normal time."""
+        self.arrived += 1
+        viewer = f"{self.platform[:2]}{seed_digits(self.session)}{self.arrived:07d}"
+        dwell = float(self.rng.lognormal(math.log(DWELL_MEDIAN_S), DWELL_SIGMA)) * dwell_factor
+        self._arrive(viewer)
+        heapq.heappush(self.departures, (t + dwell, viewer))
+        return self._event("join", t, user=viewer)
+
     def _arrive(self, viewer: str) -> None:
         self.present[viewer] = len(self.viewers)
         self.viewers.append(viewer)
@@ -215,7 +228,7 @@ class SimulatedSession:
             self.pinned = pinned
         # audience: waves of arrivals, log-normal dwell
         elapsed = t - self.start
-        wave = min(1.0, (elapsed + 60) / 600) * (1.0 + 0.25 * math.sin(elapsed / 900 * 2 * math.pi))
+        wave = min(1.0, 0.5 + elapsed / 1200) * (1.0 + 0.25 * math.sin(elapsed / 900 * 2 * math.pi))
         if int(elapsed) % 900 < 90 and elapsed > 300:
             wave *= 3.0  # paid traffic burst (投流)
         crash = self._active(IncidentKind.VIEWER_CRASH, t)
@@ -225,12 +238,7 @@ class SimulatedSession:
         arrivals = int(rng.poisson(self.target_online / self.mean_dwell * wave * (0.15 if crash else 1.0)))
         short = 0.25 if self._active(IncidentKind.DWELL_DROP, t) else 1.0
         for _ in range(arrivals):
-            self.arrived += 1
-            viewer = f"{self.platform[:2]}{seed_digits(self.session)}{self.arrived:07d}"
-            dwell = float(rng.lognormal(math.log(DWELL_MEDIAN_S), DWELL_SIGMA)) * short
-            self._arrive(viewer)
-            heapq.heappush(self.departures, (t + dwell, viewer))
-            out.append(self._event("join", at(), user=viewer))
+            out.append(self._join(at(), short))
         while self.departures and self.departures[0][0] <= t:
             _, viewer = heapq.heappop(self.departures)
             self._leave(viewer, t, out)
