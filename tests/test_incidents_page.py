@@ -83,9 +83,12 @@ def test_injected_storm_reaches_console_and_overlay_within_2s(stack: Stack) -> N
         overlay = browser.new_page(viewport={"width": 1280, "height": 800}, locale="en-US")
         console_dialogs, console_errors = watch(console)
         overlay_dialogs, overlay_errors = watch(overlay)
+        wall = browser.new_page(viewport={"width": 1920, "height": 1080}, locale="en-US")
+        wall_dialogs, wall_errors = watch(wall)
         console.goto(stack.login_url("/incidents"))
         overlay.goto(stack.login_url("/overlay/room-s"))
-        for page in (console, overlay):
+        wall.goto(stack.login_url("/wall?focus=room-s"))
+        for page in (console, overlay, wall):
             expect(page.locator("#connection")).to_have_attribute("data-state", "open", timeout=10_000)
         expect(console.locator("#api-missing")).to_be_hidden()
 
@@ -96,6 +99,11 @@ def test_injected_storm_reaches_console_and_overlay_within_2s(stack: Stack) -> N
         expect(overlay.locator("#critical")).to_be_visible(timeout=2_000)
         assert time.monotonic() - fired_at <= 2.0
         expect(overlay.locator("#critical .critical-rule")).to_have_text("negative_storm")
+        expect(wall.locator(".ticker li").first).to_have_attribute("data-severity", "critical")  # focus ticker
+        wall.locator("#back").click()
+        tile = wall.locator('.tile[data-session="room-s"]')
+        expect(tile).to_have_attribute("data-alert", "critical")  # badge and border on the wall tile
+        expect(tile.locator('.badge[data-severity="critical"]')).to_have_text("negative_storm")
 
         row.click()  # detail: evidence as text, the firing transition in the audit trail
         detail = console.locator("#detail")
@@ -108,8 +116,8 @@ def test_injected_storm_reaches_console_and_overlay_within_2s(stack: Stack) -> N
         expect(console.locator("#action-status")).to_have_attribute("data-outcome", "sent", timeout=5_000)
         expect(detail.locator("#timeline canvas")).to_have_count(1, timeout=15_000)  # series come every 10 s
         console.screenshot(path=str(SCREENSHOTS / "incidents.png"))
-    assert console_dialogs == overlay_dialogs == []
-    assert console_errors == overlay_errors == []
+    assert console_dialogs == overlay_dialogs == wall_dialogs == []
+    assert console_errors == overlay_errors == wall_errors == []
 
 
 NEGATIVE = ["太差了", "退货", "骗子", "垃圾", "差评", "质量差", "失望", "假货", "退款", "不行"]
