@@ -187,3 +187,23 @@ def test_alerts_websocket_rejects_a_malformed_resume_id(web: Stack) -> None:
         while message.get("type") != "error":
             message = orjson.loads(ws.recv(timeout=10))
     assert "last_alert_id" in message["error"]
+
+
+# ---------------------------------------------------------------- end to end
+
+
+def test_alerts_end_to_end_pinned_product_out_of_stock(stack: Stack) -> None:
+    """Events over HTTP → engine bins → detector → alert book → audit stream → API and websocket."""
+    from tests.events_factory import raw_event
+    from tests.support import wait_for
+
+    with subscribe(stack) as ws:
+        assert stack.post([raw_event("session_start", "shop-1", title="demo"),
+                           raw_event("product_pin", "shop-1", product="sku-9"),
+                           raw_event("stock", "shop-1", product="sku-9", stock=0)]).status_code == 200
+        [message] = next_alerts(ws, 1, timeout_s=40)
+    assert (message["session"], message["data"]["rule"]) == ("shop-1", "out_of_stock_pinned")
+    assert message["data"]["labels"] == {"product": "sku-9"} and message["data"]["severity"] == "critical"
+    alerts = wait_for(lambda: stack.http.get("/api/v1/alerts", params={"session": "shop-1"}).json()["alerts"],
+                      what="the alert in the API")
+    assert alerts[0]["rule"] == "out_of_stock_pinned"
