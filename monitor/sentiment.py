@@ -55,7 +55,7 @@ NEGATED_NEGATIVE = 0.35
 NEGATION_REACH_CJK = 3
 NEGATION_REACH_LATIN = 12
 
-_REPEATS = re.compile(r"(.)\1{3,}", re.DOTALL)
+_REPEATS = re.compile(r"([^\n])\1{3,}")  # never across the newline that separates a batch
 _QUESTION = re.compile(r".*(?:[?？吗呢么]\s*$|还是)|(?:what|whats|when|where|how|which|any|who|why)\b")
 # Yes/no questions about a property (会起球吗, 能退吗, "does it run small?") name a worry, not an
 # experience: they are chatter for sentiment and questions for `monitor.questions`.

@@ -114,6 +114,11 @@ def test_sentiment_empty_batch() -> None:
     assert score_batch([]) == []
 
 
+def test_sentiment_many_empty_comments_keep_their_count() -> None:
+    # Found by the property test below: a run of empty comments once collapsed like 好好好好.
+    assert len(score_batch([""] * 5)) == 5
+
+
 def test_sentiment_without_model_still_uses_the_lexicon() -> None:
     scorer = Scorer(Lexicon([Entry("好看", Kind.POSITIVE, 1.2)]), None)
     liked, unknown = scorer.score_batch(["好看", "难看"])
