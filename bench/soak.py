@@ -29,6 +29,7 @@ from pathlib import Path
 import httpx
 import orjson
 from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -78,6 +79,7 @@ class Observed:
 
     latencies_ms: list[float] = field(default_factory=list)
     disconnects: int = 0
+    close_codes: dict[str, int] = field(default_factory=dict)
     messages: int = 0
 
 
@@ -102,8 +104,14 @@ async def watch(ws_url: str, session: str, until: float, seen: Observed) -> None
                                 seen.latencies_ms.append(received - int(text[len(STAMP):].split()[0]))
         except TimeoutError:
             return
-        except Exception:  # a dropped connection is counted and the client reconnects, as a browser would
+        except ConnectionClosed as exc:  # counted by close code (4008 = cut for reading too slowly)
             seen.disconnects += 1
+            code = str(exc.rcvd.code) if exc.rcvd else "none"
+            seen.close_codes[code] = seen.close_codes.get(code, 0) + 1
+            await asyncio.sleep(0.5)
+        except Exception as exc:  # a failed connect is counted and the client retries, as a browser would
+            seen.disconnects += 1
+            seen.close_codes[type(exc).__name__] = seen.close_codes.get(type(exc).__name__, 0) + 1
             await asyncio.sleep(0.5)
 
 
@@ -156,7 +164,7 @@ async def phase(name: str, url: str, rate: float, sessions: int, clients: int, s
     return {
         "phase": name, "rate": rate, "seconds": seconds, "clients": clients, "samples": len(lat),
         "p50_ms": pct(0.50), "p99_ms": pct(0.99), "max_ms": round(lat[-1], 1) if lat else float("nan"),
-        "post_errors": errors.value, "ws_disconnects": seen.disconnects,
+        "post_errors": errors.value, "ws_disconnects": seen.disconnects, "ws_close_codes": seen.close_codes,
         "rss_mb": {k: round(v[-1][1], 1) for k, v in rss.items() if v},
         "rss_slope_mb_per_min": {k: round(slope_mb_per_min(v), 2) for k, v in rss.items()},
     }
@@ -218,6 +226,8 @@ def main() -> None:
         rss = ", ".join(f"{k} {r['rss_mb'][k]} ({r['rss_slope_mb_per_min'][k]:+})" for k in r["rss_mb"])  # type: ignore[index]
         print(f"{r['phase']:<9} {r['rate']:>9.0f} {float(r['seconds']) / 60:>5.1f} {r['samples']:>8} "  # type: ignore[arg-type]
               f"{r['p50_ms']:>8} {r['p99_ms']:>8} {r['max_ms']:>8} {r['post_errors']:>8} {r['ws_disconnects']:>8}  {rss}")
+    for r in rows:
+        print(f"{r['phase']}: websocket closes by code {r['ws_close_codes']}")
     print(orjson.dumps({"bench": "soak", "tick_s": args.tick, "sessions": args.sessions, "rows": rows}).decode())
 
 
