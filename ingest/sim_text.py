@@ -78,6 +78,11 @@ def question(rng: np.random.Generator, lang: str, index: int, name: str) -> str:
     return _pick(rng, QUESTIONS[lang]).format(n=index, name=name)
 
 
+def question_about(rng: np.random.Generator, lang: str, index: int, name: str) -> str:
+    """A question that names product `index` / `name` (what a question-surge incident is made of)."""
+    return _pick(rng, tuple(q for q in QUESTIONS[lang] if "{" in q)).format(n=index, name=name)
+
+
 def complaint(rng: np.random.Generator, lang: str, topic: str) -> str:
     """A complaint about `topic` (one of TOPICS)."""
     return decorate(rng, _pick(rng, COMPLAINTS[topic][lang]), lang)

@@ -145,7 +145,12 @@ class SimulatedSession:
         if incident.kind is IncidentKind.SELL_OUT:  # the next product pitched gets scarce stock
             upcoming = next((p for begin, p in self.show if begin >= incident.start), None)
             return replace(incident, product=upcoming or self._pinned_at(incident.start + 1))
-        if incident.kind in (IncidentKind.CONVERSION_DROP, IncidentKind.SELL_OUT, IncidentKind.QUESTION_SURGE):
+        if incident.kind is IncidentKind.QUESTION_SURGE:
+            # Viewers ask about a product the host is not pitching, so pinning it would answer them.
+            busy = {self._pinned_at(incident.start + 1), self._pinned_at(incident.end)}
+            others = sorted({p for _, p in self.show} - busy)
+            return replace(incident, product=others[int(self.rng.integers(len(others)))] if others else None)
+        if incident.kind in (IncidentKind.CONVERSION_DROP, IncidentKind.SELL_OUT):
             return replace(incident, product=self._pinned_at(incident.start + 1))
         return incident
 
@@ -327,7 +332,7 @@ class SimulatedSession:
         if surge:
             index = next((k + 1 for k, p in enumerate(self.products) if p.product == surge.product), 1)
             for _ in range(int(rng.poisson(max(1.0, online * 0.003)))):
-                say(sim_text.question(rng, self._lang(), index, self.products[index - 1].name))
+                say(sim_text.question_about(rng, self._lang(), index, self.products[index - 1].name))
         raid = self._active(IncidentKind.RAID, t)
         if raid:
             for k in range(int(rng.poisson(3.0))):

@@ -111,3 +111,16 @@ def test_simulator_config_names_the_bad_field() -> None:
         SimConfig(rate=0)
     with pytest.raises(ValueError, match="incident kind"):
         parse_kinds("storm")
+
+
+def test_simulator_question_surge_asks_about_a_product_not_on_screen() -> None:
+    room, events = run("question_surge")
+    (label,) = room.labels()
+    pins = [e for e in events if e["type"] == "product_pin" and e["ts"] < label["end"]]
+    assert pins[-1]["product"] != label["product"]
+    index = next(k + 1 for k, p in enumerate(room.products) if p.product == label["product"])
+    name = room.products[index - 1].name
+    refs = (f"{index}号", f"#{index}", name)
+    naming = [e for e in within(events, label, "comment") if any(r in str(e["text"]) for r in refs)]
+    seconds = (label["end"] - label["start"]) / 1000
+    assert len(naming) / seconds > 0.5
