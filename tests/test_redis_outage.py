@@ -54,6 +54,10 @@ def test_redis_outage_poster_buffers_and_every_event_lands_once(own_redis: Embed
         own_redis.stop()
         down = stack.post(batches[5])
         assert down.status_code == 503 and int(down.headers["retry-after"]) > 0
+        adapter = stack.http.post("/api/v1/douyin/messages", headers={"Authorization": f"Bearer {INGEST_KEY}"},
+                                  content=orjson.dumps({"common": {"method": "WebcastChatMessage", "msgId": "1",
+                                                                   "roomId": "room-out"}, "content": "hi"}))
+        assert adapter.status_code == 503 and int(adapter.headers["retry-after"]) > 0
         for batch in batches[5:10]:
             poster.submit(batch)
         assert poster.flush(deadline=time.monotonic() + 1.0) is False
