@@ -138,7 +138,10 @@ async def shopify_webhook(request: Request) -> Response:
     topic = request.headers.get("x-shopify-topic", "")
     # The edge may read the clock: it is only the fallback event time when the payload has none.
     received = _when(request.headers, ("x-shopify-triggered-at",), int(time.time() * 1000))
-    events, attribution = map_webhook(topic, payload, attribution_rules(request), received)
+    try:
+        events, attribution = map_webhook(topic, payload, attribution_rules(request), received)
+    except (KeyError, ValueError, TypeError) as exc:  # signed but not shaped like a Shopify payload
+        return error(400, f"payload not understood for topic {topic!r}: {exc!r}")
     if attribution is None:
         known = topic in ORDER_TOPICS or topic in CART_TOPICS
         return result_response(AppendResult(0, 0), ignored=1, unattributed=known)

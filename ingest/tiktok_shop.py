@@ -67,7 +67,7 @@ def map_notification(payload: Mapping[str, Any], rules: AttributionRules, receiv
     if attribution is None:
         return []
     return [{
-        "id": f"tts-{payload.get('tts_notification_id') or data['order_id'] + '-' + str(data.get('order_status'))}",
+        "id": f"tts-{payload.get('tts_notification_id') or str(data['order_id']) + '-' + str(data['order_status'])}",
         "session": attribution.session, "type": "order", "ts": ts, "platform": "tiktok",
         "product": UNMAPPED_PRODUCT, "amount": 0, "status": status, "order_id": f"tts-{data['order_id']}",
     }]

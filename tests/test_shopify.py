@@ -136,3 +136,11 @@ def test_shopify_attribution_rule_order_is_configurable() -> None:
     window_first = AttributionRules(rules=("window", "note"), windows=(LiveWindow("room-w", 0, 2**60),))
     chosen = window_first.attribute(5, {"livemon_session": "room-n"}, None, [])
     assert chosen is not None and chosen.session == "room-w"
+
+
+def test_shopify_signed_but_malformed_payload_is_400_and_writes_nothing(shop: Stack, redis_client: redis.Redis
+                                                                       ) -> None:
+    status, body = deliver(shop, "orders/create", order(line_items=[{"id": 1, "product_id": 7001,
+                                                                     "quantity": "lots", "price": "1"}]))
+    assert status == 400 and "orders/create" in str(body["error"])
+    assert stored(redis_client) == []
