@@ -25,7 +25,6 @@ count once. Mapping:
 from __future__ import annotations
 
 import hmac
-import logging
 import re
 import time
 from collections.abc import Mapping
@@ -40,7 +39,6 @@ from ingest.batch import MAX_BODY_BYTES, BatchRejected, BatchTooLarge, split_bod
 from ingest.delivery import RETRY_AFTER_S, StoreUnavailable, deliver, deliver_response
 from ingest.http_api import bearer_ok, error, read_body_limited
 
-log = logging.getLogger(__name__)
 
 _COUNT = re.compile(r"^\s*([0-9][0-9,]*(?:\.[0-9]+)?)\s*(万|w|W|亿)?\+?\s*$")
 _UNITS = {"万": 10_000, "w": 10_000, "W": 10_000, "亿": 100_000_000}
