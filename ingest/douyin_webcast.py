@@ -39,7 +39,6 @@ from ingest.batch import MAX_BODY_BYTES, BatchRejected, BatchTooLarge, split_bod
 from ingest.delivery import RETRY_AFTER_S, StoreUnavailable, deliver, deliver_response
 from ingest.http_api import bearer_ok, error, read_body_limited
 
-
 _COUNT = re.compile(r"^\s*([0-9][0-9,]*(?:\.[0-9]+)?)\s*(万|w|W|亿)?\+?\s*$")
 _UNITS = {"万": 10_000, "w": 10_000, "W": 10_000, "亿": 100_000_000}
 SHARE_ACTION = 3
