@@ -26,6 +26,7 @@ from livemon.alerting import AlertStage, read_commands
 from livemon.retention import TRIM_EVERY_S, drop_purged, fresh_purges, trim_streams
 from livemon.redis_client import connect, require_redis
 from livemon.settings import Settings
+from livemon.suggesting import SuggestionStage, load_suggestion_config, read_choices
 from monitor.alert_config import AlertConfig, load_alert_config
 from monitor.config import DEFAULT_PATH, EngineConfig, load_engine_config
 from monitor.engine import Engine
@@ -55,6 +56,7 @@ class Partition:
     alerts: AlertStage
     last_applied: str = "0-0"
     unacked: list[str] = field(default_factory=list)
+    suggestions: SuggestionStage | None = None
 
     @property
     def stream(self) -> str:
@@ -69,6 +71,7 @@ class EngineRunner:
         self.settings = settings
         self.config = config or load_engine_config(settings.engine_config or DEFAULT_PATH)
         self.alert_config = alert_config or load_alert_config()
+        self.suggestion_config = load_suggestion_config()
         self.numbers = partitions if partitions is not None else list(range(settings.partitions))
         self.consumer = settings.engine_name
         self.partitions: dict[str, Partition] = {}
@@ -107,8 +110,10 @@ class EngineRunner:
             saved = orjson.loads(raw)
             stage = AlertStage.from_state(self.alert_config, audit_s, saved.get("alerts"))
             part = Partition(number, Engine.from_state(self.config, saved["state"]), stage, saved["last_id"])
+            part.suggestions = SuggestionStage.from_state(self.suggestion_config, saved.get("suggestions"))
         else:
             part = Partition(number, Engine(self.config), AlertStage(self.alert_config, audit_s))
+            part.suggestions = SuggestionStage(self.suggestion_config)
         self.partitions[stream] = part
         cursor = "0-0"
         while True:  # take over whatever a dead predecessor left pending in this partition
@@ -210,12 +215,17 @@ class EngineRunner:
             drop_purged([p.engine for p in self.partitions.values()], purged)
         started = time.perf_counter()
         commands = await read_commands(self.client, [p.alerts for p in self.partitions.values()])
+        choices = await read_choices(self.client, [p.suggestions for p in self.partitions.values() if p.suggestions])
         async with self.client.pipeline(transaction=False) as pipe:
             for part in self.partitions.values():
                 result = part.engine.tick(now)
                 part.alerts.step(pipe, result.bins, commands, now)
+                if part.suggestions is not None:
+                    part.suggestions.apply(choices)
                 for snapshot in result.snapshots:
                     part.alerts.annotate(snapshot)
+                    if part.suggestions is not None:
+                        part.suggestions.annotate(snapshot, now)
                     if now - snapshot["last_event_ts"] / 1000 > PUBLISH_QUIET_AFTER_S:
                         continue
                     self._publish(pipe, snapshot)
@@ -234,7 +244,8 @@ class EngineRunner:
         if not part.unacked and not part.engine.session_ids():
             return
         payload = orjson.dumps(
-            {"last_id": part.last_applied, "state": part.engine.to_state(), "alerts": part.alerts.to_state()},
+            {"last_id": part.last_applied, "state": part.engine.to_state(), "alerts": part.alerts.to_state(),
+             "suggestions": part.suggestions.to_state() if part.suggestions else None},
             option=orjson.OPT_SERIALIZE_NUMPY,
         )
         async with self.client.pipeline(transaction=True) as pipe:

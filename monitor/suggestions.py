@@ -165,8 +165,9 @@ class Suggester:
     def record_choice(self, product: str, accepted: bool, now: float) -> None:
         """Record that the host accepted or skipped `product` at `now`.
 
-        A skip demotes the product (fading over `skip_cooldown_s`) and releases it from the top
-        at once; an accept makes a following pin count as following the suggestion.
+        A skip keeps the product off the top for `skip_cooldown_s` (unless nothing else is
+        eligible) and lowers its score, fading over the same time; an accept makes a following
+        pin count as following the suggestion.
         """
         self._choices.append((product, accepted, now))
         if accepted:
@@ -242,6 +243,7 @@ class Suggester:
         forced = sorted((sc for sc in scored if sc.forced_deadline is not None), key=lambda sc: sc.forced_deadline or 0)
         free = sorted((sc for sc in scored if sc.forced_deadline is None), key=lambda sc: -sc.score)
         free = self._stabilise(free, now)
+        free = self._respect_skips(free, now)
         ordered = forced + free
         if ordered:
             self._top = ordered[0].signals.product
@@ -490,6 +492,14 @@ class Suggester:
         else:
             self._challenger = None
         return [incumbent] + [sc for sc in free if sc is not incumbent]
+
+    def _respect_skips(self, free: list[_Scored], now: float) -> list[_Scored]:
+        """Keep a product the host skipped off the top for `skip_cooldown_s`, if anything else is left."""
+        cooldown = self.config.skip_cooldown_s
+        fresh = [sc for sc in free if now - self._skips.get(sc.signals.product, -math.inf) >= cooldown]
+        if not fresh or fresh[0] is free[0]:
+            return free
+        return [fresh[0]] + [sc for sc in free if sc is not fresh[0]]
 
     # ------------------------------------------------------------------ checkpoint
 

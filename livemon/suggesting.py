@@ -1,0 +1,122 @@
+"""Suggestions in the engine process: one Suggester per live session, fed every tick.
+
+The engine runner owns one `SuggestionStage` per partition. Each tick it applies the host's
+accept/skip choices (a Redis stream written by the web API, read here), ranks every session
+from its fresh snapshot (`snapshot["suggestions"]`), and checkpoints the stage with the
+engine state, so learning survives a restart. Each choice is applied once per partition:
+the stage remembers the id of the last choice it applied.
+"""
+
+from __future__ import annotations
+
+import logging
+import zlib
+from dataclasses import asdict
+from typing import Any
+
+import numpy as np
+import orjson
+
+from livemon import keys
+from monitor.product_signals import signals_from_snapshot
+from monitor.suggestion_config import DEFAULT_CONFIG_PATH, SuggestionConfig, parse_suggestion_config
+from monitor.suggestions import Suggester
+
+log = logging.getLogger(__name__)
+
+CHOICES_PER_TICK = 1000
+CHOICE_FIELD = "c"  # field of a choice entry: JSON {"session", "product", "accepted", "at"}
+
+
+def _stream_id(value: str) -> tuple[int, int]:
+    ms, _, seq = value.partition("-")
+    return int(ms), int(seq or 0)
+
+
+def load_suggestion_config() -> SuggestionConfig:
+    """Read `config/suggestions.toml` (the versioned defaults)."""
+    return parse_suggestion_config(DEFAULT_CONFIG_PATH.read_text(encoding="utf-8"))
+
+
+class SuggestionStage:
+    """The Suggesters of one partition's sessions, their tick counters and choice position."""
+
+    def __init__(self, config: SuggestionConfig | None = None) -> None:
+        self.config = config or load_suggestion_config()
+        self.suggesters: dict[str, Suggester] = {}
+        self.ticks: dict[str, int] = {}
+        self.choice_id = "0-0"
+
+    def apply(self, choices: list[tuple[str, dict[str, Any]]]) -> None:
+        """Record accept/skip choices newer than the last applied, for sessions of this partition."""
+        done = _stream_id(self.choice_id)
+        for choice_id, choice in choices:
+            if _stream_id(choice_id) <= done:
+                continue
+            self.choice_id = choice_id
+            suggester = self.suggesters.get(str(choice.get("session")))
+            product, at = choice.get("product"), choice.get("at")
+            if suggester is None:
+                continue  # another partition's session, or one this engine no longer holds
+            if not isinstance(product, str) or not isinstance(at, (int, float)):
+                log.warning("suggestion choice %s malformed, skipped: %r", choice_id, choice)
+                continue
+            suggester.record_choice(product, bool(choice.get("accepted")), float(at))
+
+    def annotate(self, snapshot: dict[str, Any], now: float) -> None:
+        """Rank the session's products and put them in `snapshot["suggestions"]`."""
+        session = snapshot["session"]
+        products = snapshot.get("products") or []
+        suggester = self.suggesters.get(session)
+        if suggester is None:
+            suggester = self.suggesters[session] = Suggester(self.config, session_start=now)
+        tick = self.ticks[session] = self.ticks.get(session, 0) + 1
+        # Seeded per session and tick: a replayed tick draws the same suggestions.
+        rng = np.random.default_rng([zlib.crc32(session.encode()), tick])
+        online = snapshot.get("online")
+        audience = max(1.0, float(online)) if isinstance(online, (int, float)) else None
+        signals = signals_from_snapshot(products, snapshot.get("comments"), now)
+        ranked = suggester.rank(signals, now, rng, audience=audience) if signals else []
+        snapshot["suggestions"] = [s.to_dict() for s in ranked]
+        snapshot["suggestion_attribution"] = asdict(suggester.attribution())
+
+    def forget(self, sessions: set[str]) -> None:
+        """Drop sessions the engine no longer holds (purged or expired)."""
+        for session in sessions:
+            self.suggesters.pop(session, None)
+            self.ticks.pop(session, None)
+
+    def to_state(self) -> dict[str, Any]:
+        """JSON-ready state for the partition checkpoint."""
+        return {
+            "choice_id": self.choice_id,
+            "sessions": {s: {"ticks": self.ticks.get(s, 0), "suggester": g.to_state()}
+                         for s, g in self.suggesters.items()},
+        }
+
+    @classmethod
+    def from_state(cls, config: SuggestionConfig | None, state: dict[str, Any] | None) -> SuggestionStage:
+        """Rebuild from `to_state` output; None (an older checkpoint) gives a fresh stage."""
+        stage = cls(config)
+        if not state:
+            return stage
+        stage.choice_id = state.get("choice_id", "0-0")
+        for session, raw in state.get("sessions", {}).items():
+            stage.suggesters[session] = Suggester.from_state(raw["suggester"], stage.config)
+            stage.ticks[session] = int(raw["ticks"])
+        return stage
+
+
+async def read_choices(client: Any, stages: list[SuggestionStage]) -> list[tuple[str, dict[str, Any]]]:
+    """Read host choices newer than the oldest stage position (each stage skips what it applied)."""
+    if not stages:
+        return []
+    oldest = min((s.choice_id for s in stages), key=_stream_id)
+    entries = await client.xrange(keys.SUGGESTION_CHOICES, min="(" + oldest, max="+", count=CHOICES_PER_TICK)
+    out = []
+    for raw_id, fields in entries:
+        try:
+            out.append((raw_id.decode(), orjson.loads(fields[CHOICE_FIELD.encode()])))
+        except (KeyError, orjson.JSONDecodeError):
+            out.append((raw_id.decode(), {}))  # consumed (and skipped) like a malformed choice
+    return out
