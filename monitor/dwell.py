@@ -8,8 +8,9 @@ watermark has passed it; within the allowed lateness this is exact whatever the
 arrival order. Activity arriving behind the watermark is applied as it comes and never
 moves a visit back in time (documented approximation for late data).
 
-Open visits live in a dict ordered by last activity, so expiring idle viewers costs
-only the viewers that expire.
+Expiry candidates are queued as (last activity, user) on every update; a tick pops
+the queue while candidates are idle and skips stale ones, so expiring idle viewers
+costs only the updates that have aged out, never a scan of all open visits.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ Close = Callable[[int, float, bool], None]
 class Audience:
     """Open visits, pending activity and the watch-time distribution of one session."""
 
-    __slots__ = ("idle_ms", "window_s", "pending", "open", "frontier_ms", "recent",
+    __slots__ = ("idle_ms", "window_s", "pending", "open", "expiry", "frontier_ms", "recent",
                  "hist", "total_s", "closed", "closed_estimated")
 
     def __init__(self, idle_timeout_s: float, window_s: int) -> None:
@@ -33,6 +34,7 @@ class Audience:
         self.window_s = window_s
         self.pending: list[tuple[int, int, str]] = []  # (ts_ms, is_leave, user)
         self.open: dict[str, list[int]] = {}  # user -> [start_ms, last_ms]
+        self.expiry: deque[tuple[int, str]] = deque()  # (last_ms, user), oldest first
         self.frontier_ms = 0
         self.recent: deque[tuple[int, int]] = deque()  # (end_s, whole seconds) inside the window
         self.hist: Counter[int] = Counter()  # whole-second durations, whole session
@@ -53,14 +55,13 @@ class Audience:
                 cut = len(self.pending)
             del self.pending[:cut]
         self.frontier_ms = max(self.frontier_ms, watermark_ms)
-        open_visits = self.open
-        while open_visits:
-            user = next(iter(open_visits))
-            start, last = open_visits[user]
-            if last + self.idle_ms > watermark_ms:
-                break
-            del open_visits[user]
-            self._close(last + self.idle_ms, start, True, close)
+        expiry, open_visits, idle = self.expiry, self.open, self.idle_ms
+        while expiry and expiry[0][0] + idle <= watermark_ms:
+            last, user = expiry.popleft()
+            visit = open_visits.get(user)
+            if visit is not None and visit[1] == last:  # else a stale candidate: the visit moved on
+                del open_visits[user]
+                self._close(last + idle, visit[0], True, close)
 
     def _replay(self, ts: int, is_leave: int, user: str, close: Close) -> None:
         visit = self.open.get(user)
@@ -75,9 +76,10 @@ class Audience:
             return
         if visit is None:
             self.open[user] = [ts, ts]
+            self.expiry.append((ts, user))
         elif ts > visit[1]:
-            del self.open[user]  # re-insert: the dict stays ordered by last activity
-            self.open[user] = [visit[0], ts]
+            visit[1] = ts
+            self.expiry.append((ts, user))
 
     def _close(self, end_ms: int, start_ms: int, estimated: bool, close: Close) -> None:
         duration = (end_ms - start_ms) / 1000.0
@@ -114,7 +116,8 @@ class Audience:
 
     def to_state(self) -> dict[str, Any]:
         """Return JSON-ready state."""
-        return {"pending": self.pending, "open": self.open, "frontier_ms": self.frontier_ms,
+        return {"pending": self.pending, "open": self.open, "expiry": list(self.expiry),
+                "frontier_ms": self.frontier_ms,
                 "recent": list(self.recent), "hist": [[k, v] for k, v in self.hist.items()],
                 "total_s": self.total_s, "closed": self.closed, "closed_estimated": self.closed_estimated}
 
@@ -122,6 +125,7 @@ class Audience:
         """Load `to_state` output."""
         self.pending = [(int(t), int(k), u) for t, k, u in data["pending"]]
         self.open = {u: list(v) for u, v in data["open"].items()}
+        self.expiry = deque((int(t), u) for t, u in data["expiry"])
         self.frontier_ms = data["frontier_ms"]
         self.recent = deque((int(e), int(d)) for e, d in data["recent"])
         self.hist = Counter({int(k): int(v) for k, v in data["hist"]})

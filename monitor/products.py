@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from monitor.bins import BIN_SECONDS
 from monitor.events import PlannedProduct
 from monitor.windows import Ring
@@ -47,7 +49,7 @@ class Product:
 class ProductTable:
     """All products of a session: metadata, totals and the 10-s product ring."""
 
-    __slots__ = ("products", "totals", "ring", "recent_s", "current")
+    __slots__ = ("products", "totals", "ring", "recent_s", "current", "dirty", "_rows", "_rows_bucket")
 
     def __init__(self, recent_s: int, lateness_s: float) -> None:
         self.products: dict[str, Product] = {}
@@ -57,6 +59,11 @@ class ProductTable:
         self.ring = Ring(0, slots, BIN_SECONDS)
         self.recent_s = recent_s
         self.current: str | None = None
+        # Row cache: a row changes only when its product gets news, when the 10-s window
+        # slides, or while it is pinned (pitch seconds), so most ticks rebuild few rows.
+        self.dirty: set[str] = set()
+        self._rows: dict[str, dict[str, Any]] = {}
+        self._rows_bucket = -1
 
     def get(self, product_id: str) -> Product:
         """Return the product, creating its row on first sight."""
@@ -70,6 +77,7 @@ class ProductTable:
     def plan(self, planned: PlannedProduct) -> None:
         """Record run-of-show metadata from `session_start`."""
         product = self.get(planned.id)
+        self.dirty.add(planned.id)
         product.name = planned.name or product.name
         product.price = planned.price if planned.price is not None else product.price
         product.margin = planned.margin if planned.margin is not None else product.margin
@@ -78,6 +86,7 @@ class ProductTable:
     def count(self, product_id: str, ts_ms: int, channel: int, total: int, amount: float) -> None:
         """Add `amount` to a ring channel (or none when channel < 0) and a total."""
         product = self.get(product_id)
+        self.dirty.add(product_id)
         if channel >= 0:
             self.ring.add(ts_ms // 1000, product.index * CHANNELS + channel, amount)
         self.totals[product.index][total] += amount
@@ -87,12 +96,14 @@ class ProductTable:
     def set_stock(self, product_id: str, ts_ms: int, stock: int) -> None:
         """Keep the newest reported stock level (by event time)."""
         product = self.get(product_id)
+        self.dirty.add(product_id)
         if ts_ms >= product.stock_ms:
             product.stock_ms, product.stock = ts_ms, stock
 
     def pin(self, product_id: str, ts_ms: int, event_id: str) -> None:
         """Start a pitch (ending the current product's pitch at the same instant)."""
         product = self.get(product_id)
+        self.dirty.add(product_id)
         if (ts_ms, event_id) <= product.pin_key:
             return
         if self.current is not None and self.current != product_id:
@@ -117,6 +128,7 @@ class ProductTable:
         self._end_pitch(product, ts_ms)
 
     def _end_pitch(self, product: Product, ts_ms: int) -> None:
+        self.dirty.add(product.id)
         if product.pinned and product.pin_started_ms is not None:
             product.pitch_ms_total += max(0, ts_ms - product.pin_started_ms)
             product.last_pitch_end_ms = ts_ms
@@ -127,22 +139,35 @@ class ProductTable:
     def rows(self, clock_s: int, clock_ms: int, unpaid: dict[str, int]) -> list[dict[str, Any]]:
         """Return the live table, one JSON-ready dict per product (`unpaid` from the order book)."""
         self.ring.flush()
-        recent = self.ring.window(clock_s, self.recent_s)
-        out = []
-        for product in self.products.values():
-            base = product.index * CHANNELS
-            t = self.totals[product.index]
-            qty_recent = float(recent[base + QTY])
+        count = len(self.totals)
+        if not count:
+            return []
+        # Whole columns at once: one numpy pass instead of ~20 scalar conversions per product
+        recent = self.ring.window(clock_s, self.recent_s).reshape(count, CHANNELS)
+        clicks_5m, carts_5m, orders_5m = (recent[:, c].astype(np.int64).tolist() for c in (CLICKS, CARTS, ORDERS))
+        gmv_5m, qty_5m = recent[:, GMV].tolist(), recent[:, QTY].tolist()
+        bucket = clock_s // BIN_SECONDS
+        if bucket != self._rows_bucket:
+            self._rows_bucket = bucket
+            todo = list(self.products.values())
+        else:
+            todo = [self.products[p] for p in self.dirty]
+            todo += [p for p in self.products.values() if p.pinned and p.id not in self.dirty]
+        self.dirty.clear()
+        for product in todo:
+            i = product.index
+            t = self.totals[i]
             stock = self.stock_left(product)
-            velocity = qty_recent / self.recent_s
+            velocity = qty_5m[i] / self.recent_s
             uplift = None
-            if product.pinned and product.pin_started_ms is not None and product.baseline_clicks_per_s:
-                elapsed = max(1.0, (clock_ms - product.pin_started_ms) / 1000)
-                uplift = round(product.clicks_in_pitch / elapsed / product.baseline_clicks_per_s - 1.0, 4)
             pitch_ms = product.pitch_ms_total
             if product.pinned and product.pin_started_ms is not None:
                 pitch_ms += max(0, clock_ms - product.pin_started_ms)
-            out.append({
+                if product.baseline_clicks_per_s:
+                    elapsed = max(1.0, (clock_ms - product.pin_started_ms) / 1000)
+                    uplift = round(product.clicks_in_pitch / elapsed / product.baseline_clicks_per_s - 1.0, 4)
+            clicks, paid = t[T_CLICKS], t[T_PAID]
+            self._rows[product.id] = {
                 "product": product.id,
                 "name": product.name,
                 "price": product.price,
@@ -153,23 +178,23 @@ class ProductTable:
                 "pitch_count": product.pitch_count,
                 "pitch_seconds_total": round(pitch_ms / 1000, 1),
                 "last_pitch_end_ts": product.last_pitch_end_ms,
-                "clicks_5m": int(recent[base + CLICKS]),
-                "carts_5m": int(recent[base + CARTS]),
-                "orders_5m": int(recent[base + ORDERS]),
-                "gmv_5m": round(float(recent[base + GMV]), 2),
-                "clicks_total": int(t[T_CLICKS]),
+                "clicks_5m": clicks_5m[i],
+                "carts_5m": carts_5m[i],
+                "orders_5m": orders_5m[i],
+                "gmv_5m": round(gmv_5m[i], 2),
+                "clicks_total": int(clicks),
                 "carts_total": int(t[T_CARTS]),
                 "orders_total": int(t[T_ORDERS]),
-                "paid_total": int(t[T_PAID]),
+                "paid_total": int(paid),
                 "unpaid": unpaid.get(product.id, 0),
                 "gmv_total": round(t[T_GMV], 2),
                 "refunds": int(t[T_REFUND_N]),
                 "refund_amount": round(t[T_REFUNDS], 2),
-                "click_to_purchase": round(t[T_PAID] / t[T_CLICKS], 4) if t[T_CLICKS] else None,
+                "click_to_purchase": round(paid / clicks, 4) if clicks else None,
                 "sellout_eta_s": round(stock / velocity, 1) if stock is not None and velocity > 0 else None,
                 "pitch_uplift": uplift,
-            })
-        return out
+            }
+        return [self._rows[pid] for pid in self.products]  # first-seen order, whatever was rebuilt
 
     def stock_left(self, product: Product) -> int | None:
         """Reported stock if any, else planned stock minus items paid this session."""

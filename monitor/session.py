@@ -34,13 +34,14 @@ from monitor.windows import Ring
 CHANNELS = 21
 # minute ring channels
 M_ENTRIES, M_LEAVES, M_GMV, M_COMMENTS, M_ONLINE_SUM, M_ONLINE_N = range(6)
+MINUTE_CHANNELS = 6
 
 _ORDER_CHANNELS = {O_ORDERS: (ORDERS, P.ORDERS, P.T_ORDERS), O_PAID: (PAID, P.PAID, P.T_PAID),
                    O_GMV: (GMV, P.GMV, P.T_GMV), O_QTY: (-1, P.QTY, P.T_QTY),
                    O_REFUNDS: (REFUNDS, -1, P.T_REFUNDS), O_REFUND_N: (REFUND_N, -1, P.T_REFUND_N)}
-_ACTIVITY = frozenset({EventType.JOIN, EventType.COMMENT, EventType.LIKE, EventType.SHARE, EventType.FOLLOW,
-                       EventType.GIFT, EventType.PRODUCT_CLICK, EventType.ADD_TO_CART})
-_INTERACTION = frozenset({EventType.COMMENT, EventType.LIKE, EventType.SHARE})
+# Kinds folded from plain values by `fold_common` (the rest need the full `Event`)
+COMMON_KINDS = frozenset({"comment", "like", "join", "leave", "product_click", "add_to_cart", "viewer_count",
+                          "share", "follow", "gift"})
 
 
 RECENT_COMMENTS = 8
@@ -63,7 +64,7 @@ class SessionState:
         self.late_events = 0
         self.totals = [0.0] * CHANNELS
         self.ring = Ring(CHANNELS, config.ring_seconds)
-        self.minutes = Ring(6, config.series_minutes + 2, 60)
+        self.minutes = Ring(MINUTE_CHANNELS, config.series_minutes + 2, 60)
         self.seen: set[str] = set()
         self.seen_by_minute: dict[int, list[str]] = {}
         self.viewers: set[str] = set()
@@ -85,19 +86,27 @@ class SessionState:
     # ------------------------------------------------------------------ events
 
     def fold(self, e: Event) -> None:
-        """Fold one event (duplicates are rejected here, by id, within the horizon)."""
-        ts = e.ts
-        second = ts // 1000
+        """Fold one validated event (see `fold_common` for the frequent kinds)."""
+        kind = e.type
+        if kind in COMMON_KINDS:
+            self.fold_common(e.id, kind, e.ts, e.user, e.count, e.product, e.viewers, e.total_viewers, e.text,
+                             e.platform)
+        elif self._admit(e.id, e.ts, e.platform):
+            self._fold_rare(e)
+
+    def _admit(self, event_id: str, ts: int, platform: str) -> bool:
+        """Reject a duplicate id; else move the clock, count lateness and the event itself."""
         seen = self.seen
-        if e.id in seen:
-            return
-        seen.add(e.id)
+        if event_id in seen:
+            return False
+        seen.add(event_id)
+        second = ts // 1000
         minute = second // 60
         bucket = self.seen_by_minute.get(minute)
         if bucket is None:
-            self.seen_by_minute[minute] = [e.id]
+            self.seen_by_minute[minute] = [event_id]
         else:
-            bucket.append(e.id)
+            bucket.append(event_id)
         clock = self.clock
         if ts > clock.max_event_ms:
             clock.max_event_ms = ts
@@ -105,60 +114,76 @@ class SessionState:
             self.min_event_ms = ts
         if self.next_bin is not None and second < self.next_bin:
             self.late_events += 1
-        sec, chan, val = self.ring.buffers()
+        self.ring.units().append(second * CHANNELS + EVENTS)
+        self.totals[EVENTS] += 1
+        if self.platform == "other" and platform:
+            self.platform = str(platform)
+        return True
+
+    def fold_common(self, event_id: str, kind: str, ts: int, user: str | None, count: int | None,
+                    product: str | None, viewers: int | None, total_viewers: int | None, text: str | None,
+                    platform: str) -> None:
+        """Fold one event of a frequent kind from plain values (the wire fast path).
+
+        `Engine.apply_wire` calls this straight from decoded JSON, skipping `Event`
+        construction, which costs more than everything below together.
+        """
+        if not self._admit(event_id, ts, platform):
+            return
+        second = ts // 1000
+        units = self.ring.units()
         totals = self.totals
-        sec.append(second)
-        chan.append(EVENTS)
-        val.append(1.0)
-        totals[EVENTS] += 1
-        kind = e.type
-        user = e.user
-        if user is not None and kind in _ACTIVITY:
+        if user is not None and kind != "leave" and kind != "viewer_count":
             self.viewers.add(user)
             self.audience.pending.append((ts, 0, user))
-            if kind in _INTERACTION:
+            if kind == "comment" or kind == "like" or kind == "share":
                 self._latest(self.last_interact, user, second, INTERACTORS)
-        if kind is EventType.COMMENT:
-            sec.append(second)
-            chan.append(COMMENTS)
-            val.append(1.0)
+        if kind == "comment":
+            units.append(second * CHANNELS + COMMENTS)
             totals[COMMENTS] += 1
-            self.minutes.add(second, M_COMMENTS, 1.0)
-            self._remember_comment(e)
-        elif kind is EventType.LIKE:
-            n = float(e.count or 1)
-            sec.append(second)
-            chan.append(LIKES)
-            val.append(n)
+            self.minutes.units().append(second * MINUTE_CHANNELS + M_COMMENTS)
+            self._remember_comment(event_id, ts, text)
+        elif kind == "like":
+            n = float(count or 1)
+            self.ring.add(second, LIKES, n)
             totals[LIKES] += n
-        elif kind is EventType.VIEWER_COUNT:
-            self._viewer_count(e)
-        elif kind is EventType.JOIN:
-            self._count(second, JOINS, 1.0)
-            self.minutes.add(second, M_ENTRIES, 1.0)
-        elif kind is EventType.LEAVE:
-            self._count(second, LEAVES, 1.0)
-            self.minutes.add(second, M_LEAVES, 1.0)
-            if user is not None:
-                self.audience.pending.append((ts, 1, user))
-        elif kind is EventType.PRODUCT_CLICK:
-            self._count(second, CLICKS, 1.0)
-            self.products.count(e.product or "", ts, P.CLICKS, P.T_CLICKS, 1.0)
+        elif kind == "join":
+            units.append(second * CHANNELS + JOINS)
+            totals[JOINS] += 1
+            self.minutes.units().append(second * MINUTE_CHANNELS + M_ENTRIES)
+        elif kind == "product_click":
+            units.append(second * CHANNELS + CLICKS)
+            totals[CLICKS] += 1
+            self.products.count(product or "", ts, P.CLICKS, P.T_CLICKS, 1.0)
             if user is not None:
                 self.clickers.add(user)
                 self._latest(self.last_click, user, second, CLICKERS)
-        elif kind is EventType.ADD_TO_CART:
-            self._count(second, CARTS, 1.0)
-            self.products.count(e.product or "", ts, P.CARTS, P.T_CARTS, 1.0)
-        elif kind is EventType.ORDER:
-            self.products.get(e.product or "")  # a row even when the only news is a cancellation
-            self.orders.apply(e, self._order_delta)
-        elif kind is EventType.FOLLOW:
-            self._count(second, FOLLOWS, 1.0)
-        elif kind is EventType.SHARE:
+        elif kind == "add_to_cart":
+            units.append(second * CHANNELS + CARTS)
+            totals[CARTS] += 1
+            self.products.count(product or "", ts, P.CARTS, P.T_CARTS, 1.0)
+        elif kind == "leave":
+            units.append(second * CHANNELS + LEAVES)
+            totals[LEAVES] += 1
+            self.minutes.add(second, M_LEAVES, 1.0)
+            if user is not None:
+                self.audience.pending.append((ts, 1, user))
+        elif kind == "viewer_count":
+            self._viewer_count(event_id, ts, viewers or 0, total_viewers or 0)
+        elif kind == "share":
             self._count(second, SHARES, 1.0)
-        elif kind is EventType.GIFT:
-            self._count(second, GIFTS, float(e.count or 1))
+        elif kind == "follow":
+            self._count(second, FOLLOWS, 1.0)
+        elif kind == "gift":
+            self._count(second, GIFTS, float(count or 1))
+
+    def _fold_rare(self, e: Event) -> None:
+        kind = e.type
+        ts = e.ts
+        if kind is EventType.ORDER:
+            self.products.get(e.product or "")  # a row even when the only news is a cancellation
+            self.products.dirty.add(e.product or "")
+            self.orders.apply(e, self._order_delta)
         elif kind is EventType.STOCK:
             self.products.set_stock(e.product or "", ts, e.stock or 0)
         elif kind is EventType.PRODUCT_PIN or kind is EventType.PRODUCT_UNPIN:
@@ -172,15 +197,14 @@ class SessionState:
         elif kind is EventType.SESSION_END:
             self.live = False
             self.ended_ms = ts if self.ended_ms is None else min(self.ended_ms, ts)
-        if self.platform == "other":
-            self.platform = e.platform.value
 
-    def _remember_comment(self, e: Event) -> None:
+    def _remember_comment(self, event_id: str, ts: int, text: str | None) -> None:
         recent = self.recent_comments
-        if len(recent) >= RECENT_COMMENTS and e.ts < recent[0]["ts"]:
+        if len(recent) >= RECENT_COMMENTS and ts < recent[0]["ts"]:
             return
-        recent.append({"id": e.id, "ts": e.ts, "text": e.text})
-        recent.sort(key=lambda c: c["ts"])
+        recent.append({"id": event_id, "ts": ts, "text": text})
+        if len(recent) > 1 and ts < recent[-2]["ts"]:  # out of order: rare, so sorting is fine
+            recent.sort(key=lambda c: c["ts"])
         del recent[:-RECENT_COMMENTS]
 
     def _count(self, second: int, channel: int, amount: float) -> None:
@@ -191,19 +215,18 @@ class SessionState:
         old = latest.get(user)
         if old is None or second > old:
             latest[user] = second
-            self.ring.add(second, channel, 1.0)
+            self.ring.units().append(second * CHANNELS + channel)
             if old is not None:
                 self.ring.add(old, channel, -1.0)
 
-    def _viewer_count(self, e: Event) -> None:
-        viewers = e.viewers or 0
-        key = (e.ts, e.id, viewers)
+    def _viewer_count(self, event_id: str, ts: int, viewers: int, total_viewers: int) -> None:
+        key = (ts, event_id, viewers)
         if self.viewer_count is None or key[:2] > self.viewer_count[:2]:
             self.viewer_count = key
-        self.total_viewers = max(self.total_viewers, e.total_viewers or 0)
+        self.total_viewers = max(self.total_viewers, total_viewers)
         self.peak_online = max(self.peak_online, viewers)
-        self.minutes.add(e.ts // 1000, M_ONLINE_SUM, float(viewers))
-        self.minutes.add(e.ts // 1000, M_ONLINE_N, 1.0)
+        self.minutes.add(ts // 1000, M_ONLINE_SUM, float(viewers))
+        self.minutes.add(ts // 1000, M_ONLINE_N, 1.0)
 
     def _order_delta(self, ts_ms: int, channel: int, product: str, amount: float) -> None:
         session_channel, product_channel, product_total = _ORDER_CHANNELS[channel]

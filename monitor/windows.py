@@ -32,7 +32,7 @@ FloatArray = npt.NDArray[np.float64]
 class Ring:
     """Per-bucket sums for several channels over the newest `slots` buckets."""
 
-    __slots__ = ("data", "slots", "width", "head", "_sec", "_chan", "_val")
+    __slots__ = ("data", "slots", "width", "head", "_sec", "_chan", "_val", "_unit")
 
     def __init__(self, channels: int, slots: int, width: int = 1) -> None:
         self.data: FloatArray = np.zeros((slots, channels), dtype=np.float64)
@@ -42,6 +42,7 @@ class Ring:
         self._sec: list[int] = []
         self._chan: list[int] = []
         self._val: list[float] = []
+        self._unit: list[int] = []  # second * channels + channel, for the many "+1" adds
 
     @property
     def channels(self) -> int:
@@ -54,20 +55,23 @@ class Ring:
         self._chan.append(channel)
         self._val.append(amount)
 
-    def buffers(self) -> tuple[list[int], list[int], list[float]]:
-        """Return the three append-only buffers, for hot loops that inline `add`."""
-        return self._sec, self._chan, self._val
+    def units(self) -> list[int]:
+        """Return the buffer of +1 adds: append `second * channels + channel` (hot loops)."""
+        return self._unit
 
     def flush(self) -> None:
         """Fold buffered additions into the ring, advancing its head to the newest bucket."""
-        if not self._sec:
+        if not self._sec and not self._unit:
             return
-        buckets = np.asarray(self._sec, dtype=np.int64) // self.width
-        chans = np.asarray(self._chan, dtype=np.int64)
-        vals = np.asarray(self._val, dtype=np.float64)
+        units = np.asarray(self._unit, dtype=np.int64)
+        seconds = np.concatenate((np.asarray(self._sec, dtype=np.int64), units // self.channels))
+        chans = np.concatenate((np.asarray(self._chan, dtype=np.int64), units % self.channels))
+        vals = np.concatenate((np.asarray(self._val, dtype=np.float64), np.ones(len(units))))
+        buckets = seconds // self.width
         self._sec.clear()
         self._chan.clear()
         self._val.clear()
+        self._unit.clear()
         self._advance(int(buckets.max()))
         assert self.head is not None
         keep = buckets > self.head - self.slots

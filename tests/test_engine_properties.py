@@ -331,3 +331,16 @@ def test_engine_checkpoint_mid_stream_gives_identical_results(
     _, bins_restored, snaps_restored = run(batches, restart_at=restart_at)
     assert bins_restored == bins_plain
     assert orjson.dumps(snaps_restored) == orjson.dumps(snaps_plain)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(streams())
+def test_engine_wire_fast_path_equals_event_path(stream: tuple[list[list[Event]], list[Event]]) -> None:
+    batches, _ = stream
+    by_events, by_wire = Engine(CONFIG), Engine(CONFIG)
+    for batch in batches:
+        by_events.apply(batch)
+        by_wire.apply_wire([e.to_wire() for e in batch])
+        plain, fast = by_events.tick(NOW), by_wire.tick(NOW)
+        assert fast.bins == plain.bins
+        assert orjson.dumps(fast.snapshots) == orjson.dumps(plain.snapshots)
