@@ -121,6 +121,6 @@ export class TileGrid {
     const rows = Math.max(1, Math.ceil(count / cols));
     this.container.style.setProperty("--cols", String(cols));
     this.container.style.setProperty("--rows", String(rows));
-    this.container.dataset.density = count > 9 ? "dense" : count > 4 ? "medium" : "roomy";
+    this.container.dataset.density = count > 9 ? "dense" : count > 4 ? "medium" : count > 1 ? "roomy" : "single";
   }
 }
