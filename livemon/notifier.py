@@ -27,7 +27,7 @@ import orjson
 import redis.asyncio as aioredis
 from redis.exceptions import ResponseError
 
-from livemon import keys
+from livemon import keys, telemetry
 from monitor.alert_config import AlertConfig, Receiver
 from monitor.detectors import Severity
 from monitor.notify_format import render
@@ -151,6 +151,7 @@ class Notifier:
                 error = f"{type(exc).__name__}: {exc}"
             log.warning("notifier: %s attempt %d/%d for %s %s failed: %s", receiver.name, attempt,
                         policy.max_attempts, record["rule"], record["event"], error)
+            telemetry.WEBHOOK_FAILURES.labels(receiver.name).inc()  # every failed attempt, as in lm:notify:status
             await self._status(receiver.name, ok=False, error=error)
             if attempt < policy.max_attempts:
                 await asyncio.sleep(policy.backoff(attempt))

@@ -12,7 +12,7 @@ import orjson
 import pytest
 import redis
 
-from livemon import keys
+from livemon import keys, telemetry
 from livemon.notifier import Notifier
 from livemon.redis_client import connect
 from monitor.alert_config import AlertConfig, parse_alert_config
@@ -109,8 +109,12 @@ def test_notifier_retries_a_failing_receiver_until_it_recovers(redis_client: red
         await reader.aclose()
         assert (status["failed_attempts"], status["delivered"]) == (2, 1) and "HTTP 503" in status["last_error"]
 
+    failures_before = telemetry.REGISTRY.get_sample_value("livemon_webhook_delivery_failures_total",
+                                                          {"receiver": "ops"}) or 0.0
     asyncio.run(go())
     assert [s for s, _ in flaky.calls] == [503, 503, 200]
+    assert telemetry.REGISTRY.get_sample_value("livemon_webhook_delivery_failures_total",
+                                               {"receiver": "ops"}) == failures_before + 2  # shown on /metrics
     body = flaky.calls[-1][1]
     assert body["msgtype"] == "markdown" and "viewer\\_crash" in body["markdown"]["content"]
 
