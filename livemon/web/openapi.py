@@ -102,6 +102,17 @@ _ALERT_PATHS: dict[str, Any] = {
                                  "404": _ERROR}}},
 }
 
+_SUGGESTION_PARAMS = [{"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+                      for name in ("session", "product")]
+_SUGGESTION_PATHS: dict[str, Any] = {
+    f"/api/v1/sessions/{{session}}/suggestions/{{product}}/{choice}": {
+        "post": {"summary": f"Host choice on a product suggestion: {choice} (respond)", "security": _VIEWER_AUTH,
+                 "parameters": _SUGGESTION_PARAMS,
+                 "responses": {"202": {"description": "choice recorded for the engine"}, "400": _ERROR,
+                               "401": _ERROR, "403": _ERROR}}}
+    for choice in ("accept", "skip")
+}
+
 SPEC: dict[str, Any] = {
     "openapi": "3.0.3",
     "info": {"title": "livemon", "version": "1", "description": "Live-commerce monitor: ingest, metrics, sign-in."},
@@ -166,6 +177,7 @@ SPEC: dict[str, Any] = {
                                      "404": _ERROR}},
         },
         **_ALERT_PATHS,
+        **_SUGGESTION_PATHS,
         "/sessions/{session}/report.json": {
             "get": {"summary": "Post-live review of a finished session", "security": _VIEWER_AUTH,
                     "parameters": [_SESSION_PARAM],
