@@ -53,6 +53,7 @@ class AlertStage:
         self.book = AlertBook(config.lifecycle)
         self.command_id = "0-0"
         self.published: set[str] = set()
+        self.ended: set[str] = set()  # sessions whose snapshot said live = false, closed on the next step
 
     def step(self, pipe: Any, bins: list[Bin], commands: list[tuple[str, dict[str, Any]]], now: float) -> int:
         """Apply new commands, evaluate the bins, queue the writes on `pipe`; return transitions written."""
@@ -70,6 +71,10 @@ class AlertStage:
                 log.exception("detectors failed on bin %s@%d", b.session, b.start)
                 conditions = []
             transitions.extend(self.book.evaluate(conditions, {b.session}, float(b.end)))
+        for session in sorted(self.ended):  # an ended show's alerts resolve; its detector state goes
+            transitions.extend(self.book.close_session(session, now))
+            self.suite.forget(session)
+        self.ended.clear()
         self._write(pipe, transitions, now)
         return len(transitions)
 
@@ -98,8 +103,14 @@ class AlertStage:
         return []
 
     def annotate(self, snapshot: dict[str, Any]) -> None:
-        """Put the session's open alerts into its snapshot (`alerts` key of the snapshot contract)."""
+        """Put the session's open alerts into its snapshot (`alerts` key of the snapshot contract).
+
+        A snapshot that says the session is no longer live marks it for closing on the next
+        step: its open alerts resolve ("session ended") and its detector state is dropped.
+        """
         session = snapshot.get("session")
+        if snapshot.get("live") is False:
+            self.ended.add(str(session))
         snapshot["alerts"] = [
             {k: a[k] for k in ("fingerprint", "rule", "severity", "state", "summary", "labels", "acked_by")}
             for a in self.book.active(str(session))

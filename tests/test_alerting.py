@@ -95,3 +95,14 @@ def test_alerting_resolved_alerts_leave_the_active_hash(redis_client: redis.Redi
     run_step(redis_url, stage, recovered, T0 + 1200)
     assert [r["event"] for r in records(redis_client)] == ["firing", "resolved"]
     assert redis_client.hlen(keys.ALERTS_ACTIVE) == 0  # shown resolved for 5 min, then pruned
+
+
+def test_alerting_session_end_resolves_its_alerts(redis_client: redis.Redis, redis_url: str) -> None:
+    stage = AlertStage(load_alert_config(), YEAR_S)
+    run_step(redis_url, stage, crash_series("room-1") + crash_series("room-2"), T0 + 420)
+    stage.annotate({"session": "room-1", "live": False})
+    run_step(redis_url, stage, [], T0 + 425)
+    last = records(redis_client)[-1]
+    assert (last["session"], last["event"], last["actor"], last["note"]) == ("room-1", "resolved", "system",
+                                                                             "session ended")
+    assert [a["session"] for a in stage.book.active()] == ["room-2"] and "room-1" not in stage.suite.sessions
