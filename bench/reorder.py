@@ -215,6 +215,24 @@ def mean_ci(values: list[float]) -> tuple[float, float, float]:
     return float(arr.mean()), float(arr.mean()) - half, float(arr.mean()) + half
 
 
+def rank_cost_us(products: int, ticks: int = 300) -> float:
+    """Microseconds per `Suggester.rank` call for one session of `products` products (the engine's per-tick cost)."""
+    config = MarketConfig(n_products=products)
+    catalogue = generate_products(config, np.random.default_rng(0))
+    market = Market(catalogue, config, np.random.default_rng(1), START)
+    table = ProductTable(catalogue)
+    suggester, rng = Suggester(plan=None, session_start=START), np.random.default_rng(2)
+    spent = 0.0
+    for tick in range(ticks):
+        table.observe(market.step(catalogue[(tick // 18) % products].product, TICK_S))
+        rows = table.snapshot()
+        now = START + (tick + 1) * TICK_S
+        started = time.perf_counter()
+        suggester.rank(signals_from_snapshot(rows, None, now), now, rng, audience=table.online)
+        spent += time.perf_counter() - started
+    return spent / ticks * 1e6
+
+
 def main() -> None:
     """Run all seeds under all policies and print the comparison."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -260,6 +278,10 @@ def main() -> None:
           f"{np.mean(followed):.0%} of pinned GMV followed a suggestion")
     figures["wins_vs_fixed"] = wins
     figures["followed_share"] = round(float(np.mean(followed)), 3)
+    costs = {n: rank_cost_us(n) for n in (12, 100)}
+    print("rank cost per session per tick (signals_from_snapshot + Suggester.rank): "
+          + ", ".join(f"{n} products {us:,.0f} µs" for n, us in costs.items()))
+    figures["rank_us_12"], figures["rank_us_100"] = round(costs[12]), round(costs[100])
     print(orjson.dumps(figures).decode())
 
 
