@@ -23,7 +23,7 @@ from livemon import keys
 from monitor.alert_config import AlertConfig
 from monitor.alerts import AlertBook, AlertError, AlertState, Transition
 from monitor.bins import Bin
-from monitor.detectors import DetectorSuite
+from monitor.detectors import Condition, DetectorSuite
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +52,8 @@ class AlertStage:
         self.suite = DetectorSuite(config.detectors)
         self.book = AlertBook(config.lifecycle)
         self.command_id = "0-0"
-        self.published: set[str] = set()
+        self.published: dict[str, bytes] = {}  # fingerprint -> record last written to lm:alerts:active
+        self.groups: dict[str, list[dict[str, Any]]] = {}  # open alerts per session, as of the last step
         self.ended: set[str] = set()  # sessions whose snapshot said live = false, closed on the next step
 
     def step(self, pipe: Any, bins: list[Bin], commands: list[tuple[str, dict[str, Any]]], now: float) -> int:
@@ -64,13 +65,19 @@ class AlertStage:
                 continue
             transitions.extend(self.apply(command_id, command, now))
             self.command_id = command_id
-        for b in sorted(bins, key=lambda b: (b.end, b.session)):
-            try:
-                conditions = self.suite.observe(b)
-            except Exception:  # one detector's bug must not stop alerting for every session
-                log.exception("detectors failed on bin %s@%d", b.session, b.start)
-                conditions = []
-            transitions.extend(self.book.evaluate(conditions, {b.session}, float(b.end)))
+        # one evaluation per bin end: the bins a tick closes mostly share one end time, and the
+        # book's per-evaluation work (repeats, mutes, pruning) need not run once per session
+        by_end: dict[int, list[Bin]] = {}
+        for b in bins:
+            by_end.setdefault(b.end, []).append(b)
+        for end in sorted(by_end):
+            conditions: list[Condition] = []
+            for b in by_end[end]:
+                try:
+                    conditions.extend(self.suite.observe(b))
+                except Exception:  # one detector's bug must not stop alerting for every session
+                    log.exception("detectors failed on bin %s@%d", b.session, b.start)
+            transitions.extend(self.book.evaluate(conditions, {b.session for b in by_end[end]}, float(end)))
         for session in sorted(self.ended):  # an ended show's alerts resolve; its detector state goes
             transitions.extend(self.book.close_session(session, now))
             self.suite.forget(session)
@@ -113,7 +120,7 @@ class AlertStage:
             self.ended.add(str(session))
         snapshot["alerts"] = [
             {k: a[k] for k in ("fingerprint", "rule", "severity", "state", "summary", "labels", "acked_by")}
-            for a in self.book.active(str(session))
+            for a in self.groups.get(str(session), [])
         ]
         snapshot["comparisons"] = [c.to_dict() for c in self.suite.comparisons(str(session))]
 
@@ -123,23 +130,25 @@ class AlertStage:
             pipe.xadd(keys.ALERTS, {keys.ALERT_SESSION_FIELD: t.session,
                                     keys.ALERT_RECORD_FIELD: orjson.dumps(t.to_dict())},
                       minid=min_id, approximate=True)
-        current: set[str] = set()
+        current: dict[str, bytes] = {}
         for fp, alert in self.book.alerts.items():
             if alert.state is AlertState.INACTIVE:
                 continue
-            current.add(fp)
             record = alert.to_dict()
             record["muted"] = self.book.muted_reason(fp, now)
-            pipe.hset(keys.ALERTS_ACTIVE, fp, orjson.dumps(record))
-        gone = self.published - current
+            current[fp] = orjson.dumps(record)
+            if self.published.get(fp) != current[fp]:  # write only what changed since the last tick
+                pipe.hset(keys.ALERTS_ACTIVE, fp, current[fp])
+        gone = self.published.keys() - current.keys()
         if gone:
             pipe.hdel(keys.ALERTS_ACTIVE, *gone)
         self.published = current
+        self.groups = self.book.groups()
 
     def to_state(self) -> dict[str, Any]:
         """JSON-ready checkpoint part."""
         return {"detectors": self.suite.to_state(), "book": self.book.to_state(), "command_id": self.command_id,
-                "published": sorted(self.published)}
+                "published": sorted(self.published)}  # names only: a restored stage rewrites each once
 
     @classmethod
     def from_state(cls, config: AlertConfig, retention_s: int, data: dict[str, Any] | None) -> AlertStage:
@@ -149,7 +158,7 @@ class AlertStage:
             stage.suite = DetectorSuite.from_state(config.detectors, data["detectors"])
             stage.book = AlertBook.from_state(config.lifecycle, data["book"])
             stage.command_id = data["command_id"]
-            stage.published = set(data["published"])
+            stage.published = dict.fromkeys(data["published"], b"")
         return stage
 
 
