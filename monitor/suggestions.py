@@ -2,12 +2,9 @@
 
 Method (docs/suggestions.md has the long form):
 
-1. **Learn.** Each product has a Gamma-Poisson posterior on orders per pitch-minute. Orders
-   seen while the product is pinned count against pitch-minutes; orders while unpinned count
-   against `background_share` of the elapsed minutes (unpinned products still sell a little,
-   which is free evidence); a new cart counts as a fraction of an expected order. Evidence
-   halves every `half_life_s`, because audiences tire and change. The prior mean is the
-   session's pooled rate scaled by price, plus earlier sessions' results when passed in.
+1. **Learn.** `monitor.product_beliefs.FunnelBeliefs`: per product, posteriors on clicks
+   per pitch-minute, carts per click and orders per cart, from the counts in the signals,
+   with priors pooled over the session, scaled by price, plus earlier sessions' results.
 2. **Explore/exploit.** Thompson sampling: draw a rate from each posterior, value the next
    pitch as `rate · fatigue · slot minutes`, capped by stock, times price (tilted by margin
    when known), plus the unpaid orders (压单) a reminder would recover, times penalties for
@@ -33,6 +30,7 @@ from typing import Any
 
 import numpy as np
 
+from monitor.product_beliefs import FunnelBeliefs, Pooled, PriorResult
 from monitor.product_signals import ProductSignals
 from monitor.run_of_show import RunOfShow
 from monitor.suggestion_config import SuggestionConfig
@@ -65,19 +63,6 @@ class Suggestion:
 
 
 @dataclass(frozen=True, slots=True)
-class PriorResult:
-    """A product's results in earlier sessions: funnel counts over pitch-minute equivalents.
-
-    `pitch_minutes` is multiplied by the audience in thousands when the session passed one.
-    """
-
-    pitch_minutes: float
-    clicks: float
-    carts: float
-    orders: float
-
-
-@dataclass(frozen=True, slots=True)
 class Attribution:
     """How much of the session's pinned GMV followed a suggestion."""
 
@@ -90,26 +75,10 @@ class Attribution:
 
 
 @dataclass(slots=True)
-class _Arm:
-    """Mutable learning state of one product: decayed funnel counts and last seen totals."""
-
-    clicks: float = 0.0  # decayed clicks...
-    exposure: float = 0.0  # ...over decayed pitch-minute equivalents (× audience in thousands)
-    carts: float = 0.0  # decayed carts (out of `clicks`)
-    orders: float = 0.0  # decayed orders (out of `carts`)
-    seen: tuple[int, int, int, float] = (0, 0, 0, 0.0)  # last totals: clicks, carts, orders, GMV
-    pin_started: float | None = None  # start of the current pin as first seen, None when unpinned
-    pitched: tuple[float, float, float, float] = (0.0, 0.0, 0.0, 0.0)  # undecayed, see `results()`
-
-
-@dataclass(slots=True)
 class _Context:
     """Session-wide comparison figures for one tick."""
 
-    click_rate: float  # pooled clicks per pitch-minute
-    cart_share: float  # pooled carts per click
-    order_share: float  # pooled orders per cart
-    median_price: float | None
+    pooled: Pooled
     mean_margin: float | None
     cart_rate: float
     conversion: float
@@ -143,9 +112,7 @@ class Suggester:
         self.config = config or SuggestionConfig()
         self.plan = plan
         self.session_start = session_start
-        self.earlier = dict(earlier or {})
-        self._arms: dict[str, _Arm] = {}
-        self._last_now: float | None = None
+        self.beliefs = FunnelBeliefs(self.config, earlier)
         self._z: dict[str, float] = {}  # held posterior quantiles, as standard-normal scores
         self._sampled_at = -math.inf
         self._top: str | None = None
@@ -207,7 +174,7 @@ class Suggester:
 
     def results(self) -> dict[str, PriorResult]:
         """This session's pitched results per product, to pass as `earlier` next time."""
-        return {p: PriorResult(*a.pitched) for p, a in self._arms.items()}
+        return self.beliefs.results()
 
     # ------------------------------------------------------------------ ranking
 
@@ -256,54 +223,21 @@ class Suggester:
         return out
 
     def _observe(self, signals: Sequence[ProductSignals], now: float, scale: float) -> None:
-        c = self.config
-        dt = 0.0 if self._last_now is None else max(0.0, now - self._last_now)
-        self._last_now = now
-        decay = 0.5 ** (dt / c.half_life_s)
-        for s in signals:
-            arm = self._arms.get(s.product)
-            if arm is None:
-                # Evidence accrues from the first tick seen: earlier totals carry no pin history.
-                arm = self._arms[s.product] = _Arm(seen=(s.clicks_total, s.carts_total, s.orders_total, s.gmv_total))
-            d_clicks = max(0, s.clicks_total - arm.seen[0])
-            d_carts = max(0, s.carts_total - arm.seen[1])
-            d_orders = max(0, s.orders_total - arm.seen[2])
-            d_gmv = max(0.0, s.gmv_total - arm.seen[3])
-            exposure = dt / 60.0 * scale * (1.0 if s.pinned else c.background_share)
-            arm.clicks = arm.clicks * decay + d_clicks
-            arm.exposure = arm.exposure * decay + exposure
-            arm.carts = arm.carts * decay + d_carts
-            arm.orders = arm.orders * decay + d_orders
-            arm.seen = (s.clicks_total, s.carts_total, s.orders_total, s.gmv_total)
-            if s.pinned:
-                m, k, t, o = arm.pitched
-                arm.pitched = (m + dt / 60.0 * scale, k + d_clicks, t + d_carts, o + d_orders)
-                started = s.pin_started_ts if s.pin_started_ts is not None else arm.pin_started
-                if arm.pin_started is None or started != arm.pin_started:
-                    arm.pin_started = started if started is not None else now
-                    self.attribute_pin(s.product, now)
-                else:
-                    self._gmv_pinned += d_gmv
-                    if self._current_pin_followed:
-                        self._gmv_followed += d_gmv
-            else:
-                arm.pin_started = None
+        """Learn from the new counts; attribute new pins and the GMV sold during pins."""
+        for seen in self.beliefs.observe(signals, now, scale):
+            if seen.new_pin:
+                self.attribute_pin(seen.product, now)
+            elif self.beliefs.pin_started(seen.product) is not None:
+                self._gmv_pinned += seen.gmv
+                if self._current_pin_followed:
+                    self._gmv_followed += seen.gmv
 
     def _context(self, signals: Sequence[ProductSignals], scale: float) -> _Context:
         """Session-wide figures every product is compared with, computed once per tick."""
-        c = self.config
-        arms = self._arms.values()
-        clicks, carts = sum(a.clicks for a in arms), sum(a.carts for a in arms)
-        prices = [x.price for x in signals if x.price]
         margins = [x.margin for x in signals if x.margin is not None]
         clicks_5m = sum(x.clicks_5m for x in signals)
         ctx = _Context(
-            click_rate=(clicks + c.default_clicks_per_min * c.prior_strength)
-            / (sum(a.exposure for a in arms) + c.prior_strength),
-            cart_share=(carts + c.default_cart_share * c.funnel_prior_strength) / (clicks + c.funnel_prior_strength),
-            order_share=(sum(a.orders for a in arms) + c.default_order_share * c.funnel_prior_strength)
-            / (carts + c.funnel_prior_strength),
-            median_price=float(np.median(prices)) if prices else None,
+            pooled=self.beliefs.pooled(signals),
             mean_margin=sum(margins) / len(margins) if margins else None,
             cart_rate=sum(x.carts_5m for x in signals) / clicks_5m if clicks_5m else 0.0,
             conversion=sum(x.orders_5m for x in signals) / clicks_5m if clicks_5m else 0.0,
@@ -311,55 +245,9 @@ class Suggester:
         )
         in_stock = [x for x in signals if not x.out_of_stock]
         if in_stock:
-            ctx.gmv_rate = scale * sum(self._mean_rate(x, ctx) * _price(x) for x in in_stock) / len(in_stock)
+            rates = (self.beliefs.mean_rate(x, ctx.pooled) * _price(x) for x in in_stock)
+            ctx.gmv_rate = scale * sum(rates) / len(in_stock)
         return ctx
-
-    def _posterior(self, s: ProductSignals, ctx: _Context) -> tuple[tuple[float, float], ...]:
-        """Posteriors of the funnel: Gamma (shape, rate) on clicks per pitch-minute, then Beta
-        (a, b) on carts per click and on orders per cart.
-
-        Priors are the session's pooled figures: the click rate worth `prior_strength`
-        pitch-minutes, the shares worth `funnel_prior_strength` clicks or carts, with the cart
-        share scaled by price (cheaper converts more); earlier sessions add their counts.
-        """
-        c = self.config
-        arm = self._arms[s.product]
-        cart_share = ctx.cart_share
-        if s.price and ctx.median_price:
-            cart_share *= (ctx.median_price / s.price) ** c.price_elasticity
-        cart_share = min(0.95, max(0.001, cart_share))
-        k = c.funnel_prior_strength
-        clicks = [c.prior_strength * ctx.click_rate + arm.clicks, c.prior_strength + arm.exposure]
-        carts = [k * cart_share + arm.carts, k * (1.0 - cart_share) + max(0.0, arm.clicks - arm.carts)]
-        orders = [k * ctx.order_share + arm.orders, k * (1.0 - ctx.order_share) + max(0.0, arm.carts - arm.orders)]
-        earlier = self.earlier.get(s.product)
-        if earlier is not None:
-            w = c.earlier_session_weight
-            clicks[0] += w * earlier.clicks
-            clicks[1] += w * earlier.pitch_minutes
-            carts[0] += w * earlier.carts
-            carts[1] += w * max(0.0, earlier.clicks - earlier.carts)
-            orders[0] += w * earlier.orders
-            orders[1] += w * max(0.0, earlier.carts - earlier.orders)
-        return (clicks[0], clicks[1]), (carts[0], carts[1]), (orders[0], orders[1])
-
-    def _mean_rate(self, s: ProductSignals, ctx: _Context) -> float:
-        """Posterior mean orders per pitch-minute (per 1,000 viewers when an audience is given)."""
-        (ks, kr), (ca, cb), (oa, ob) = self._posterior(s, ctx)
-        return ks / kr * ca / (ca + cb) * oa / (oa + ob)
-
-    def _sample(self, s: ProductSignals, ctx: _Context) -> float:
-        """Thompson draw of orders per pitch-minute at the product's held quantile `z`.
-
-        The product of a Gamma and two Betas is matched by a log-normal with the same mean and
-        squared coefficient of variation (the stages' CV² add, to first order), so one normal
-        score per product is enough and the draw follows the evidence between redraws.
-        """
-        (ks, kr), (ca, cb), (oa, ob) = self._posterior(s, ctx)
-        mean = ks / kr * ca / (ca + cb) * oa / (oa + ob)
-        cv2 = 1.0 / ks + cb / (ca * (ca + cb + 1.0)) + ob / (oa * (oa + ob + 1.0))
-        sigma2 = math.log1p(cv2)
-        return mean * math.exp(math.sqrt(sigma2) * self._z[s.product] - sigma2 / 2.0)
 
     def _eligible(self, s: ProductSignals, now: float) -> bool:
         if s.out_of_stock:
@@ -390,13 +278,13 @@ class Suggester:
         c = self.config
         price = _price(s)
         if s.pinned:
-            tau = now - (self._arms[s.product].pin_started or now)
+            tau = now - (self.beliefs.pin_started(s.product) or now)
             freshness = math.exp(-tau / c.within_pitch_decay_s)
         elif s.last_pitch_end_ts is not None:
             freshness = 1.0 - c.fatigue_depth * math.exp(-(now - s.last_pitch_end_ts) / c.fatigue_recovery_s)
         else:
             freshness = 1.0
-        units = self._sample(s, ctx) * ctx.scale * freshness * c.slot_s / 60.0
+        units = self.beliefs.sample(s, ctx.pooled, self._z[s.product]) * ctx.scale * freshness * c.slot_s / 60.0
         if s.stock is not None:
             units = min(units, float(s.stock))
         value = units * price
@@ -435,7 +323,7 @@ class Suggester:
             out.append(Driver(ReasonCode.MUST_PITCH, 100.0, (max(0.0, deadline),)))
         if s.pinned and freshness > 0.5:
             out.append(Driver(ReasonCode.KEEP_PITCHING, 5.0))
-        gmv_rate = self._mean_rate(s, ctx) * price * ctx.scale
+        gmv_rate = self.beliefs.mean_rate(s, ctx.pooled) * price * ctx.scale
         if (s.pitch_count > 0 or s.pinned) and ctx.gmv_rate > 0 and gmv_rate >= strong * ctx.gmv_rate:
             out.append(Driver(ReasonCode.HIGH_GMV_RATE, gmv_rate / ctx.gmv_rate, (gmv_rate, ctx.gmv_rate)))
         if s.clicks_5m >= MIN_CLICKS_FOR_RATES:
@@ -507,12 +395,7 @@ class Suggester:
         """Return the learning, stability and attribution state as JSON-ready data."""
         return {
             "session_start": self.session_start,
-            "earlier": {p: [r.pitch_minutes, r.clicks, r.carts, r.orders] for p, r in self.earlier.items()},
-            "arms": {
-                p: [a.clicks, a.exposure, a.carts, a.orders, list(a.seen), a.pin_started, list(a.pitched)]
-                for p, a in self._arms.items()
-            },
-            "last_now": self._last_now,
+            "beliefs": self.beliefs.to_state(),
             "z": self._z,
             "sampled_at": None if math.isinf(self._sampled_at) else self._sampled_at,
             "top": self._top,
@@ -531,14 +414,8 @@ class Suggester:
         cls, state: Mapping[str, Any], config: SuggestionConfig | None = None, plan: RunOfShow | None = None
     ) -> Suggester:
         """Rebuild a Suggester from `to_state` output (config and plan are not part of state)."""
-        earlier = {p: PriorResult(*map(float, r)) for p, r in state["earlier"].items()}
-        out = cls(config, plan, state["session_start"], earlier)
-        for product, raw in state["arms"].items():
-            clicks, exposure, carts, orders, seen, pin, pitched = raw
-            k, t, o, g = seen
-            out._arms[product] = _Arm(clicks, exposure, carts, orders, (int(k), int(t), int(o), float(g)), pin,
-                                      tuple(pitched))
-        out._last_now = state["last_now"]
+        out = cls(config, plan, state["session_start"])
+        out.beliefs = FunnelBeliefs.from_state(out.config, state["beliefs"])
         out._z = dict(state["z"])
         out._sampled_at = -math.inf if state["sampled_at"] is None else state["sampled_at"]
         out._top = state["top"]

@@ -1,0 +1,64 @@
+"""Funnel posteriors: pinned vs unpinned evidence, forgetting, earlier sessions, checkpoints."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import orjson
+
+from monitor.product_beliefs import FunnelBeliefs, PriorResult
+from monitor.product_signals import ProductSignals
+from monitor.suggestion_config import SuggestionConfig
+
+T0 = 1_767_225_600.0
+CONFIG = SuggestionConfig()
+
+
+def grow(s: ProductSignals, clicks: int, carts: int, orders: int) -> ProductSignals:
+    return dataclasses.replace(s, clicks_total=s.clicks_total + clicks, carts_total=s.carts_total + carts,
+                               orders_total=s.orders_total + orders)
+
+
+def test_beliefs_unpinned_sales_count_for_more_than_pinned_sales() -> None:
+    # Same counts per minute; one product pinned, one not. Unpinned exposure is background_share
+    # of the minutes, so selling as much without the host's help means a stronger product.
+    beliefs = FunnelBeliefs(CONFIG)
+    pinned = ProductSignals("pinned", price=100.0, pinned=True, pin_started_ts=T0)
+    bag = ProductSignals("bag", price=100.0)
+    for minute in range(11):
+        beliefs.observe([pinned, bag], T0 + 60 * minute, 1.0)
+        pinned, bag = grow(pinned, 20, 4, 2), grow(bag, 20, 4, 2)
+    pooled = beliefs.pooled([pinned, bag])
+    assert beliefs.mean_rate(bag, pooled) > 5 * beliefs.mean_rate(pinned, pooled)
+
+
+def test_beliefs_forget_old_evidence_with_the_half_life() -> None:
+    config = dataclasses.replace(CONFIG, half_life_s=600.0)
+    beliefs = FunnelBeliefs(config)
+    s = ProductSignals("a", pinned=True, pin_started_ts=T0)
+    beliefs.observe([s], T0, 1.0)
+    beliefs.observe([grow(s, 100, 0, 0)], T0 + 1, 1.0)
+    before = beliefs.to_state()["arms"]["a"][0]
+    beliefs.observe([grow(s, 100, 0, 0)], T0 + 601, 1.0)
+    assert abs(beliefs.to_state()["arms"]["a"][0] - before / 2) < 1e-9
+
+
+def test_beliefs_earlier_results_shift_the_prior_and_results_export_pitched_counts() -> None:
+    s = ProductSignals("a", price=100.0)
+    fresh, proven = FunnelBeliefs(CONFIG), FunnelBeliefs(CONFIG, {"a": PriorResult(60.0, 1800.0, 600.0, 240.0)})
+    for b in (fresh, proven):
+        b.observe([s], T0, 1.0)
+    assert proven.mean_rate(s, proven.pooled([s])) > 2 * fresh.mean_rate(s, fresh.pooled([s]))
+    pinned = dataclasses.replace(s, pinned=True, pin_started_ts=T0)
+    fresh.observe([grow(pinned, 30, 9, 3)], T0 + 120, 2.0)
+    assert fresh.results() == {"a": PriorResult(4.0, 30.0, 9.0, 3.0)}  # 2 min × 2 (thousand viewers)
+
+
+def test_beliefs_state_round_trips_through_json() -> None:
+    beliefs = FunnelBeliefs(CONFIG, {"a": PriorResult(1.0, 2.0, 3.0, 1.0)})
+    s = ProductSignals("a", price=50.0, pinned=True, pin_started_ts=T0)
+    beliefs.observe([s], T0, 1.0)
+    beliefs.observe([grow(s, 12, 3, 1)], T0 + 30, 1.0)
+    restored = FunnelBeliefs.from_state(CONFIG, orjson.loads(orjson.dumps(beliefs.to_state())))
+    assert restored.to_state() == beliefs.to_state()
+    assert restored.mean_rate(s, restored.pooled([s])) == beliefs.mean_rate(s, beliefs.pooled([s]))
