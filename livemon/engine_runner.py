@@ -23,7 +23,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from livemon import keys
 from livemon.alerting import AlertStage, read_commands
-from livemon.retention import TRIM_EVERY_S, drop_purged, fresh_purges, trim_streams
+from livemon.retention import TRIM_EVERY_S, fresh_purges, scrub_checkpoint, trim_streams
 from livemon.redis_client import connect, require_redis
 from livemon.settings import Settings
 from livemon.suggesting import SuggestionStage, load_suggestion_config, read_choices
@@ -78,6 +78,7 @@ class EngineRunner:
         self.reader: aioredis.Redis = connect(settings.redis_url, blocking_reader=True)
         self.client: aioredis.Redis = connect(settings.redis_url)
         self.ticks = 0
+        self.purges_done: set[tuple[str, str]] = set()
         self.events_folded = 0
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -207,12 +208,27 @@ class EngineRunner:
                 if next_tick < now:  # we fell behind: skip missed ticks instead of bursting
                     next_tick = now + tick_s
 
+    async def _apply_purges(self, now: float) -> None:
+        """`livemon purge`: checkpoint, scrub the session from the checkpoint, rebuild the partition from it.
+
+        Rebuilding drops the session from every stage (engine, alerts, suggestions) at once,
+        without each stage needing a `forget` of its own.
+        """
+        for session, marked_at in (await fresh_purges(self.client, now)).items():
+            number = keys.partition_of(session, self.settings.partitions)
+            stream = keys.events_stream(number)
+            if (session, marked_at) in self.purges_done or stream not in self.partitions:
+                continue
+            await self._checkpoint(self.partitions[stream])
+            await scrub_checkpoint(self.client, keys.checkpoint_key(number), session)
+            await self._acquire(number)
+            self.purges_done.add((session, marked_at))
+            log.info("engine %s: purged a session from partition %d", self.consumer, number)
+
     async def _tick(self, now: float) -> None:
         """Publish one snapshot per active session, then checkpoint and XACK atomically."""
         self.ticks += 1
-        purged = await fresh_purges(self.client, now)  # `livemon purge`: forget those sessions before publishing
-        if purged:
-            drop_purged([p.engine for p in self.partitions.values()], purged)
+        await self._apply_purges(now)
         started = time.perf_counter()
         commands = await read_commands(self.client, [p.alerts for p in self.partitions.values()])
         choices = await read_choices(self.client, [p.suggestions for p in self.partitions.values() if p.suggestions])

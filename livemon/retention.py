@@ -5,12 +5,14 @@ once a minute (stream ids are arrival times, so this keeps `LIVEMON_RETENTION_S`
 history). The alert audit stream has its own, longer retention (`LIVEMON_AUDIT_RETENTION_S`,
 default 3 years, PLATFORMS.md §4.5), applied where alerts are written (livemon/alerting.py).
 
-Purge (`livemon purge --session …`): removes the session's latest snapshot, its events
+Purge (`livemon purge --session …`): removes the session's latest snapshot and fan-out
+updates, its events
 (XDEL, found by scanning its partition's stream), its de-duplication markers, its alert
 transitions and active alerts, and its entry in the partition checkpoint. A running engine
-still holds the session in memory, so the purge also leaves a marker in `lm:purge`; engines
-drop marked sessions at each tick for PURGE_MARKER_S, and the command clears the checkpoint
-again after a few ticks. Events for the session that arrive later start a new history.
+still holds the session in memory, so the purge also leaves a marker in `lm:purge`; at its
+next tick an engine checkpoints that partition, scrubs the session from the checkpoint and
+rebuilds the partition from it (every stage forgets the session), and the command checks
+the checkpoint again after a few ticks. Events for the session that arrive later start a new history.
 """
 
 from __future__ import annotations
@@ -41,11 +43,19 @@ async def trim_streams(client: aioredis.Redis, partitions: list[int], settings: 
         await pipe.execute()
 
 
-def drop_purged(engines: list[Any], purged: list[str]) -> None:
-    """Forget purged sessions in running engines (monitor.engine.Engine keeps them in `sessions`)."""
-    for engine in engines:
-        for session in purged:
-            engine.sessions.pop(session, None)
+def without_session(value: Any, session: str) -> Any:
+    """A copy of checkpoint JSON with the session's entries gone, whichever stage wrote them.
+
+    Drops dict keys equal to the session id (per-session state maps) and list items that are
+    objects whose "session" is it (alert records, choices). Session ids are opaque room ids,
+    so they do not collide with the field names of the state layouts.
+    """
+    if isinstance(value, dict):
+        return {k: without_session(v, session) for k, v in value.items() if k != session}
+    if isinstance(value, list):
+        return [without_session(v, session) for v in value
+                if not (isinstance(v, dict) and v.get("session") == session)]
+    return value
 
 
 @dataclass
@@ -81,22 +91,20 @@ def _event_of(session: str) -> Any:
     return matches
 
 
-async def _clear_checkpoint(client: aioredis.Redis, key: str, session: str) -> bool:
-    """Remove the session from a checkpoint's engine state (optimistic transaction against engine writes)."""
+async def scrub_checkpoint(client: aioredis.Redis, key: str, session: str) -> bool:
+    """Remove the session from a partition checkpoint (optimistic transaction against engine writes).
+
+    Returns True when the checkpoint no longer mentions the session.
+    """
     async with client.pipeline(transaction=True) as pipe:
         while True:
             try:
                 await pipe.watch(key)
                 raw = await pipe.get(key)
-                if raw is None:
+                if raw is None or session.encode() not in raw:
                     return True
-                saved = orjson.loads(raw)
-                sessions = saved.get("state", {}).get("sessions", {})
-                if session not in sessions:
-                    return True
-                del sessions[session]
                 pipe.multi()
-                pipe.set(key, orjson.dumps(saved))
+                pipe.set(key, orjson.dumps(without_session(orjson.loads(raw), session)))
                 await pipe.execute()
                 return True
             except WatchError:
@@ -110,35 +118,40 @@ async def purge_session(
     report = PurgeReport()
     await client.hset(keys.PURGE, session, str(time.time()))
     number = keys.partition_of(session, partitions)
-    report.snapshot = bool(await client.hdel(keys.SNAPSHOTS, session))
+    checkpoint = keys.checkpoint_key(number)
     report.events = await _xdel_matching(client, keys.events_stream(number), _event_of(session))
     markers = [k async for k in client.scan_iter(match=keys.dedup_key(number, session, "*"), count=SCAN_COUNT)]
     for start in range(0, len(markers), 500):
         report.dedup_markers += await client.delete(*markers[start:start + 500])
+    await _sweep_outputs(client, session, checkpoint, report)
+    # A running engine may still publish or checkpoint the session from memory until its next
+    # tick sees the marker and rebuilds the partition; after `settle_s` (a few ticks) sweep again.
+    await asyncio.sleep(settle_s)
+    await _sweep_outputs(client, session, checkpoint, report)
+    raw = await client.get(checkpoint)  # JSON keys and values are quoted: look for the quoted id
+    report.checkpoint_cleared = raw is None or orjson.dumps(session) not in raw
+    return report
+
+
+async def _sweep_outputs(client: aioredis.Redis, session: str, checkpoint: str, report: PurgeReport) -> None:
+    """Delete what engines derive from the session: snapshot, fan-out updates, alerts, checkpoint state."""
+    report.snapshot = bool(await client.hdel(keys.SNAPSHOTS, session)) or report.snapshot
+    await _xdel_matching(client, keys.UPDATES, lambda fields: fields.get(b"s") == session.encode())
     session_field = keys.ALERT_SESSION_FIELD.encode()
-    report.alert_transitions = await _xdel_matching(
+    report.alert_transitions += await _xdel_matching(
         client, keys.ALERTS, lambda fields: fields.get(session_field) == session.encode()
     )
     active = await client.hgetall(keys.ALERTS_ACTIVE)
     doomed = [fp for fp, record in active.items() if orjson.loads(record).get("session") == session]
     if doomed:
-        report.active_alerts = await client.hdel(keys.ALERTS_ACTIVE, *doomed)
-    checkpoint = keys.checkpoint_key(number)
-    await _clear_checkpoint(client, checkpoint, session)
-    # A running engine may write the session back from memory until its next tick sees the
-    # marker; after `settle_s` (a few ticks) clear once more and check.
-    await asyncio.sleep(settle_s)
-    await _clear_checkpoint(client, checkpoint, session)
-    await client.hdel(keys.SNAPSHOTS, session)
-    raw = await client.get(checkpoint)
-    report.checkpoint_cleared = raw is None or session not in orjson.loads(raw).get("state", {}).get("sessions", {})
-    return report
+        report.active_alerts += await client.hdel(keys.ALERTS_ACTIVE, *doomed)
+    await scrub_checkpoint(client, checkpoint, session)
 
 
-async def fresh_purges(client: aioredis.Redis, now: float) -> list[str]:
-    """Sessions purged within PURGE_MARKER_S (engines drop them); older markers are removed."""
+async def fresh_purges(client: aioredis.Redis, now: float) -> dict[str, str]:
+    """Sessions purged within PURGE_MARKER_S, with their marker; older markers are removed."""
     markers = await client.hgetall(keys.PURGE)
     stale = [s for s, at in markers.items() if now - float(at) > PURGE_MARKER_S]
     if stale:
         await client.hdel(keys.PURGE, *stale)
-    return [s.decode() for s, at in markers.items() if now - float(at) <= PURGE_MARKER_S]
+    return {s.decode(): at.decode() for s, at in markers.items() if now - float(at) <= PURGE_MARKER_S}
