@@ -26,7 +26,7 @@ Close = Callable[[int, float, bool], None]
 class Audience:
     """Open visits, pending activity and the watch-time distribution of one session."""
 
-    __slots__ = ("idle_ms", "window_s", "pending", "open", "expiry", "frontier_ms", "recent",
+    __slots__ = ("idle_ms", "window_s", "pending", "open", "expiry", "frontier_ms", "recent", "recent_hist",
                  "hist", "total_s", "closed", "closed_estimated")
 
     def __init__(self, idle_timeout_s: float, window_s: int) -> None:
@@ -37,6 +37,7 @@ class Audience:
         self.expiry: deque[tuple[int, str]] = deque()  # (last_ms, user), oldest first
         self.frontier_ms = 0
         self.recent: deque[tuple[int, int]] = deque()  # (end_s, whole seconds) inside the window
+        self.recent_hist: Counter[int] = Counter()  # the same durations, counted, for the median
         self.hist: Counter[int] = Counter()  # whole-second durations, whole session
         self.total_s = 0.0
         self.closed = 0
@@ -44,16 +45,17 @@ class Audience:
 
     def advance(self, watermark_ms: int, close: Close) -> None:
         """Replay activity older than the watermark in time order, then expire idle visits."""
-        if self.pending:
-            self.pending.sort()
-            cut = 0
-            for cut, item in enumerate(self.pending):  # noqa: B007 - cut is used after the loop
-                if item[0] >= watermark_ms:
+        pending = self.pending
+        if pending:
+            pending.sort()
+            replay = self._replay
+            cut = len(pending)
+            for index, (ts, is_leave, user) in enumerate(pending):
+                if ts >= watermark_ms:
+                    cut = index
                     break
-                self._replay(item[0], item[1], item[2], close)
-            else:
-                cut = len(self.pending)
-            del self.pending[:cut]
+                replay(ts, is_leave, user, close)
+            del pending[:cut]
         self.frontier_ms = max(self.frontier_ms, watermark_ms)
         expiry, open_visits, idle = self.expiry, self.open, self.idle_ms
         while expiry and expiry[0][0] + idle <= watermark_ms:
@@ -89,30 +91,25 @@ class Audience:
         whole = int(duration)
         self.hist[whole] += 1
         self.recent.append((end_ms // 1000, whole))
+        self.recent_hist[whole] += 1
         close(end_ms, duration, estimated)
 
     def expire_recent(self, clock_s: int) -> None:
         """Forget visits that ended before the rolling watch-time window."""
-        recent = self.recent
+        recent, hist = self.recent, self.recent_hist
         while recent and recent[0][0] <= clock_s - self.window_s:
-            recent.popleft()
+            duration = recent.popleft()[1]
+            hist[duration] -= 1
+            if not hist[duration]:
+                del hist[duration]
 
-    def median_recent(self, clock_s: int) -> float | None:
+    def median_recent(self) -> float | None:
         """Lower median whole-second duration of visits ended in the rolling window."""
-        values = sorted(d for end, d in self.recent if end > clock_s - self.window_s)
-        return float(values[(len(values) - 1) // 2]) if values else None
+        return _lower_median(self.recent_hist, len(self.recent))
 
     def median_session(self) -> float | None:
         """Lower median whole-second duration of all closed visits."""
-        if not self.closed:
-            return None
-        rank = (self.closed - 1) // 2
-        seen = 0
-        for duration in sorted(self.hist):
-            seen += self.hist[duration]
-            if seen > rank:
-                return float(duration)
-        raise AssertionError("histogram and count disagree")
+        return _lower_median(self.hist, self.closed)
 
     def to_state(self) -> dict[str, Any]:
         """Return JSON-ready state."""
@@ -128,7 +125,21 @@ class Audience:
         self.expiry = deque((int(t), u) for t, u in data["expiry"])
         self.frontier_ms = data["frontier_ms"]
         self.recent = deque((int(e), int(d)) for e, d in data["recent"])
+        self.recent_hist = Counter(d for _, d in self.recent)
         self.hist = Counter({int(k): int(v) for k, v in data["hist"]})
         self.total_s = data["total_s"]
         self.closed = data["closed"]
         self.closed_estimated = data["closed_estimated"]
+
+
+def _lower_median(hist: Counter[int], count: int) -> float | None:
+    """Lower median of `count` values given as value -> multiplicity."""
+    if not count:
+        return None
+    rank = (count - 1) // 2
+    seen = 0
+    for value in sorted(hist):
+        seen += hist[value]
+        if seen > rank:
+            return float(value)
+    raise AssertionError("histogram and count disagree")

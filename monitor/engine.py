@@ -70,9 +70,7 @@ class Engine:
                 state = sessions[sid] = SessionState(sid, self.config)
             kind = d["type"]
             if kind in COMMON_KINDS:
-                get = d.get
-                state.fold_common(d["id"], kind, d["ts"], get("user"), get("count"), get("product"), get("viewers"),
-                                  get("total_viewers"), get("text"), get("platform", "other"))
+                state.fold_common(d["id"], kind, d["ts"], d.get)
             else:
                 state.fold(Event.from_wire(raw))
 

@@ -9,6 +9,7 @@ at the clock sums to the number of distinct users who acted inside it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from monitor.bins import BIN_SECONDS, Bin, ProductBin
@@ -89,12 +90,11 @@ class SessionState:
         """Fold one validated event (see `fold_common` for the frequent kinds)."""
         kind = e.type
         if kind in COMMON_KINDS:
-            self.fold_common(e.id, kind, e.ts, e.user, e.count, e.product, e.viewers, e.total_viewers, e.text,
-                             e.platform)
+            self.fold_common(e.id, kind, e.ts, e.__getattribute__)
         elif self._admit(e.id, e.ts, e.platform):
             self._fold_rare(e)
 
-    def _admit(self, event_id: str, ts: int, platform: str) -> bool:
+    def _admit(self, event_id: str, ts: int, platform: str | None) -> bool:
         """Reject a duplicate id; else move the clock, count lateness and the event itself."""
         seen = self.seen
         if event_id in seen:
@@ -120,19 +120,19 @@ class SessionState:
             self.platform = str(platform)
         return True
 
-    def fold_common(self, event_id: str, kind: str, ts: int, user: str | None, count: int | None,
-                    product: str | None, viewers: int | None, total_viewers: int | None, text: str | None,
-                    platform: str) -> None:
-        """Fold one event of a frequent kind from plain values (the wire fast path).
+    def fold_common(self, event_id: str, kind: str, ts: int, get: Callable[[str], Any]) -> None:
+        """Fold one event of a frequent kind; `get(field)` reads its other fields.
 
-        `Engine.apply_wire` calls this straight from decoded JSON, skipping `Event`
-        construction, which costs more than everything below together.
+        `Engine.apply_wire` calls this straight from decoded JSON (`get` = `dict.get`),
+        skipping `Event` construction, which costs more than everything below together;
+        only the fields a kind needs are read.
         """
-        if not self._admit(event_id, ts, platform):
+        if not self._admit(event_id, ts, get("platform") if self.platform == "other" else None):
             return
         second = ts // 1000
         units = self.ring.units()
         totals = self.totals
+        user = get("user")
         if user is not None and kind != "leave" and kind != "viewer_count":
             self.viewers.add(user)
             self.audience.pending.append((ts, 0, user))
@@ -142,9 +142,9 @@ class SessionState:
             units.append(second * CHANNELS + COMMENTS)
             totals[COMMENTS] += 1
             self.minutes.units().append(second * MINUTE_CHANNELS + M_COMMENTS)
-            self._remember_comment(event_id, ts, text)
+            self._remember_comment(event_id, ts, get("text"))
         elif kind == "like":
-            n = float(count or 1)
+            n = float(get("count") or 1)
             self.ring.add(second, LIKES, n)
             totals[LIKES] += n
         elif kind == "join":
@@ -154,28 +154,28 @@ class SessionState:
         elif kind == "product_click":
             units.append(second * CHANNELS + CLICKS)
             totals[CLICKS] += 1
-            self.products.count(product or "", ts, P.CLICKS, P.T_CLICKS, 1.0)
+            self.products.count(get("product") or "", ts, P.CLICKS, P.T_CLICKS, 1.0)
             if user is not None:
                 self.clickers.add(user)
                 self._latest(self.last_click, user, second, CLICKERS)
         elif kind == "add_to_cart":
             units.append(second * CHANNELS + CARTS)
             totals[CARTS] += 1
-            self.products.count(product or "", ts, P.CARTS, P.T_CARTS, 1.0)
+            self.products.count(get("product") or "", ts, P.CARTS, P.T_CARTS, 1.0)
         elif kind == "leave":
             units.append(second * CHANNELS + LEAVES)
             totals[LEAVES] += 1
-            self.minutes.add(second, M_LEAVES, 1.0)
+            self.minutes.units().append(second * MINUTE_CHANNELS + M_LEAVES)
             if user is not None:
                 self.audience.pending.append((ts, 1, user))
         elif kind == "viewer_count":
-            self._viewer_count(event_id, ts, viewers or 0, total_viewers or 0)
+            self._viewer_count(event_id, ts, get("viewers") or 0, get("total_viewers") or 0)
         elif kind == "share":
             self._count(second, SHARES, 1.0)
         elif kind == "follow":
             self._count(second, FOLLOWS, 1.0)
         elif kind == "gift":
-            self._count(second, GIFTS, float(count or 1))
+            self._count(second, GIFTS, float(get("count") or 1))
 
     def _fold_rare(self, e: Event) -> None:
         kind = e.type
@@ -205,7 +205,8 @@ class SessionState:
         recent.append({"id": event_id, "ts": ts, "text": text})
         if len(recent) > 1 and ts < recent[-2]["ts"]:  # out of order: rare, so sorting is fine
             recent.sort(key=lambda c: c["ts"])
-        del recent[:-RECENT_COMMENTS]
+        if len(recent) > RECENT_COMMENTS:
+            del recent[0]
 
     def _count(self, second: int, channel: int, amount: float) -> None:
         self.ring.add(second, channel, amount)
@@ -395,7 +396,7 @@ class SessionState:
             "avg_watch_s": ratio(self.audience.total_s, self.audience.closed, 1),
             "median_watch_s": self.audience.median_session(),
             "avg_watch_s_15m": ratio(float(dwell[DWELL_SUM]), float(dwell[DWELL_N]), 1),
-            "median_watch_s_15m": self.audience.median_recent(clock_s),
+            "median_watch_s_15m": self.audience.median_recent(),
             "watch_estimated": self.audience.closed_estimated > 0 or not t[LEAVES],
             "events_total": int(t[EVENTS]),
             "last_event_ts": self.clock.max_event_ms,
