@@ -36,6 +36,10 @@ log = logging.getLogger(__name__)
 
 READ_COUNT = 100
 BLOCK_MS = 1000
+# An entry pending this long was read by a notifier that died (a live one gives up on a delivery
+# after ~1.5 min with the default retry policy), so another process takes it over.
+CLAIM_IDLE_MS = 300_000
+CLAIM_EVERY_S = 60.0
 
 
 class Notifier:
@@ -60,8 +64,12 @@ class Notifier:
         try:
             await self._ensure_group()
             await self._redeliver_own_pending()
+            next_claim = 0.0
             while True:
                 try:
+                    if time.monotonic() >= next_claim:
+                        await self._claim_abandoned()
+                        next_claim = time.monotonic() + CLAIM_EVERY_S
                     reply = await self.reader.xreadgroup(keys.NOTIFY_GROUP, self.consumer, {keys.ALERTS: ">"},
                                                          count=READ_COUNT, block=BLOCK_MS)
                 except asyncio.CancelledError:
@@ -99,6 +107,24 @@ class Notifier:
                     await self._spawn(after, fields)
                 else:
                     await self.redis.xack(keys.ALERTS, keys.NOTIFY_GROUP, after)
+
+    async def _claim_abandoned(self) -> None:
+        """Take over and deliver entries another notifier read but never acknowledged (it died)."""
+        cursor = "0-0"
+        while True:
+            cursor, entries, *_ = await self.redis.xautoclaim(keys.ALERTS, keys.NOTIFY_GROUP, self.consumer,
+                                                              min_idle_time=CLAIM_IDLE_MS, start_id=cursor,
+                                                              count=READ_COUNT)
+            for raw_id, fields in entries:
+                entry_id = raw_id.decode()
+                if fields:
+                    log.info("notifier: taking over abandoned entry %s", entry_id)
+                    await self._spawn(entry_id, fields)
+                else:  # trimmed away while pending
+                    await self.redis.xack(keys.ALERTS, keys.NOTIFY_GROUP, entry_id)
+            cursor = cursor.decode() if isinstance(cursor, bytes) else cursor
+            if cursor == "0-0":
+                return
 
     async def _ensure_group(self) -> None:
         try:  # "$": a new group starts with new transitions, it does not page out the whole history
@@ -166,8 +192,8 @@ class Notifier:
 
     async def _status(self, receiver: str, ok: bool, error: str = "") -> None:
         raw = await self.redis.hget(keys.NOTIFY_STATUS, receiver)
-        status: dict[str, Any] = orjson.loads(raw) if raw else {"delivered": 0, "failed_attempts": 0, "last_ok_at": None,
-                                                 "last_error": None, "last_error_at": None}
+        status: dict[str, Any] = orjson.loads(raw) if raw else {
+            "delivered": 0, "failed_attempts": 0, "last_ok_at": None, "last_error": None, "last_error_at": None}
         if ok:
             status["delivered"] += 1
             status["last_ok_at"] = time.time()

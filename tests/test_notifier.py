@@ -152,3 +152,27 @@ def test_notifier_routes_by_severity_and_skips_muted_transitions(redis_client: r
     assert notifier.receivers_for({**warning, "severity": "info"}) == []
     assert notifier.receivers_for({**warning, "notify": False}) == []
     asyncio.run(notifier.http.aclose())
+
+
+def test_notifier_takes_over_what_a_dead_notifier_left_pending(
+        redis_client: redis.Redis, redis_url: str, flaky: Receiver, monkeypatch: pytest.MonkeyPatch) -> None:
+    flaky.fail_first = 0
+    monkeypatch.setattr("livemon.notifier.CLAIM_IDLE_MS", 0)
+    redis_client.xgroup_create(keys.ALERTS, keys.NOTIFY_GROUP, id="$", mkstream=True)
+    redis_client.xadd(keys.ALERTS, {"s": "room-1", "r": transition_record()})
+    # another web process read the transition, then died before delivering it
+    assert redis_client.xreadgroup(keys.NOTIFY_GROUP, "dead-web", {keys.ALERTS: ">"})
+
+    async def go() -> None:
+        client, reader = connect(redis_url), connect(redis_url, blocking_reader=True)
+        notifier = Notifier(config(("ops", "webhook", flaky.url)), reader, client, consumer="alive")
+
+        async def acknowledged() -> bool:
+            return (await client.xpending(keys.ALERTS, keys.NOTIFY_GROUP))["pending"] == 0
+
+        await run_until(notifier, acknowledged)
+        await client.aclose()
+        await reader.aclose()
+
+    asyncio.run(go())
+    assert [s for s, _ in flaky.calls] == [200] and flaky.calls[0][1]["alerts"][0]["rule"] == "viewer_crash"
