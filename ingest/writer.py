@@ -2,7 +2,8 @@
 
 One Lua call per partition does "SET NX EX marker, then XADD" for every event of that
 partition, so a marker never exists without its event. A retried request is therefore
-idempotent: events already written count as duplicates the second time.
+idempotent: events already written count as duplicates the second time. All keys of one
+call share the partition's hash tag `{pN}`, so on Redis Cluster each call runs in one slot.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 import redis.asyncio as aioredis
 
 from livemon import keys
+from livemon.redis_client import is_cluster
 from monitor.events import Event
 
 _APPEND_SCRIPT = """
@@ -45,6 +47,7 @@ class EventWriter:
         self.dedup_ttl_s = dedup_ttl_s
         self.stream_maxlen = stream_maxlen
         self._script = client.register_script(_APPEND_SCRIPT)
+        self.cluster = is_cluster(client)
 
     async def append(self, events: Sequence[Event]) -> AppendResult:
         """Append events, grouped per partition, in one pipeline round trip."""
@@ -53,12 +56,13 @@ class EventWriter:
             groups[keys.partition_of(event.session, self.partitions)].append(event)
         async with self.client.pipeline(transaction=False) as pipe:
             for partition, group in groups.items():
-                await self._script(
-                    keys=[keys.events_stream(partition)]
-                    + [keys.dedup_key(partition, e.session, e.id) for e in group],
-                    args=[self.dedup_ttl_s, self.stream_maxlen] + [e.to_wire() for e in group],
-                    client=pipe,
-                )
+                script_keys = [keys.events_stream(partition)] + [keys.dedup_key(partition, e.session, e.id)
+                                                                 for e in group]
+                script_args = [self.dedup_ttl_s, self.stream_maxlen] + [e.to_wire() for e in group]
+                if self.cluster:  # redis-py's cluster pipeline refuses EVALSHA; EVAL is cached by Redis as well
+                    pipe.eval(_APPEND_SCRIPT, len(script_keys), *script_keys, *script_args)
+                else:
+                    await self._script(keys=script_keys, args=script_args, client=pipe)
             results = await pipe.execute()
         accepted = sum(int(r) for r in results)
         return AppendResult(accepted=accepted, duplicates=len(events) - accepted)

@@ -6,7 +6,8 @@ Cluster they live in one slot::
 
     lm:ev:{p3}                  stream of events (field "e" = compact JSON of monitor.events.Event)
     lm:dd:{p3}:<session>:<id>   de-duplication marker, SET NX EX <dedup ttl>
-    lm:ckpt:{p3}                engine checkpoint: JSON {"last_id", "state"} written in MULTI with XACK
+    lm:ckpt:{p3}                engine checkpoint: JSON {"last_id", "state"} written with the XACK in one Lua call
+    lm:lease:{p3}               partition lease: the owning engine instance, SET NX PX (livemon/partition_leases.py)
     lm:snap                     hash session -> latest snapshot JSON (new clients start from it)
     lm:updates                  stream of snapshot updates tailed by every web node (fan-out)
     lm:alerts                   stream of alert transitions: the audit trail, resumable by id
@@ -18,6 +19,7 @@ Cluster they live in one slot::
     lm:notify:status            hash receiver -> delivery counters and last error JSON
     lm:notify:failed            stream of deliveries given up after every retry
     lm:stats:engine             hash engine name -> last tick statistics (read by /metrics)
+    lm:engines                  hash engine instance -> heartbeat JSON {"at", "name", "partitions"} (lease balancing)
     lm:tok:<id>                 access token record (hash): sha256 of the secret, role, sessions, expiry
     lm:toks                     set of token ids, for `livemon token list`
     lm:cookie-key               random key signing browser session cookies, shared by every web node
@@ -49,6 +51,7 @@ NOTIFY_FAILED = f"{PREFIX}:notify:failed"
 NOTIFY_FAILED_MAXLEN = 1_000
 ENGINE_STATS = f"{PREFIX}:stats:engine"  # hash engine name -> {"tick_s", "at", "events"} for /metrics
 UPDATES_MAXLEN = 10_000
+ENGINES = f"{PREFIX}:engines"  # hash engine instance -> heartbeat; live engines share the partitions
 TOKENS = f"{PREFIX}:toks"
 COOKIE_KEY = f"{PREFIX}:cookie-key"
 PURGE = f"{PREFIX}:purge"
@@ -81,6 +84,11 @@ def dedup_key(partition: int, session: str, event_id: str) -> str:
 def checkpoint_key(partition: int) -> str:
     """Engine checkpoint of one partition (same slot as its stream)."""
     return f"{PREFIX}:ckpt:{{p{partition}}}"
+
+
+def lease_key(partition: int) -> str:
+    """Lease of one partition (same slot as its stream and checkpoint, so the checkpoint script can check it)."""
+    return f"{PREFIX}:lease:{{p{partition}}}"
 
 
 def token_key(token_id: str) -> str:

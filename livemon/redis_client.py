@@ -1,36 +1,91 @@
-"""Create Redis clients with settings that avoid redis-py's known traps.
+"""Create Redis clients with settings that avoid redis-py's known traps; single Redis or Redis Cluster.
 
 redis-py 8 defaults to a 5 s socket timeout that breaks blocking stream reads, so
 blocking readers get their own connection with no socket timeout and short BLOCKs.
+
+Redis Cluster: `REDIS_CLUSTER_NODES=host:port,host:port` (see livemon/settings.py) becomes the
+URL `redis+cluster://host:port,host:port`, so every process and tool that passes a Redis URL
+around works unchanged; `connect` turns it into a `redis.asyncio.cluster.RedisCluster`. What
+livemon asks of Redis is cluster-safe by construction (docs/storage.md):
+
+* every multi-key script and MULTI touches one partition's keys, which share the hash tag `{pN}`;
+* the engine reads each partition's stream with its own XREADGROUP (a multi-stream read is CROSSSLOT);
+* keys without a hash tag (`lm:snap`, `lm:updates`, `lm:alerts`, ...) only see single-key commands.
 """
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 import redis.asyncio as aioredis
+from redis.asyncio.cluster import ClusterNode, ClusterPipeline, RedisCluster
 from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import RedisClusterException
 from redis.exceptions import TimeoutError as RedisTimeoutError
+
+CLUSTER_SCHEME = "redis+cluster://"
 
 
 class RedisUnavailable(RuntimeError):
     """Redis cannot be reached; the message says where and what to do."""
 
 
+def parse_cluster_nodes(nodes: str) -> list[tuple[str, int]]:
+    """Parse "host:port,host:port" (the value of REDIS_CLUSTER_NODES).
+
+    Raises:
+        ValueError: naming the entry that is not `host:port` with a port in 1-65535.
+    """
+    parsed: list[tuple[str, int]] = []
+    for entry in (e.strip() for e in nodes.split(",")):
+        if not entry:
+            continue
+        host, sep, port = entry.rpartition(":")
+        if not sep or not host or not port.isdigit() or not 1 <= int(port) <= 65535:
+            raise ValueError(f"REDIS_CLUSTER_NODES: expected host:port[,host:port...], got {entry!r}")
+        parsed.append((host.strip("[]"), int(port)))
+    if not parsed:
+        raise ValueError("REDIS_CLUSTER_NODES: expected at least one host:port")
+    return parsed
+
+
+def cluster_url(nodes: str) -> str:
+    """The livemon URL of a Redis Cluster given its seed nodes ("host:port,host:port")."""
+    return CLUSTER_SCHEME + ",".join(f"{host}:{port}" for host, port in parse_cluster_nodes(nodes))
+
+
+def is_cluster_url(url: str) -> bool:
+    """Whether `url` names a Redis Cluster (`redis+cluster://…`)."""
+    return url.startswith(CLUSTER_SCHEME)
+
+
+def is_cluster(client: object) -> bool:
+    """Whether a client or pipeline talks to a Redis Cluster."""
+    return isinstance(client, (RedisCluster, ClusterPipeline))
+
+
 def connect(url: str, *, blocking_reader: bool = False) -> aioredis.Redis:
     """Return an asyncio client; `blocking_reader=True` for XREAD/XREADGROUP BLOCK loops."""
-    return aioredis.Redis.from_url(
-        url,
-        socket_timeout=None if blocking_reader else 5.0,
-        socket_connect_timeout=3.0,
-        health_check_interval=30,
-    )
+    options: dict[str, Any] = {
+        "socket_timeout": None if blocking_reader else 5.0,
+        "socket_connect_timeout": 3.0,
+        "health_check_interval": 30,
+    }
+    if not is_cluster_url(url):
+        return aioredis.Redis.from_url(url, **options)
+    nodes = [ClusterNode(host, port) for host, port in parse_cluster_nodes(url.removeprefix(CLUSTER_SCHEME))]
+    # RedisCluster offers every command method livemon calls on `aioredis.Redis` (single-key commands,
+    # scripts, pipelines, same-slot MULTI); tests/test_cluster.py runs the whole stack on it. It is not
+    # a subclass, hence the cast instead of widening every annotation in the code base.
+    return cast(aioredis.Redis, RedisCluster(startup_nodes=nodes, **options))
 
 
 async def require_redis(client: aioredis.Redis, url: str) -> None:
     """Ping Redis or raise `RedisUnavailable` with an actionable message."""
     try:
         await client.ping()
-    except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
+    except (RedisConnectionError, RedisTimeoutError, RedisClusterException, OSError) as exc:
         raise RedisUnavailable(
             f"Cannot reach Redis at {url}: {exc}. Start one with `livemon redis` "
-            "(or run `livemon demo`), or point REDIS_URL at a running server."
+            "(or run `livemon demo`), or point REDIS_URL (or REDIS_CLUSTER_NODES) at a running server."
         ) from None

@@ -10,6 +10,8 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
+from livemon.redis_client import cluster_url
+
 DEFAULT_REDIS_PORT = 6399
 DEFAULT_REDIS_URL = f"redis://127.0.0.1:{DEFAULT_REDIS_PORT}/0"
 
@@ -117,6 +119,11 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
     env = dict(os.environ if env is None else env)
     data_dir = Path(env.get("LIVEMON_DATA_DIR", "data"))
     redis_url = env.get("REDIS_URL") or env.get("LIVEMON_REDIS_URL") or ""
+    if env.get("REDIS_CLUSTER_NODES"):  # Redis Cluster wins: its seed nodes become a redis+cluster:// URL
+        try:
+            redis_url = cluster_url(env["REDIS_CLUSTER_NODES"])
+        except ValueError as exc:
+            raise SettingsError(str(exc)) from None
     keys = tuple(k.strip() for k in env.get("LIVEMON_INGEST_KEY", "").split(",") if k.strip())
     return Settings(
         redis_url=redis_url or DEFAULT_REDIS_URL,

@@ -31,6 +31,7 @@ import orjson
 import redis.asyncio as aioredis
 
 from livemon import keys
+from livemon.redis_client import is_cluster
 
 TOKEN_PREFIX = "lmt"
 _TOKEN_RE = re.compile(r"^lmt_([0-9a-f]{12})_([A-Za-z0-9_-]{20,64})$")
@@ -179,7 +180,9 @@ class TokenStore:
             "label": label,
             "created_at": repr(time.time()),
         }
-        async with self.client.pipeline(transaction=True) as pipe:
+        # On Redis Cluster the record and the index set live in different slots, so no MULTI there:
+        # a crash between the two leaves an unlisted record that still verifies (and still expires).
+        async with self.client.pipeline(transaction=not is_cluster(self.client)) as pipe:
             pipe.hset(keys.token_key(token_id), mapping=record)
             if expires_at is not None:
                 pipe.expireat(keys.token_key(token_id), int(expires_at) + 1)
