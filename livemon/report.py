@@ -52,19 +52,33 @@ async def read_events(redis: aioredis.Redis, session: str, partitions: int) -> l
     """
     stream = keys.events_stream(keys.partition_of(session, partitions))
     needle = b'"session":' + orjson.dumps(session)
+    field = keys.EVENT_FIELD.encode()
+    raw_client = _raw_xrange(redis)
     out: list[Event] = []
     start = "-"
     while True:
-        entries = await redis.xrange(stream, min=start, max="+", count=PAGE)
-        for _, entry in entries:
-            raw = entry.get(keys.EVENT_FIELD.encode())
-            if raw is not None and needle in raw:
-                event = Event.from_wire(raw)
-                if event.session == session:
-                    out.append(event)
+        entries = await raw_client.xrange(stream, min=start, max="+", count=PAGE)
+        for _, pairs in entries:
+            for i in range(0, len(pairs), 2):
+                raw = pairs[i + 1]
+                if pairs[i] == field and needle in raw:
+                    event = Event.from_wire(raw)
+                    if event.session == session:
+                        out.append(event)
         if len(entries) < PAGE:
             return out
         start = "(" + entries[-1][0].decode()
+
+
+def _raw_xrange(redis: aioredis.Redis) -> aioredis.Redis:
+    """A client on the same connection pool whose XRANGE answers stay flat `[id, [field, value, …]]` lists.
+
+    redis-py turns every entry into a dict in Python; for a million entries that is a
+    third of the reading time, and the review needs one field only.
+    """
+    raw = aioredis.Redis(connection_pool=redis.connection_pool)
+    raw.response_callbacks.pop("XRANGE", None)
+    return raw
 
 
 async def read_alerts(redis: aioredis.Redis, session: str) -> list[dict[str, Any]]:
