@@ -59,6 +59,7 @@ class SuggestionConfig:
     unpaid_recovery: float = 0.3
     question_penalty: float = 0.35
     complaint_penalty: float = 0.5
+    skip_hold_s: float = 60.0
     skip_penalty: float = 0.5
     skip_cooldown_s: float = 300.0
     strong_ratio: float = 1.5
@@ -69,7 +70,8 @@ class SuggestionConfig:
 
     def __post_init__(self) -> None:
         positive = ("prior_strength", "funnel_prior_strength", "default_clicks_per_min", "half_life_s", "slot_s",
-                    "fatigue_recovery_s", "within_pitch_decay_s", "resample_s", "skip_cooldown_s", "window_s")
+                    "fatigue_recovery_s", "within_pitch_decay_s", "resample_s", "skip_hold_s", "skip_cooldown_s",
+                    "window_s")
         for name in positive:
             if not getattr(self, name) > 0:
                 raise SuggestionConfigError(_section_of(name), "a number > 0", getattr(self, name))
@@ -96,7 +98,8 @@ _SECTIONS: dict[str, tuple[str, ...]] = {
     "pitch": ("slot_s", "fatigue_depth", "fatigue_recovery_s", "within_pitch_decay_s"),
     "stability": ("resample_s", "hysteresis", "confirm_s"),
     "constraints": ("min_gap_s", "must_pitch_lead_s", "low_stock"),
-    "signals": ("unpaid_recovery", "question_penalty", "complaint_penalty", "skip_penalty", "skip_cooldown_s",
+    "signals": ("unpaid_recovery", "question_penalty", "complaint_penalty", "skip_hold_s", "skip_penalty",
+                "skip_cooldown_s",
                 "strong_ratio", "margin_weight"),
     "attribution": ("window_s", "top_k"),
 }

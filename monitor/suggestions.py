@@ -132,9 +132,9 @@ class Suggester:
     def record_choice(self, product: str, accepted: bool, now: float) -> None:
         """Record that the host accepted or skipped `product` at `now`.
 
-        A skip keeps the product off the top for `skip_cooldown_s` (unless nothing else is
-        eligible) and lowers its score, fading over the same time; an accept makes a following
-        pin count as following the suggestion.
+        A skip keeps the product off the top for `skip_hold_s` (unless nothing else is
+        eligible) and lowers its score by `skip_penalty`, fading over `skip_cooldown_s`; an
+        accept makes a following pin count as following the suggestion.
         """
         self._choices.append((product, accepted, now))
         if accepted:
@@ -382,9 +382,9 @@ class Suggester:
         return [incumbent] + [sc for sc in free if sc is not incumbent]
 
     def _respect_skips(self, free: list[_Scored], now: float) -> list[_Scored]:
-        """Keep a product the host skipped off the top for `skip_cooldown_s`, if anything else is left."""
-        cooldown = self.config.skip_cooldown_s
-        fresh = [sc for sc in free if now - self._skips.get(sc.signals.product, -math.inf) >= cooldown]
+        """Keep a product the host just skipped off the top for `skip_hold_s`, if anything else is left."""
+        hold = self.config.skip_hold_s
+        fresh = [sc for sc in free if now - self._skips.get(sc.signals.product, -math.inf) >= hold]
         if not fresh or fresh[0] is free[0]:
             return free
         return [fresh[0]] + [sc for sc in free if sc is not fresh[0]]
