@@ -1,9 +1,15 @@
 """The engine process: consume event streams through a consumer group, tick, publish, checkpoint.
 
 Exactly-once state on top of at-least-once delivery: each partition's engine state is
-checkpointed together with the id of the last entry folded into it, in one MULTI with
-the XACK of those entries. After a crash the pending entries are read again and those at
-or below the checkpointed id are skipped, so nothing is lost and nothing counted twice.
+checkpointed together with the id of the last entry folded into it, in one Lua call with
+the XACK of those entries (livemon/checkpoints.py). After a crash the pending entries are
+read again and those at or below the checkpointed id are skipped, so nothing is lost and
+nothing counted twice.
+
+Ownership: without `--partitions` an engine holds the partitions it has a lease on and
+shares them with the other live engines, about P/N each (livemon/partition_leases.py);
+with `--partitions` it owns exactly those. Each partition is read with its own XREADGROUP
+(livemon/partition_reads.py), so the runner works unchanged on Redis Cluster.
 """
 
 from __future__ import annotations
@@ -23,6 +29,9 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from livemon import keys
 from livemon.alerting import AlertStage, read_commands
+from livemon.checkpoints import CheckpointWriter
+from livemon.partition_leases import PartitionLeases
+from livemon.partition_reads import PartitionReads
 from livemon.retention import TRIM_EVERY_S, fresh_purges, scrub_checkpoint, trim_streams
 from livemon.redis_client import connect, require_redis
 from livemon.settings import Settings
@@ -77,6 +86,10 @@ class EngineRunner:
         self.partitions: dict[str, Partition] = {}
         self.reader: aioredis.Redis = connect(settings.redis_url, blocking_reader=True)
         self.client: aioredis.Redis = connect(settings.redis_url)
+        self.reads = PartitionReads(self.reader, keys.ENGINE_GROUP, self.consumer, READ_COUNT)
+        self.checkpoints = CheckpointWriter(self.client)
+        self.leases = None if partitions is not None else PartitionLeases(
+            self.client, settings.engine_name, settings.partitions, settings.lease_ttl_s)
         self.ticks = 0
         self.purges_done: set[tuple[str, str]] = set()
         self.events_folded = 0
@@ -85,12 +98,18 @@ class EngineRunner:
         """Recover, then consume and tick until `stop` is set; checkpoint on the way out."""
         await require_redis(self.client, self.settings.redis_url)
         try:
-            for number in self.numbers:
-                await self._acquire(number)
-            log.info("engine %s consuming partitions %s", self.consumer, self.numbers)
+            if self.leases is None:
+                for number in self.numbers:
+                    await self._acquire(number)
+                log.info("engine %s consuming partitions %s", self.consumer, self.numbers)
+            else:
+                await self._rebalance(time.time())
             await self._loop(stop)
             try:
+                for stream, entries in await self.reads.close():  # fold what the last reads delivered
+                    self._fold(self.partitions[stream], entries)
                 await self._tick(time.time())
+                await self._release_all()
             except (RedisConnectionError, RedisTimeoutError, OSError) as exc:  # pending entries replay next start
                 log.warning("engine %s: final checkpoint skipped, redis unavailable: %s", self.consumer, exc)
         finally:
@@ -182,28 +201,83 @@ class EngineRunner:
                 delay = min(delay * 2, RECONNECT_MAX_S)
 
     async def _reacquire(self) -> None:
+        await self.reads.close()  # state is rebuilt from Redis below; what these reads delivered stays pending
         self.partitions.clear()
-        for number in self.numbers:
-            await self._acquire(number)
+        if self.leases is None:
+            for number in self.numbers:
+                await self._acquire(number)
+            return
+        for number in self.leases.owned:  # leases that survived are extended again by the claims below
+            self.leases.forget(number)
+        await self._rebalance(time.time())
+
+    async def _rebalance(self, now: float) -> None:
+        """Renew leases, drop lost partitions, then release or claim partitions towards the fair share."""
+        assert self.leases is not None
+        for number in await self.leases.renew():
+            await self._drop(number)
+        step = await self.leases.plan(now)
+        for number in step.release:
+            await self._hand_over(number)
+        for number in step.claim:
+            if await self.leases.claim(number):
+                await self._acquire(number)
+        if step.claim or step.release:
+            log.info("engine %s owns partitions %s", self.leases.instance, sorted(self.leases.owned))
+
+    async def _drop(self, number: int) -> None:
+        """Forget a partition whose lease was lost: its successor restores the last checkpoint."""
+        stream = keys.events_stream(number)
+        if await self.reads.finish(stream):
+            log.warning("engine %s: read entries of partition %d after losing its lease; its successor "
+                        "claims them", self.consumer, number)
+        self.partitions.pop(stream, None)
+        if self.leases is not None:
+            self.leases.forget(number)
+        log.warning("engine %s: lost the lease of partition %d", self.consumer, number)
+
+    async def _hand_over(self, number: int) -> None:
+        """Fold in-flight reads, checkpoint, then release the lease, so the next owner starts at once."""
+        assert self.leases is not None
+        stream = keys.events_stream(number)
+        part = self.partitions.get(stream)
+        entries = await self.reads.finish(stream)
+        if part is not None:
+            if entries:
+                self._fold(part, entries)
+            await self._checkpoint(part)
+        self.partitions.pop(stream, None)
+        await self.leases.release(number)
+
+    async def _release_all(self) -> None:
+        """On shutdown, after the final checkpoint: give every lease back and leave the engine list."""
+        if self.leases is None:
+            return
+        for number in sorted(self.leases.owned):
+            await self.leases.release(number)
+        await self.leases.leave()
 
     async def _consume(self, stop: asyncio.Event) -> None:
         tick_s = self.settings.tick_s
         next_tick = time.monotonic() + tick_s
         next_trim = time.monotonic()
-        streams = {stream: ">" for stream in self.partitions}
         while not stop.is_set():
             wait_ms = int(max(1.0, min(MAX_BLOCK_MS, (next_tick - time.monotonic()) * 1000)))
-            reply = await self.reader.xreadgroup(
-                keys.ENGINE_GROUP, self.consumer, streams, count=READ_COUNT, block=wait_ms
-            )
-            for raw_stream, entries in reply or []:
-                self._fold(self.partitions[raw_stream.decode()], entries)
+            readable = [stream for stream, part in self.partitions.items()
+                        if self.leases is None or self.leases.readable(part.number, wait_ms / 1000)]
+            for stream, entries in await self.reads.read(readable, wait_ms):
+                part = self.partitions.get(stream)
+                if part is not None:
+                    self._fold(part, entries)
             now = time.monotonic()
             if now >= next_trim:  # retention (docs/security.md): cheap, so once a minute is plenty
-                await trim_streams(self.client, self.numbers, self.settings, time.time())
+                owned = sorted(p.number for p in self.partitions.values())
+                await trim_streams(self.client, owned, self.settings, time.time())
                 next_trim = now + TRIM_EVERY_S
             if now >= next_tick:
                 await self._tick(time.time())
+                if self.leases is not None:
+                    await self._rebalance(time.time())
                 next_tick += tick_s
                 if next_tick < now:  # we fell behind: skip missed ticks instead of bursting
                     next_tick = now + tick_s
@@ -219,6 +293,9 @@ class EngineRunner:
             stream = keys.events_stream(number)
             if (session, marked_at) in self.purges_done or stream not in self.partitions:
                 continue
+            entries = await self.reads.finish(stream)  # the rebuild below must not miss an in-flight read
+            if entries:
+                self._fold(self.partitions[stream], entries)
             await self._checkpoint(self.partitions[stream])
             await scrub_checkpoint(self.client, keys.checkpoint_key(number), session)
             await self._acquire(number)
@@ -246,9 +323,11 @@ class EngineRunner:
                         continue
                     self._publish(pipe, snapshot)
             await pipe.execute()
-        for part in self.partitions.values():
-            await self._checkpoint(part)
-        stats = {"tick_s": round(time.perf_counter() - started, 6), "at": now, "events": self.events_folded}
+        for part in list(self.partitions.values()):
+            if not await self._checkpoint(part):
+                await self._drop(part.number)
+        stats = {"tick_s": round(time.perf_counter() - started, 6), "at": now, "events": self.events_folded,
+                 "partitions": sorted(p.number for p in self.partitions.values())}
         await self.client.hset(keys.ENGINE_STATS, self.consumer, orjson.dumps(stats))
 
     def _publish(self, pipe: Any, snapshot: dict[str, Any]) -> None:
@@ -256,17 +335,17 @@ class EngineRunner:
         pipe.hset(keys.SNAPSHOTS, snapshot["session"], data)
         pipe.xadd(keys.UPDATES, {"s": snapshot["session"], "d": data}, maxlen=keys.UPDATES_MAXLEN, approximate=True)
 
-    async def _checkpoint(self, part: Partition) -> None:
+    async def _checkpoint(self, part: Partition) -> bool:
+        """Checkpoint and XACK in one Lua call; False when the partition's lease is no longer ours."""
         if not part.unacked and not part.engine.session_ids():
-            return
+            return True
         payload = orjson.dumps(
             {"last_id": part.last_applied, "state": part.engine.to_state(), "alerts": part.alerts.to_state(),
              "suggestions": part.suggestions.to_state() if part.suggestions else None},
             option=orjson.OPT_SERIALIZE_NUMPY,
         )
-        async with self.client.pipeline(transaction=True) as pipe:
-            pipe.set(keys.checkpoint_key(part.number), payload)
-            if part.unacked:
-                pipe.xack(part.stream, keys.ENGINE_GROUP, *part.unacked)
-            await pipe.execute()
+        owner = None if self.leases is None else self.leases.instance
+        if not await self.checkpoints.write(part.number, payload, part.unacked, owner):
+            return False
         part.unacked.clear()
+        return True

@@ -36,6 +36,7 @@ class Settings:
     stream_maxlen: int = 1_000_000
     tick_s: float = 1.0
     engine_name: str = "engine-1"
+    lease_ttl_s: float = 5.0  # partition lease TTL: a dead engine's partitions move after about this long
     engine_config: Path | None = None
     ready_max_lag: int = 100_000
     # Access control and abuse limits (docs/security.md).
@@ -61,6 +62,8 @@ class Settings:
             raise SettingsError(f"LIVEMON_DEDUP_TTL_S: expected >= 1, got {self.dedup_ttl_s}")
         if not 0.05 <= self.tick_s <= 60:
             raise SettingsError(f"LIVEMON_TICK_S: expected 0.05-60 seconds, got {self.tick_s}")
+        if self.lease_ttl_s < 2 * self.tick_s + 1:  # renewed every tick; reads must fit inside with a margin
+            raise SettingsError(f"LIVEMON_LEASE_TTL_S: expected >= 2 x LIVEMON_TICK_S + 1 s, got {self.lease_ttl_s}")
         if self.ingest_rate <= 0:
             raise SettingsError(f"LIVEMON_INGEST_RATE: expected events/s > 0, got {self.ingest_rate}")
         if self.ingest_burst < 5_000:
@@ -138,6 +141,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         stream_maxlen=_int(env, "LIVEMON_STREAM_MAXLEN", 1_000_000),
         tick_s=_float(env, "LIVEMON_TICK_S", 1.0),
         engine_name=env.get("LIVEMON_ENGINE_NAME", "engine-1"),
+        lease_ttl_s=_float(env, "LIVEMON_LEASE_TTL_S", 5.0),
         engine_config=Path(env["LIVEMON_ENGINE_CONFIG"]) if env.get("LIVEMON_ENGINE_CONFIG") else None,
         ready_max_lag=_int(env, "LIVEMON_READY_MAX_LAG", 100_000),
         frame_ancestors=env.get("LIVEMON_FRAME_ANCESTORS") or "'none'",
