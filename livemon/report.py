@@ -31,7 +31,7 @@ from monitor.review.model import Headline, Incident, ProductRow
 
 FRONTEND_DIR = Path(frontend.__file__).parent
 CSS_PATH = FRONTEND_DIR / "static" / "css" / "report.css"
-PAGE = 5_000  # stream entries per XRANGE call: large enough to amortise round trips, small enough for memory
+PAGE = 2_000  # stream entries per XRANGE call: amortises round trips, keeps each answer well inside the socket timeout
 
 _env = Environment(loader=FileSystemLoader(str(FRONTEND_DIR / "templates")), autoescape=select_autoescape(["html"]),
                    trim_blocks=True, lstrip_blocks=True)
@@ -127,7 +127,8 @@ async def review_from_redis(redis: aioredis.Redis, session: str, partitions: int
     """Build the review of a session stored in Redis, comparing with `previous` session ids."""
     events = await read_events(redis, session, partitions)
     if not events:
-        raise ReportError(f"no events of session {session!r} in {keys.events_stream(0)[:-4]}{{pN}} streams")
+        stream = keys.events_stream(keys.partition_of(session, partitions))
+        raise ReportError(f"no events of session {session!r} in {stream} (misspelt, or trimmed by LIVEMON_STREAM_MAXLEN?)")
     heads: list[Headline] = []
     for other in previous:
         past = await read_events(redis, other, partitions)

@@ -106,10 +106,13 @@ def test_report_from_ndjson_recording_matches_redis(loaded: Stack, tmp_path: Pat
     assert a["findings"] == b["findings"] and a["products"] == b["products"]
 
 
-def test_report_exports_json_csv_and_404_for_unknown_session(loaded: Stack) -> None:
+def test_report_exports_json_csv_and_refuses_unknown_session(loaded: Stack) -> None:
     data = loaded.http.get(f"/sessions/{SESSION}/report.json").json()
     assert data["headline"]["gmv"] == 6420.0
     csv = loaded.http.get(f"/sessions/{SESSION}/products.csv")
     assert csv.headers["content-type"].startswith("text/csv")
     assert csv.text.splitlines()[3].startswith("C,Product C,80.0,1,720.0,")
     assert loaded.http.get("/sessions/no-such-room/report.json").status_code == 404
+    missing = subprocess.run([sys.executable, "-m", "livemon", "report", "no-such-room"], env=loaded.env,
+                             capture_output=True, text=True, timeout=60, check=False)
+    assert missing.returncode == 1 and "no events of session 'no-such-room'" in missing.stderr
