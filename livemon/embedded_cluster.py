@@ -9,6 +9,7 @@ mistakes and slot routing show, not a model of failover.
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import time
 from pathlib import Path
@@ -22,6 +23,21 @@ from livemon.redis_client import CLUSTER_SCHEME
 from livemon.redis_server import RedisStartError, free_port
 
 SLOTS = 16384
+BUS_PORT_OFFSET = 10000  # Redis Cluster's node-to-node bus listens on port + 10000
+
+
+def cluster_port() -> int:
+    """A free loopback port whose cluster bus port (port + 10000) is valid and free too."""
+    while True:
+        port = free_port()
+        if port + BUS_PORT_OFFSET > 65535:
+            continue
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port + BUS_PORT_OFFSET))
+            except OSError:
+                continue
+        return port
 
 
 class EmbeddedCluster:
@@ -31,7 +47,7 @@ class EmbeddedCluster:
         if masters < 1:
             raise ValueError(f"masters: expected >= 1, got {masters}")
         self.data_dir = data_dir
-        self.ports = [free_port() for _ in range(masters)]
+        self.ports = [cluster_port() for _ in range(masters)]
         self.processes: list[subprocess.Popen[bytes]] = []
 
     @property
