@@ -314,6 +314,7 @@ class EngineRunner:
                 result = part.engine.tick(now)
                 part.alerts.step(pipe, result.bins, commands, now)
                 if part.suggestions is not None:
+                    part.suggestions.retain(set(part.engine.session_ids()))
                     part.suggestions.apply(choices)
                 for snapshot in result.snapshots:
                     part.alerts.annotate(snapshot)

@@ -25,6 +25,9 @@ from monitor.suggestions import Suggester
 log = logging.getLogger(__name__)
 
 CHOICES_PER_TICK = 1000
+# Rank each session at most this often: ranking costs ~0.1 ms per product (docs/performance.md),
+# evidence accumulates between calls, and the overlay need not change faster than a host reads.
+RANK_EVERY_S = 5.0
 CHOICE_FIELD = "c"  # field of a choice entry: JSON {"session", "product", "accepted", "at"}
 
 
@@ -46,6 +49,7 @@ class SuggestionStage:
         self.suggesters: dict[str, Suggester] = {}
         self.ticks: dict[str, int] = {}
         self.choice_id = "0-0"
+        self._last: dict[str, tuple[float, list[dict[str, Any]], dict[str, Any]]] = {}  # not checkpointed
 
     def apply(self, choices: list[tuple[str, dict[str, Any]]]) -> None:
         """Record accept/skip choices newer than the last applied, for sessions of this partition."""
@@ -62,10 +66,15 @@ class SuggestionStage:
                 log.warning("suggestion choice %s malformed, skipped: %r", choice_id, choice)
                 continue
             suggester.record_choice(product, bool(choice.get("accepted")), float(at))
+            self._last.pop(str(choice.get("session")), None)  # show the effect on the next tick
 
     def annotate(self, snapshot: dict[str, Any], now: float) -> None:
-        """Rank the session's products and put them in `snapshot["suggestions"]`."""
+        """Put the session's ranked products in `snapshot["suggestions"]` (re-ranked every `RANK_EVERY_S`)."""
         session = snapshot["session"]
+        last = self._last.get(session)
+        if last is not None and now - last[0] < RANK_EVERY_S:
+            snapshot["suggestions"], snapshot["suggestion_attribution"] = last[1], last[2]
+            return
         products = snapshot.get("products") or []
         suggester = self.suggesters.get(session)
         if suggester is None:
@@ -79,12 +88,14 @@ class SuggestionStage:
         ranked = suggester.rank(signals, now, rng, audience=audience) if signals else []
         snapshot["suggestions"] = [s.to_dict() for s in ranked]
         snapshot["suggestion_attribution"] = asdict(suggester.attribution())
+        self._last[session] = (now, snapshot["suggestions"], snapshot["suggestion_attribution"])
 
-    def forget(self, sessions: set[str]) -> None:
-        """Drop sessions the engine no longer holds (purged or expired)."""
-        for session in sessions:
-            self.suggesters.pop(session, None)
+    def retain(self, sessions: set[str]) -> None:
+        """Drop the Suggesters of sessions the engine no longer holds (purged or expired)."""
+        for session in set(self.suggesters) - sessions:
+            del self.suggesters[session]
             self.ticks.pop(session, None)
+            self._last.pop(session, None)
 
     def to_state(self) -> dict[str, Any]:
         """JSON-ready state for the partition checkpoint."""
