@@ -184,7 +184,7 @@ def parse_run_of_show_csv(text: str) -> RunOfShow:
         raise RunOfShowError(0, "header", "a header row with a 'product' column", reader.fieldnames)
     rows: list[Mapping[str, Any]] = []
     for raw in reader:
-        extra = raw.get(None)  # type: ignore[call-overload]
+        extra = raw.get(None)
         if extra is not None:
             raise RunOfShowError(len(rows) + 1, "(columns)", "no more values than header columns", extra)
         row = {k.strip(): v for k, v in raw.items() if k is not None}

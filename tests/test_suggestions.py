@@ -31,7 +31,7 @@ class Room:
             orders_total=s.orders_total + orders,
             paid_total=s.paid_total + orders,
             gmv_total=s.gmv_total + orders * (s.price or 1.0),
-            **changes,  # type: ignore[arg-type]
+            **changes,
         )
 
     def signals(self) -> list[ProductSignals]:
