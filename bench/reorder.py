@@ -14,7 +14,7 @@ product comes next. The Suggester sees only what livemon observes: `products[]` 
 from counts (clicks, carts, orders, payments, GMV), stock and pin times, read through
 `signals_from_snapshot`, never the hidden appeal.
 
-Usage: .venv/bin/python bench/reorder.py [--seeds 40] [--minutes 120]
+Usage: .venv/bin/python bench/reorder.py [--seeds 40] [--minutes 120] [--first-seed 0]
 Prints a table, then one line of JSON with the figures.
 """
 
@@ -238,13 +238,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seeds", type=int, default=40)
     parser.add_argument("--minutes", type=float, default=120.0)
+    parser.add_argument("--first-seed", type=int, default=0,
+                        help="settings were tuned on seeds 0-29; e.g. 100 gives held-out sessions")
     args = parser.parse_args()
     config_text = DEFAULT_CONFIG_PATH.read_text()
     policies = ("fixed", "greedy", "livemon", "livemon_warm")
     results: dict[str, list[float]] = {p: [] for p in policies}
     followed: list[float] = []
     started = time.perf_counter()
-    for seed in range(args.seeds):
+    for seed in range(args.first_seed, args.first_seed + args.seeds):
         for name in policies[:3]:
             out = run_session(seed, name, args.minutes, config_text)
             results[name].append(out["gmv"])
@@ -258,7 +260,7 @@ def main() -> None:
     print(f"{args.seeds} simulated sessions of {args.minutes:.0f} min, 3-min slots, {len(policies)} policies "
           f"({elapsed:.1f} s); livemon_warm also gets one earlier session's results as its prior\n")
     print(f"{'policy':<13} {'GMV per session':>16} {'95% CI':>22}")
-    figures: dict[str, Any] = {"seeds": args.seeds, "minutes": args.minutes}
+    figures: dict[str, Any] = {"seeds": args.seeds, "first_seed": args.first_seed, "minutes": args.minutes}
     for name in policies:
         mean, lo, hi = mean_ci(results[name])
         print(f"{name:<13} {mean:>16,.0f} {f'[{lo:,.0f}, {hi:,.0f}]':>22}")
