@@ -9,6 +9,8 @@ at the clock sums to the number of distinct users who acted inside it.
 
 from __future__ import annotations
 
+import heapq
+from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
@@ -43,6 +45,10 @@ _ORDER_CHANNELS = {O_ORDERS: (ORDERS, P.ORDERS, P.T_ORDERS), O_PAID: (PAID, P.PA
 # Kinds folded from plain values by `fold_common` (the rest need the full `Event`)
 COMMON_KINDS = frozenset({"comment", "like", "join", "leave", "product_click", "add_to_cart", "viewer_count",
                           "share", "follow", "gift"})
+_ACTIVE_KINDS = COMMON_KINDS - {"leave", "viewer_count"}
+_UNIT_CHANNEL = {"comment": COMMENTS, "join": JOINS, "leave": LEAVES, "product_click": CLICKS, "add_to_cart": CARTS,
+                 "share": SHARES, "follow": FOLLOWS}
+_MINUTE_CHANNEL = {"comment": M_COMMENTS, "join": M_ENTRIES, "leave": M_LEAVES}
 
 
 RECENT_COMMENTS = 8
@@ -177,6 +183,98 @@ class SessionState:
         elif kind == "gift":
             self._count(second, GIFTS, float(get("count") or 1))
 
+    def fold_batch(self, items: list[tuple[dict[str, Any], bytes | str]]) -> None:
+        """Fold decoded wire events of this session, the frequent kinds column by column.
+
+        Same figures as `fold` on each event, in a few list passes instead of a dozen
+        calls per event. Within one batch the frequent kinds are folded before the rare
+        ones (orders, pins, stock, session start/end), so a product first seen in this
+        batch is listed in that order, and a click in the same batch as a pin may fall
+        outside the pitch count: both orders are valid arrivals.
+        """
+        seen = self.seen
+        fresh: list[dict[str, Any]] = []
+        rare: list[bytes | str] = []
+        for d, raw in items:
+            if d["type"] not in COMMON_KINDS:
+                rare.append(raw)
+            elif d["id"] not in seen:
+                seen.add(d["id"])
+                fresh.append(d)
+        if fresh:
+            self._fold_columns(fresh)
+        for raw in rare:
+            self.fold(Event.from_wire(raw))
+
+    def _fold_columns(self, fresh: list[dict[str, Any]]) -> None:
+        ts = [d["ts"] for d in fresh]
+        kinds = [d["type"] for d in fresh]
+        secs = [t // 1000 for t in ts]
+        newest, oldest = max(ts), min(ts)
+        # ids are remembered under the batch's newest minute: kept at least as long as their own
+        self.seen_by_minute.setdefault(newest // 60_000, []).extend(d["id"] for d in fresh)
+        clock = self.clock
+        if newest > clock.max_event_ms:
+            clock.max_event_ms = newest
+        if self.min_event_ms is None or oldest < self.min_event_ms:
+            self.min_event_ms = oldest
+        if self.next_bin is not None:
+            next_bin = self.next_bin
+            self.late_events += sum(1 for sec in secs if sec < next_bin)
+        if self.platform == "other":
+            for d in fresh:
+                platform = d.get("platform")
+                if platform:
+                    self.platform = str(platform)
+                    if platform != "other":
+                        break
+        units, totals = self.ring.units(), self.totals
+        units.extend([sec * CHANNELS + EVENTS for sec in secs])
+        totals[EVENTS] += len(fresh)
+        channels = [_UNIT_CHANNEL.get(k, -1) for k in kinds]
+        units.extend([sec * CHANNELS + c for sec, c in zip(secs, channels) if c >= 0])
+        for channel, n in Counter(channels).items():
+            if channel >= 0:
+                totals[channel] += n
+        self.minutes.units().extend([sec * MINUTE_CHANNELS + _MINUTE_CHANNEL[k] for sec, k in zip(secs, kinds)
+                                     if k in _MINUTE_CHANNEL])
+        users = [d.get("user") for d in fresh]
+        active = [(t, 0, u) for t, u, k in zip(ts, users, kinds) if u is not None and k in _ACTIVE_KINDS]
+        self.audience.pending.extend(active)
+        self.viewers.update([a[2] for a in active])
+        self.audience.pending.extend([(t, 1, u) for t, u, k in zip(ts, users, kinds) if u is not None and k == "leave"])
+        latest, minus = self.last_interact, []
+        for sec, u, k in zip(secs, users, kinds):
+            if u is not None and (k == "comment" or k == "like" or k == "share"):
+                old = latest.get(u)
+                if old is None or sec > old:
+                    latest[u] = sec
+                    units.append(sec * CHANNELS + INTERACTORS)
+                    if old is not None:
+                        minus.append(old)
+        for old in minus:
+            self.ring.add(old, INTERACTORS, -1.0)
+        comments = []
+        for d, t, k, sec, u in zip(fresh, ts, kinds, secs, users):
+            if k == "comment":
+                comments.append((t, d["id"], d.get("text")))
+            elif k == "like" or k == "gift":
+                n = float(d.get("count") or 1)
+                channel = LIKES if k == "like" else GIFTS
+                self.ring.add(sec, channel, n)
+                totals[channel] += n
+            elif k == "product_click":
+                self.products.count(d.get("product") or "", t, P.CLICKS, P.T_CLICKS, 1.0)
+                if u is not None:
+                    self.clickers.add(u)
+                    self._latest(self.last_click, u, sec, CLICKERS)
+            elif k == "add_to_cart":
+                self.products.count(d.get("product") or "", t, P.CARTS, P.T_CARTS, 1.0)
+            elif k == "viewer_count":
+                self._viewer_count(d["id"], t, d.get("viewers") or 0, d.get("total_viewers") or 0)
+        for t, event_id, text in heapq.nlargest(RECENT_COMMENTS, comments):
+            self._remember_comment(event_id, t, text)
+
     def _fold_rare(self, e: Event) -> None:
         kind = e.type
         ts = e.ts
@@ -199,12 +297,13 @@ class SessionState:
             self.ended_ms = ts if self.ended_ms is None else min(self.ended_ms, ts)
 
     def _remember_comment(self, event_id: str, ts: int, text: str | None) -> None:
+        # newest by (ts, id): the same eight whatever the arrival order
         recent = self.recent_comments
-        if len(recent) >= RECENT_COMMENTS and ts < recent[0]["ts"]:
+        if len(recent) >= RECENT_COMMENTS and (ts, event_id) < (recent[0]["ts"], recent[0]["id"]):
             return
         recent.append({"id": event_id, "ts": ts, "text": text})
-        if len(recent) > 1 and ts < recent[-2]["ts"]:  # out of order: rare, so sorting is fine
-            recent.sort(key=lambda c: c["ts"])
+        if len(recent) > 1 and (ts, event_id) < (recent[-2]["ts"], recent[-2]["id"]):
+            recent.sort(key=lambda c: (c["ts"], c["id"]))
         if len(recent) > RECENT_COMMENTS:
             del recent[0]
 
@@ -301,7 +400,7 @@ class SessionState:
         s = self.ring.window(start + BIN_SECONDS - 1, BIN_SECONDS)
         row = self.products.ring.buckets(start, 1)[0]
         products = []
-        for product in self.products.products.values():
+        for product in sorted(self.products.products.values(), key=lambda p: p.id):  # independent of arrival
             base = product.index * P.CHANNELS
             counts = row[base : base + P.CHANNELS]
             if product.pinned or counts.any():
