@@ -1,0 +1,161 @@
+"""Scale-out benchmark: events/s and end-to-end latency for 1 vs 2 engines, single Redis vs Redis Cluster.
+
+Usage: .venv/bin/python bench/scale.py [--quick] [--events N]
+
+Four set-ups on this machine, each from scratch: {single Redis (bundled binary), 3-master
+Redis Cluster (bundled binary in cluster mode)} x {1, 2 `livemon engine` processes sharing
+8 partitions through leases}. Baseline: single Redis, 1 engine.
+
+* events/s: the bench writes N comment/like events over 200 rooms through the ingest path's
+  writer (`ingest.writer.EventWriter`: the same Lua de-dup + XADD as `POST /api/v1/events`,
+  without HTTP) as fast as one process can, while the engines consume. The figure is N divided
+  by the time from the first write until every partition's group has delivered its last
+  entry to an engine (read and folded; checkpoints follow at the next tick). The writer's own
+  rate is shown beside it: on a 2-core machine the writer, the Redis servers and the engines
+  share the cores, so this measures the whole pipeline here, not an engine's ceiling.
+* latency: then, idle, 20 probe events one at a time; time from the write until the probe
+  room's snapshot in `lm:snap` shows it (includes waiting for the engine tick, 1 s).
+
+Prints a table, then one line of JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from ingest.writer import EventWriter  # noqa: E402
+from livemon import keys  # noqa: E402
+from livemon.embedded_cluster import EmbeddedCluster  # noqa: E402
+from livemon.redis_client import connect  # noqa: E402
+from livemon.redis_server import EmbeddedRedis  # noqa: E402
+from monitor.events import Event, EventType, Platform  # noqa: E402
+from tests.support import LivemonProcess, wait_for  # noqa: E402
+
+PARTITIONS = 8
+ROOMS = 200
+BATCH = 2000
+PROBES = 20
+
+
+def make_events(n: int, now_ms: int) -> list[Event]:
+    kinds = (EventType.COMMENT, EventType.LIKE)
+    return [Event(id=f"b{i}", session=f"room-{i % ROOMS}", type=kinds[i % 2], ts=now_ms + i // 100,
+                  platform=Platform.DOUYIN, user=f"u{i % 5000}", text="多少钱" if i % 2 == 0 else None,
+                  count=1 if i % 2 else None) for i in range(n)]
+
+
+async def delivered(client: Any) -> bool:
+    """Every partition's engine group has been handed the stream's last entry."""
+    for p in range(PARTITIONS):
+        stream = keys.events_stream(p)
+        if not await client.exists(stream):
+            continue
+        info = await client.xinfo_stream(stream)
+        group = next(g for g in await client.xinfo_groups(stream) if g["name"] in (b"engine", "engine"))
+        if info["last-generated-id"] != group["last-delivered-id"]:
+            return False
+    return True
+
+
+async def measure(url: str, events: int) -> dict[str, float]:
+    client = connect(url)
+    writer = EventWriter(client, PARTITIONS, 900, 1_000_000)
+    batch = make_events(events, int(time.time() * 1000))
+    started = time.perf_counter()
+    for i in range(0, events, BATCH):
+        await writer.append(batch[i:i + BATCH])
+    written = time.perf_counter()
+    while not await delivered(client):
+        await asyncio.sleep(0.01)
+    done = time.perf_counter()
+    latencies = []
+    for k in range(1, PROBES + 1):
+        probe = Event(id=f"probe-{k}", session="probe", type=EventType.COMMENT, ts=int(time.time() * 1000),
+                      platform=Platform.DOUYIN, user="p", text="?")
+        sent = time.perf_counter()
+        await writer.append([probe])
+        while True:
+            raw = await client.hget(keys.SNAPSHOTS, "probe")
+            if raw and orjson.loads(raw)["events_total"] >= k:
+                break
+            await asyncio.sleep(0.005)
+        latencies.append(time.perf_counter() - sent)
+    await client.aclose()
+    return {"events_per_s": events / (done - started), "writer_per_s": events / (written - started),
+            "latency_p50_ms": statistics.median(latencies) * 1000,
+            "latency_p95_ms": statistics.quantiles(latencies, n=20)[18] * 1000}
+
+
+def run(kind: str, engines: int, events: int, workdir: Path) -> dict[str, float]:
+    server: EmbeddedRedis | EmbeddedCluster
+    if kind == "cluster":
+        server = EmbeddedCluster(workdir / "cluster", masters=3).start()
+        target = {"REDIS_CLUSTER_NODES": server.nodes}
+    else:
+        server = EmbeddedRedis(workdir / "redis").start()
+        target = {"REDIS_URL": server.url}
+    url = server.url
+    procs: list[LivemonProcess] = []
+    try:
+        for i in range(engines):
+            env = {**os.environ, **target, "LIVEMON_PARTITIONS": str(PARTITIONS), "LIVEMON_DATA_DIR": str(workdir),
+                   "LIVEMON_PSEUDONYM_SECRET": "bench", "LIVEMON_ENGINE_NAME": f"bench-{i}",
+                   "LIVEMON_LOG_LEVEL": "WARNING"}
+            procs.append(LivemonProcess(["engine"], env, workdir / f"engine-{i}.log").start())
+
+        async def leased() -> bool:
+            client = connect(url)
+            owners = [await client.get(keys.lease_key(p)) for p in range(PARTITIONS)]
+            await client.aclose()
+            shares: dict[bytes, int] = {}
+            for owner in owners:
+                if owner is not None:
+                    shares[owner] = shares.get(owner, 0) + 1
+            return sum(shares.values()) == PARTITIONS and len(shares) == engines
+
+        wait_for(lambda: asyncio.run(leased()), 40, f"{engines} engines to share the partitions")
+        return asyncio.run(measure(url, events))
+    finally:
+        for proc in procs:
+            proc.stop()
+        server.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="40k events per set-up instead of 200k")
+    parser.add_argument("--events", type=int, default=None)
+    args = parser.parse_args()
+    events = args.events or (40_000 if args.quick else 200_000)
+    results: dict[str, dict[str, float]] = {}
+    for kind in ("single", "cluster"):
+        for engines in (1, 2):
+            with tempfile.TemporaryDirectory() as tmp:
+                results[f"{kind}-{engines}"] = run(kind, engines, events, Path(tmp))
+    base = results["single-1"]["events_per_s"]
+    print(f"\nscale-out, {events:,} events over {ROOMS} rooms, {PARTITIONS} partitions, {os.cpu_count()} cores "
+          f"(baseline: single Redis, 1 engine)")
+    print(f"{'set-up':<24}{'events/s':>12}{'vs base':>9}{'writer ev/s':>13}{'e2e p50 ms':>12}{'e2e p95 ms':>12}")
+    for name, r in results.items():
+        kind, engines = name.split("-")
+        label = f"{'Redis Cluster (3)' if kind == 'cluster' else 'single Redis'}, {engines} eng"
+        print(f"{label:<24}{r['events_per_s']:>12,.0f}{r['events_per_s'] / base:>8.2f}x{r['writer_per_s']:>13,.0f}"
+              f"{r['latency_p50_ms']:>12.0f}{r['latency_p95_ms']:>12.0f}")
+    print(orjson.dumps({"bench": "scale", "events": events, "baseline": "single-1",
+                        "results": {k: {m: round(v, 1) for m, v in r.items()} for k, r in results.items()}}).decode())
+
+
+if __name__ == "__main__":
+    main()
