@@ -29,6 +29,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from livemon import keys
 from livemon.alerting import AlertStage, read_commands
+from livemon.answering import AnsweringStage, read_answers
 from livemon.checkpoints import CheckpointWriter
 from livemon.partition_leases import PartitionLeases
 from livemon.partition_reads import PartitionReads
@@ -66,6 +67,7 @@ class Partition:
     last_applied: str = "0-0"
     unacked: list[str] = field(default_factory=list)
     suggestions: SuggestionStage | None = None
+    answering: AnsweringStage = field(default_factory=lambda: AnsweringStage.from_state(None))
 
     @property
     def stream(self) -> str:
@@ -131,6 +133,7 @@ class EngineRunner:
             stage = AlertStage.from_state(self.alert_config, audit_s, saved.get("alerts"))
             part = Partition(number, Engine.from_state(self.config, saved["state"]), stage, saved["last_id"])
             part.suggestions = SuggestionStage.from_state(self.suggestion_config, saved.get("suggestions"))
+            part.answering = AnsweringStage.from_state(saved.get("comments"))
         else:
             part = Partition(number, Engine(self.config), AlertStage(self.alert_config, audit_s))
             part.suggestions = SuggestionStage(self.suggestion_config)
@@ -173,6 +176,7 @@ class EngineRunner:
                 log.exception("skipping unreadable entry %s in %s", entry_id, part.stream)
             part.last_applied = entry_id
         part.engine.apply(events)
+        part.answering.comments.observe(events)
         self.events_folded += len(events)
 
     async def _loop(self, stop: asyncio.Event) -> None:
@@ -309,9 +313,12 @@ class EngineRunner:
         started = time.perf_counter()
         commands = await read_commands(self.client, [p.alerts for p in self.partitions.values()])
         choices = await read_choices(self.client, [p.suggestions for p in self.partitions.values() if p.suggestions])
+        answers = await read_answers(self.client, [p.answering for p in self.partitions.values()])
         async with self.client.pipeline(transaction=False) as pipe:
             for part in self.partitions.values():
-                result = part.engine.tick(now)
+                part.answering.apply(answers)
+                part.answering.comments.retain(set(part.engine.session_ids()))
+                result = part.answering.comments.enrich(part.engine.tick(now), now)
                 part.alerts.step(pipe, result.bins, commands, now)
                 if part.suggestions is not None:
                     part.suggestions.retain(set(part.engine.session_ids()))
@@ -342,7 +349,8 @@ class EngineRunner:
             return True
         payload = orjson.dumps(
             {"last_id": part.last_applied, "state": part.engine.to_state(), "alerts": part.alerts.to_state(),
-             "suggestions": part.suggestions.to_state() if part.suggestions else None},
+             "suggestions": part.suggestions.to_state() if part.suggestions else None,
+             "comments": part.answering.to_state()},
             option=orjson.OPT_SERIALIZE_NUMPY,
         )
         owner = None if self.leases is None else self.leases.instance

@@ -16,6 +16,7 @@ Cluster they live in one slot::
     lm:alerts:cmd               stream of responder commands (ack, resolve, silence) for the engines
     lm:silences                 hash silence id (= its command id) -> silence JSON, for the API
     lm:suggest:cmd              stream of host accept/skip choices on product suggestions for the engines
+    lm:answers:cmd              stream of question groups marked answered on the overlay, for the engines
     lm:notify:status            hash receiver -> delivery counters and last error JSON
     lm:notify:failed            stream of deliveries given up after every retry
     lm:stats:engine             hash engine name -> last tick statistics (read by /metrics)
@@ -45,6 +46,8 @@ ALERT_COMMANDS_MAXLEN = 10_000
 SILENCES = f"{PREFIX}:silences"
 SUGGESTION_CHOICES = f"{PREFIX}:suggest:cmd"
 SUGGESTION_CHOICES_MAXLEN = 10_000
+QUESTION_ANSWERS = f"{PREFIX}:answers:cmd"  # stream of {"session", "group", "at"}: questions marked answered
+QUESTION_ANSWERS_MAXLEN = 10_000
 NOTIFY_GROUP = "notifier"  # consumer group on ALERTS: each transition is delivered by one web process
 NOTIFY_STATUS = f"{PREFIX}:notify:status"
 NOTIFY_FAILED = f"{PREFIX}:notify:failed"

@@ -6,10 +6,10 @@ random bits, so a fast hash is enough (there is nothing to brute-force).
 
 Roles and permissions (docs/security.md)::
 
-    wall       VIEW                     all sessions, or the listed ones
-    host       VIEW                     only the listed sessions (overlay of their rooms)
-    responder  VIEW, RESPOND            ack, resolve, silence alerts
-    admin      VIEW, RESPOND, ADMIN     tokens, configuration, purge
+    wall       VIEW                          all sessions, or the listed ones
+    host       VIEW, STEER                   only the listed sessions (overlay of their rooms)
+    responder  VIEW, STEER, RESPOND          ack, resolve, silence alerts
+    admin      VIEW, STEER, RESPOND, ADMIN   tokens, configuration, purge
 
 Exceptions::
 
@@ -46,6 +46,7 @@ class Permission(enum.Enum):
     """Something a request may need."""
 
     VIEW = "view"  # read metrics, pages and websockets of permitted sessions
+    STEER = "steer"  # accept/skip suggestions, mark questions answered (the host and field controller)
     RESPOND = "respond"  # ack, resolve, silence alerts
     ADMIN = "admin"  # manage tokens and configuration, purge data
 
@@ -66,9 +67,9 @@ class Role(enum.Enum):
 
 _ROLE_PERMISSIONS = {
     Role.WALL: frozenset({Permission.VIEW}),
-    Role.HOST: frozenset({Permission.VIEW}),
-    Role.RESPONDER: frozenset({Permission.VIEW, Permission.RESPOND}),
-    Role.ADMIN: frozenset({Permission.VIEW, Permission.RESPOND, Permission.ADMIN}),
+    Role.HOST: frozenset({Permission.VIEW, Permission.STEER}),
+    Role.RESPONDER: frozenset({Permission.VIEW, Permission.STEER, Permission.RESPOND}),
+    Role.ADMIN: frozenset({Permission.VIEW, Permission.STEER, Permission.RESPOND, Permission.ADMIN}),
 }
 
 

@@ -23,7 +23,7 @@ from livemon.notifier import Notifier
 from livemon.redis_client import connect
 from livemon.settings import Settings
 from livemon.tokens import Permission
-from livemon.web import alerts_api, api, auth, openapi, pages, report_pages, suggestions_api, tokens_api
+from livemon.web import alerts_api, api, auth, openapi, pages, questions_api, report_pages, suggestions_api, tokens_api
 from livemon.web.alert_feed import AlertFeed
 from livemon.web.auth import require
 from livemon.web.hub import Hub
@@ -97,9 +97,11 @@ def create_app(settings: Settings) -> Starlette:
         Route("/api/v1/alerts/{fingerprint}/resolve", require(Permission.RESPOND)(alerts_api.resolve_alert),
               methods=["POST"]),
         Route("/api/v1/sessions/{session}/suggestions/{product}/accept",
-              require(Permission.RESPOND)(suggestions_api.accept_suggestion), methods=["POST"]),
+              require(Permission.STEER)(suggestions_api.accept_suggestion), methods=["POST"]),
         Route("/api/v1/sessions/{session}/suggestions/{product}/skip",
-              require(Permission.RESPOND)(suggestions_api.skip_suggestion), methods=["POST"]),
+              require(Permission.STEER)(suggestions_api.skip_suggestion), methods=["POST"]),
+        Route("/api/v1/sessions/{session}/questions/{group}/answered",
+              require(Permission.STEER)(questions_api.mark_answered), methods=["POST"]),
         Route("/api/v1/silences", require(Permission.VIEW)(alerts_api.list_silences)),
         Route("/api/v1/silences", require(Permission.RESPOND)(alerts_api.create_silence), methods=["POST"]),
         Route("/api/v1/silences/{silence_id}", require(Permission.RESPOND)(alerts_api.expire_silence),

@@ -106,12 +106,18 @@ _SUGGESTION_PARAMS = [{"name": name, "in": "path", "required": True, "schema": {
                       for name in ("session", "product")]
 _SUGGESTION_PATHS: dict[str, Any] = {
     f"/api/v1/sessions/{{session}}/suggestions/{{product}}/{choice}": {
-        "post": {"summary": f"Host choice on a product suggestion: {choice} (respond)", "security": _VIEWER_AUTH,
+        "post": {"summary": f"Host choice on a product suggestion: {choice} (steer)", "security": _VIEWER_AUTH,
                  "parameters": _SUGGESTION_PARAMS,
                  "responses": {"202": {"description": "choice recorded for the engine"}, "400": _ERROR,
                                "401": _ERROR, "403": _ERROR}}}
     for choice in ("accept", "skip")
 }
+_SUGGESTION_PATHS["/api/v1/sessions/{session}/questions/{group}/answered"] = {
+    "post": {"summary": "Mark an open question group answered (steer)", "security": _VIEWER_AUTH,
+             "parameters": [{"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+                            for name in ("session", "group")],
+             "responses": {"202": {"description": "answer recorded for the engine"}, "400": _ERROR,
+                           "401": _ERROR, "403": _ERROR}}}
 
 SPEC: dict[str, Any] = {
     "openapi": "3.0.3",

@@ -1,0 +1,76 @@
+"""The comment stage joins comment intelligence to the engine's snapshots and closed bins."""
+
+from __future__ import annotations
+
+import orjson
+
+from monitor.comment_stage import CommentStage
+from monitor.engine import Engine, EngineConfig
+from monitor.events import Event, parse_event
+
+T0 = 1_795_000_000  # epoch seconds, a bin boundary
+
+
+def event(n: int, kind: str, second: float, **fields: object) -> Event:
+    return parse_event({"id": f"e{n}", "session": "room", "type": kind, "ts": int((T0 + second) * 1000), **fields})
+
+
+def run(stage: CommentStage, engine: Engine, events: list[Event], now: float):  # type: ignore[no-untyped-def]
+    engine.apply(events)
+    stage.observe(events)
+    return stage.enrich(engine.tick(now), now)
+
+
+def test_comment_stage_fills_bins_with_negatives_and_topic() -> None:
+    engine, stage = Engine(EngineConfig()), CommentStage()
+    #  second:   0 ........ 9 | 10 ........ 19 | closed once the watermark passes 20 s
+    #  bin 0:  6 chatter comments      bin 1: 5 complaints about fakes + 1 chatter
+    chatter = [event(i, "comment", i, user=f"u{i}", text="多少钱") for i in range(6)]
+    texts = ["假货", "质量太差了，假的吧", "收到是假货", "这是仿品吧 假货", "假货退钱"]  # varied: not a raid
+    complaints = [event(10 + i, "comment", 10 + i, user=f"c{i}", text=t) for i, t in enumerate(texts)]
+    complaints.append(event(20, "comment", 15.5, user="u1", text="几号链接"))
+    first = run(stage, engine, chatter + complaints, T0 + 16)  # anchors the event clock to the wall clock
+    result = run(stage, engine, [], T0 + 60)  # quiet: the watermark advances with the wall clock
+    by_start = {b.start: b for b in first.bins + result.bins}
+    assert (by_start[T0].comments, by_start[T0].negative) == (6, 0)
+    assert (by_start[T0 + 10].comments, by_start[T0 + 10].negative) == (6, 5)
+    assert by_start[T0 + 10].top_topic == "quality_fake"
+    summary = result.snapshots[0]["comments"]
+    assert summary["negative_share"] == round(5 / 12, 4)
+    assert summary["topics"][0]["topic"] == "quality_fake"
+
+
+def test_comment_stage_pin_and_mark_answered_close_question_groups() -> None:
+    engine, stage = Engine(EngineConfig()), CommentStage()
+    start = event(0, "session_start", 0, products=["sku-a", "sku-b", "sku-c"])
+    asks = [event(1 + i, "comment", 1 + i, user=f"u{i}", text="3号链接多少钱") for i in range(3)]
+    size = [event(9, "comment", 2, user="u9", text="有XL吗")]
+    run(stage, engine, [start, *asks, *size], T0 + 3)
+    result = run(stage, engine, [], T0 + 30)
+    groups = {q["group"]: q for q in result.snapshots[0]["comments"]["open_questions"]}
+    assert len(groups) == 2
+    assert max(b.open_question_groups for b in result.bins) == 2
+    price = next(g for g, q in groups.items() if q["count"] == 3)
+    result = run(stage, engine, [event(20, "product_pin", 25, product="sku-c")], T0 + 31)
+    remaining = result.snapshots[0]["comments"]["open_questions"]
+    assert price not in {q["group"] for q in remaining}
+    (size_group,) = [q["group"] for q in remaining]
+    assert stage.mark_answered("room", size_group, T0 + 32)
+    assert not stage.mark_answered("room", size_group, T0 + 33)
+    assert run(stage, engine, [], T0 + 34).snapshots[0]["comments"]["open_questions"] == []
+
+
+def test_comment_stage_state_round_trip_continues_identically() -> None:
+    events = [event(i, "comment", i, user=f"u{i % 4}", text="骗子" if i % 3 else "好看") for i in range(30)]
+    engine_a, stage_a = Engine(EngineConfig()), CommentStage()
+    run(stage_a, engine_a, events[:15], T0 + 15)
+    saved = orjson.loads(orjson.dumps(stage_a.to_state()))
+    stage_b = CommentStage.from_state(None, saved)
+    engine_b = Engine.from_state(EngineConfig(), orjson.loads(orjson.dumps(engine_a.to_state(),
+                                                                           option=orjson.OPT_SERIALIZE_NUMPY)))
+    a = run(stage_a, engine_a, events[15:], T0 + 30)
+    b = run(stage_b, engine_b, events[15:], T0 + 30)
+    a = run(stage_a, engine_a, [], T0 + 90)
+    b = run(stage_b, engine_b, [], T0 + 90)
+    assert a.snapshots[0]["comments"] == b.snapshots[0]["comments"]
+    assert a.bins == b.bins
