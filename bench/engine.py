@@ -23,7 +23,7 @@ import time
 import tracemalloc
 from collections import defaultdict
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -31,19 +31,31 @@ import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from monitor.engine import Engine, EngineConfig  # noqa: E402
-from monitor.events import Event  # noqa: E402
+from monitor.engine import Engine, EngineConfig
+from monitor.events import Event
 
 T0 = 1_700_000_000_000
 BATCH = 2000
 # A busy room's mix (comments and likes dominate; orders are a few percent)
-MIX = [("comment", 38), ("like", 25), ("join", 8), ("leave", 2), ("product_click", 12), ("add_to_cart", 4),
-       ("order", 5), ("viewer_count", 1), ("share", 2), ("follow", 2), ("gift", 1)]
+MIX = [
+    ("comment", 38),
+    ("like", 25),
+    ("join", 8),
+    ("leave", 2),
+    ("product_click", 12),
+    ("add_to_cart", 4),
+    ("order", 5),
+    ("viewer_count", 1),
+    ("share", 2),
+    ("follow", 2),
+    ("gift", 1),
+]
 KINDS = [k for k, w in MIX for _ in range(w)]
 
 
-def generate(n: int, sessions: int, rate: int, products: int = 50, users: int = 20_000, seed: int = 7,
-             start_ms: int = T0) -> Iterator[dict[str, Any]]:
+def generate(
+    n: int, sessions: int, rate: int, products: int = 50, users: int = 20_000, seed: int = 7, start_ms: int = T0
+) -> Iterator[dict[str, Any]]:
     """Yield `n` raw events: `rate` events/s per session, up to 2 s of disorder, 1 % duplicates."""
     rng = random.Random(seed)
     order_seq = 0
@@ -52,8 +64,14 @@ def generate(n: int, sessions: int, rate: int, products: int = 50, users: int = 
         session = f"s{i % sessions}"
         ts = start_ms + (i // sessions) * 1000 // rate - rng.randint(0, 2000)
         kind = rng.choice(KINDS)
-        e: dict[str, Any] = {"id": f"e{i}", "session": session, "type": kind, "ts": ts,
-                             "platform": "douyin", "user": f"u{rng.randrange(users)}"}
+        e: dict[str, Any] = {
+            "id": f"e{i}",
+            "session": session,
+            "type": kind,
+            "ts": ts,
+            "platform": "douyin",
+            "user": f"u{rng.randrange(users)}",
+        }
         if kind == "comment":
             e["text"] = "这个多少钱" if rng.random() < 0.1 else "主播好美"
         elif kind == "like":
@@ -88,9 +106,12 @@ class PurePython:
 
     def __init__(self) -> None:
         self.seen: set[tuple[str, str]] = set()
-        self.counts: dict[str, dict[int, dict[str, float]]] = defaultdict(lambda: defaultdict(lambda: defaultdict(float)))
+        self.counts: dict[str, dict[int, dict[str, float]]] = defaultdict(
+            lambda: defaultdict(lambda: defaultdict(float))
+        )
         self.product_counts: dict[str, dict[int, dict[tuple[str, str], float]]] = defaultdict(
-            lambda: defaultdict(lambda: defaultdict(float)))
+            lambda: defaultdict(lambda: defaultdict(float))
+        )
         self.totals: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
         self.orders: dict[str, dict[str, str]] = defaultdict(dict)
         self.newest: dict[str, int] = {}
@@ -140,10 +161,20 @@ class PurePython:
                 for k, v in self.product_counts[session].get(s, {}).items():
                     products[k] += v
             unpaid = sum(1 for status in self.orders[session].values() if status == "placed")
-            out.append({"session": session, "comments_per_min": minute["comment"], "likes_per_min": minute["like"],
-                        "orders_per_min": minute["order"], "gmv_5m": gmv_5m, "gmv_total": self.totals[session]["gmv"],
-                        "online": self.viewers.get(session), "unique": len(self.users[session]),
-                        "unpaid": unpaid, "products": dict(products)})
+            out.append(
+                {
+                    "session": session,
+                    "comments_per_min": minute["comment"],
+                    "likes_per_min": minute["like"],
+                    "orders_per_min": minute["order"],
+                    "gmv_5m": gmv_5m,
+                    "gmv_total": self.totals[session]["gmv"],
+                    "online": self.viewers.get(session),
+                    "unique": len(self.users[session]),
+                    "unpaid": unpaid,
+                    "products": dict(products),
+                }
+            )
         return out
 
 
@@ -204,14 +235,14 @@ def run_bytewax(wire: list[bytes]) -> tuple[float, int] | None:
         from bytewax.testing import TestingSink, TestingSource, run_main
     except ImportError:
         return None
-    align = datetime.fromtimestamp(T0 // 1000 - 3600, tz=timezone.utc)
+    align = datetime.fromtimestamp(T0 // 1000 - 3600, tz=UTC)
 
     def parse(raw: bytes) -> tuple[str, dict[str, Any]]:
         e = orjson.loads(raw)
         return e["session"], e
 
     def ts_of(e: dict[str, Any]) -> datetime:
-        return datetime.fromtimestamp(e["ts"] / 1000, tz=timezone.utc)
+        return datetime.fromtimestamp(e["ts"] / 1000, tz=UTC)
 
     def fold(acc: dict[str, int], e: dict[str, Any]) -> dict[str, int]:
         acc[e["type"]] = acc.get(e["type"], 0) + 1
@@ -227,8 +258,9 @@ def run_bytewax(wire: list[bytes]) -> tuple[float, int] | None:
     keyed = op.map("parse", op.input("in", flow, TestingSource(wire, batch_size=BATCH)), parse)
     deduped = op.filter_map("dedup", keyed, _Dedup())
     clock = EventClock(ts_of, wait_for_system_duration=timedelta(seconds=5))
-    windows = win.fold_window("bins", deduped, clock, TumblingWindower(length=timedelta(seconds=10), align_to=align),
-                              dict, fold, merge)
+    windows = win.fold_window(
+        "bins", deduped, clock, TumblingWindower(length=timedelta(seconds=10), align_to=align), dict, fold, merge
+    )
     op.output("out", windows.down, TestingSink(out))
     start = time.process_time()
     run_main(flow)
@@ -277,8 +309,14 @@ def measure_memory(hours: float, products: int, rate: int) -> dict[str, float]:
     current = tracemalloc.get_traced_memory()[0] - base
     tracemalloc.stop()
     checkpoint = len(orjson.dumps(engine.to_state()))
-    return {"hours": hours, "products": products, "events": total, "rss_bytes": current, "checkpoint_bytes": checkpoint,
-            "unique_viewers": len(engine.sessions["s0"].viewers)}
+    return {
+        "hours": hours,
+        "products": products,
+        "events": total,
+        "rss_bytes": current,
+        "checkpoint_bytes": checkpoint,
+        "unique_viewers": len(engine.sessions["s0"].viewers),
+    }
 
 
 def main() -> None:
@@ -297,21 +335,33 @@ def main() -> None:
     rows: list[tuple[str, float, float, str]] = []
 
     results: dict[str, float] = {}
-    for mode, wall in (("runner cadence: tick every CPU second", True),
-                       (f"stress: tick every event second ({ticks} ticks)", False)):
+    for mode, wall in (
+        ("runner cadence: tick every CPU second", True),
+        (f"stress: tick every event second ({ticks} ticks)", False),
+    ):
         core_s, done, engine = run_livemon(wire, ticks, wall)
         pure_s, pure_done = run_pure(wire, ticks, wall)
         key = "wall" if wall else "event"
         results[f"livemon_{key}"], results[f"pure_{key}"] = n / core_s, n / pure_s
-        rows.append((f"livemon engine [{mode}]", n / core_s, n / pure_s, f"{done} ticks x {len(engine.sessions)} sessions"))
+        rows.append(
+            (f"livemon engine [{mode}]", n / core_s, n / pure_s, f"{done} ticks x {len(engine.sessions)} sessions")
+        )
         rows.append((f"pure-Python baseline [{mode}]", n / pure_s, n / pure_s, f"{pure_done} ticks, fewer metrics"))
     bytewax = None if args.skip_bytewax else run_bytewax(wire)
     if bytewax is not None:
-        rows.append(("Bytewax 0.21.1 10-s window counts", n / bytewax[0], results["pure_wall"],
-                     f"{bytewax[1]} windows out, counts only"))
+        rows.append(
+            (
+                "Bytewax 0.21.1 10-s window counts",
+                n / bytewax[0],
+                results["pure_wall"],
+                f"{bytewax[1]} windows out, counts only",
+            )
+        )
 
-    print(f"\nEngine core, {n:,} wire events ({args.sessions} sessions x {args.rate} ev/s of event time, 2 s disorder, "
-          "1 % duplicates), CPU seconds of this process (one core)\n")
+    print(
+        f"\nEngine core, {n:,} wire events ({args.sessions} sessions x {args.rate} ev/s of event time, 2 s disorder, "
+        "1 % duplicates), CPU seconds of this process (one core)\n"
+    )
     print(f"{'implementation':66} {'events / CPU-s':>15}  {'vs pure Python':>14}  notes")
     for name, rate, pure_rate, note in rows:
         print(f"{name:66} {rate:15,.0f}  {rate / pure_rate:13.2f}x  {note}")
@@ -319,19 +369,25 @@ def main() -> None:
     memory = None
     if not args.skip_memory:
         memory = measure_memory(args.memory_hours, 500, 50)
-        print(f"\nMemory: one {memory['hours']:.0f}-hour session, {memory['products']} products, "
-              f"{memory['events']:,} events, {memory['unique_viewers']:,} unique viewers: "
-              f"{memory['rss_bytes'] / 2**20:.1f} MiB live objects, checkpoint {memory['checkpoint_bytes'] / 2**20:.2f} MiB")
+        print(
+            f"\nMemory: one {memory['hours']:.0f}-hour session, {memory['products']} products, "
+            f"{memory['events']:,} events, {memory['unique_viewers']:,} unique viewers: "
+            f"{memory['rss_bytes'] / 2**20:.1f} MiB live objects, checkpoint {memory['checkpoint_bytes'] / 2**20:.2f} MiB"
+        )
 
-    print(orjson.dumps({
-        "events": n,
-        "livemon_events_per_s": round(results["livemon_wall"]),
-        "pure_python_events_per_s": round(results["pure_wall"]),
-        "livemon_stress_events_per_s": round(results["livemon_event"]),
-        "pure_python_stress_events_per_s": round(results["pure_event"]),
-        "bytewax_events_per_s": round(n / bytewax[0]) if bytewax else None,
-        "memory": memory,
-    }).decode())
+    print(
+        orjson.dumps(
+            {
+                "events": n,
+                "livemon_events_per_s": round(results["livemon_wall"]),
+                "pure_python_events_per_s": round(results["pure_wall"]),
+                "livemon_stress_events_per_s": round(results["livemon_event"]),
+                "pure_python_stress_events_per_s": round(results["pure_event"]),
+                "bytewax_events_per_s": round(n / bytewax[0]) if bytewax else None,
+                "memory": memory,
+            }
+        ).decode()
+    )
 
 
 if __name__ == "__main__":

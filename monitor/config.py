@@ -63,15 +63,21 @@ class EngineConfig:
         need(0 <= self.lateness_s <= 600, "lateness_s", "seconds between 0 and 600")
         need(self.idle_timeout_s > 0, "idle_timeout_s", "seconds > 0")
         need(self.rate_window_s >= 1, "rate_window_s", "seconds >= 1")
-        need(self.recent_window_s % BIN_SECONDS == 0 and self.recent_window_s > 0, "recent_window_s",
-             f"a positive multiple of {BIN_SECONDS} s (product windows use 10-s buckets)")
+        need(
+            self.recent_window_s % BIN_SECONDS == 0 and self.recent_window_s > 0,
+            "recent_window_s",
+            f"a positive multiple of {BIN_SECONDS} s (product windows use 10-s buckets)",
+        )
         need(self.dwell_window_s >= 1, "dwell_window_s", "seconds >= 1")
         need(self.trend_window_s >= 1, "trend_window_s", "seconds >= 1")
         need(0 <= self.trend_flat_ratio < 1, "trend_flat_ratio", "a ratio in [0, 1)")
         need(self.dedup_horizon_s >= self.lateness_s, "dedup_horizon_s", "seconds >= lateness_s")
         longest = max(self.rate_window_s, self.recent_window_s, self.dwell_window_s, 2 * self.trend_window_s)
-        need(self.ring_seconds >= longest + self.lateness_s + BIN_SECONDS, "ring_seconds",
-             f"at least {longest + self.lateness_s + BIN_SECONDS:.0f} (longest window + lateness + one bin)")
+        need(
+            self.ring_seconds >= longest + self.lateness_s + BIN_SECONDS,
+            "ring_seconds",
+            f"at least {longest + self.lateness_s + BIN_SECONDS:.0f} (longest window + lateness + one bin)",
+        )
         need(1 <= self.series_minutes <= 24 * 60, "series_minutes", "1 to 1440 minutes")
         need(self.series_interval_s >= 0, "series_interval_s", "seconds >= 0")
         need(self.max_markers >= 1, "max_markers", "an integer >= 1")

@@ -26,11 +26,23 @@ Close = Callable[[int, float, bool], None]
 class Audience:
     """Open visits, pending activity and the watch-time distribution of one session."""
 
-    __slots__ = ("idle_ms", "window_s", "pending", "open", "expiry", "frontier_ms", "recent", "recent_hist",
-                 "hist", "total_s", "closed", "closed_estimated")
+    __slots__ = (
+        "closed",
+        "closed_estimated",
+        "expiry",
+        "frontier_ms",
+        "hist",
+        "idle_ms",
+        "open",
+        "pending",
+        "recent",
+        "recent_hist",
+        "total_s",
+        "window_s",
+    )
 
     def __init__(self, idle_timeout_s: float, window_s: int) -> None:
-        self.idle_ms = int(round(idle_timeout_s * 1000))
+        self.idle_ms = round(idle_timeout_s * 1000)
         self.window_s = window_s
         self.pending: list[tuple[int, int, str]] = []  # (ts_ms, is_leave, user)
         self.open: dict[str, list[int]] = {}  # user -> [start_ms, last_ms]
@@ -113,10 +125,17 @@ class Audience:
 
     def to_state(self) -> dict[str, Any]:
         """Return JSON-ready state."""
-        return {"pending": self.pending, "open": self.open, "expiry": list(self.expiry),
-                "frontier_ms": self.frontier_ms,
-                "recent": list(self.recent), "hist": [[k, v] for k, v in self.hist.items()],
-                "total_s": self.total_s, "closed": self.closed, "closed_estimated": self.closed_estimated}
+        return {
+            "pending": self.pending,
+            "open": self.open,
+            "expiry": list(self.expiry),
+            "frontier_ms": self.frontier_ms,
+            "recent": list(self.recent),
+            "hist": [[k, v] for k, v in self.hist.items()],
+            "total_s": self.total_s,
+            "closed": self.closed,
+            "closed_estimated": self.closed_estimated,
+        }
 
     def restore(self, data: dict[str, Any]) -> None:
         """Load `to_state` output."""

@@ -89,8 +89,7 @@ class Engine:
 
     def to_state(self) -> dict[str, Any]:
         """Return all session state as JSON-ready data for a checkpoint."""
-        return {"version": STATE_VERSION,
-                "sessions": {sid: state.to_state() for sid, state in self.sessions.items()}}
+        return {"version": STATE_VERSION, "sessions": {sid: state.to_state() for sid, state in self.sessions.items()}}
 
     @classmethod
     def from_state(cls, config: EngineConfig | None, data: dict[str, Any]) -> Engine:

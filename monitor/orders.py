@@ -38,7 +38,7 @@ _ORDER_MS, _PAID_MS, _PAID_ID, _AMOUNT, _QTY, _PLACED, _CANCELLED, _PRODUCT, _LA
 class OrderBook:
     """All orders of one session and their running totals."""
 
-    __slots__ = ("orders", "unpaid", "unpaid_by_product", "buyers", "cancelled")
+    __slots__ = ("buyers", "cancelled", "orders", "unpaid", "unpaid_by_product")
 
     def __init__(self) -> None:
         self.orders: dict[str, list[Any]] = {}
@@ -109,16 +109,20 @@ class OrderBook:
     def forget_settled(self, before_ms: int) -> None:
         """Drop paid or cancelled orders whose last event is older than `before_ms`."""
         stale = [
-            oid for oid, o in self.orders.items()
-            if o[_LAST] < before_ms and (o[_PAID_MS] is not None or o[_CANCELLED])
+            oid for oid, o in self.orders.items() if o[_LAST] < before_ms and (o[_PAID_MS] is not None or o[_CANCELLED])
         ]
         for oid in stale:
             del self.orders[oid]
 
     def to_state(self) -> dict[str, Any]:
         """Return JSON-ready state."""
-        return {"orders": self.orders, "unpaid": self.unpaid, "unpaid_by_product": self.unpaid_by_product,
-                "cancelled": self.cancelled, "buyers": sorted(self.buyers)}
+        return {
+            "orders": self.orders,
+            "unpaid": self.unpaid,
+            "unpaid_by_product": self.unpaid_by_product,
+            "cancelled": self.cancelled,
+            "buyers": sorted(self.buyers),
+        }
 
     @classmethod
     def from_state(cls, data: dict[str, Any]) -> OrderBook:

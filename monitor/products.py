@@ -49,7 +49,7 @@ class Product:
 class ProductTable:
     """All products of a session: metadata, totals and the 10-s product ring."""
 
-    __slots__ = ("products", "totals", "ring", "recent_s", "current", "dirty", "_rows", "_rows_bucket")
+    __slots__ = ("_rows", "_rows_bucket", "current", "dirty", "products", "recent_s", "ring", "totals")
 
     def __init__(self, recent_s: int, lateness_s: float) -> None:
         self.products: dict[str, Product] = {}
@@ -208,9 +208,23 @@ class ProductTable:
         """Return JSON-ready state."""
         return {
             "products": [
-                [p.id, p.name, p.price, p.margin, p.planned_stock, p.stock_ms, p.stock, p.pinned, list(p.pin_key),
-                 p.pin_started_ms, p.pitch_count, p.pitch_ms_total, p.last_pitch_end_ms, p.clicks_in_pitch,
-                 p.baseline_clicks_per_s]
+                [
+                    p.id,
+                    p.name,
+                    p.price,
+                    p.margin,
+                    p.planned_stock,
+                    p.stock_ms,
+                    p.stock,
+                    p.pinned,
+                    list(p.pin_key),
+                    p.pin_started_ms,
+                    p.pitch_count,
+                    p.pitch_ms_total,
+                    p.last_pitch_end_ms,
+                    p.clicks_in_pitch,
+                    p.baseline_clicks_per_s,
+                ]
                 for p in self.products.values()
             ],
             "totals": self.totals,
@@ -221,11 +235,41 @@ class ProductTable:
     def restore(self, data: dict[str, Any]) -> None:
         """Load `to_state` output."""
         for index, row in enumerate(data["products"]):
-            (pid, name, price, margin, planned, stock_ms, stock, pinned, pin_key, started, count, total_ms,
-             last_end, clicks, baseline) = row
-            self.products[pid] = Product(pid, index, name, price, margin, planned, stock_ms, stock, pinned,
-                                         (pin_key[0], pin_key[1]), started, count, total_ms, last_end, clicks,
-                                         baseline)
+            (
+                pid,
+                name,
+                price,
+                margin,
+                planned,
+                stock_ms,
+                stock,
+                pinned,
+                pin_key,
+                started,
+                count,
+                total_ms,
+                last_end,
+                clicks,
+                baseline,
+            ) = row
+            self.products[pid] = Product(
+                pid,
+                index,
+                name,
+                price,
+                margin,
+                planned,
+                stock_ms,
+                stock,
+                pinned,
+                (pin_key[0], pin_key[1]),
+                started,
+                count,
+                total_ms,
+                last_end,
+                clicks,
+                baseline,
+            )
         self.totals = [list(t) for t in data["totals"]]
         self.ring = Ring.from_state(data["ring"])
         self.current = data["current"]

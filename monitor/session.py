@@ -14,6 +14,7 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
+from monitor import products as P
 from monitor.bins import BIN_SECONDS, Bin, ProductBin
 from monitor.config import EngineConfig
 from monitor.dwell import Audience
@@ -26,28 +27,61 @@ from monitor.orders import PAID_QTY as O_QTY
 from monitor.orders import REFUND_N as O_REFUND_N
 from monitor.orders import REFUNDS as O_REFUNDS
 from monitor.orders import OrderBook
-from monitor import products as P
 from monitor.trend import trend
 from monitor.watermark import EventClock
 from monitor.windows import Ring
 
 # 1-s ring channels (also the session totals list, same indices)
-(EVENTS, COMMENTS, LIKES, JOINS, LEAVES, LEAVES_EST, CLICKS, CARTS, ORDERS, PAID, GMV, REFUNDS, REFUND_N,
- FOLLOWS, SHARES, GIFTS, CLICKERS, INTERACTORS, DWELL_SUM, DWELL_N, DWELL_EST) = range(21)
+(
+    EVENTS,
+    COMMENTS,
+    LIKES,
+    JOINS,
+    LEAVES,
+    LEAVES_EST,
+    CLICKS,
+    CARTS,
+    ORDERS,
+    PAID,
+    GMV,
+    REFUNDS,
+    REFUND_N,
+    FOLLOWS,
+    SHARES,
+    GIFTS,
+    CLICKERS,
+    INTERACTORS,
+    DWELL_SUM,
+    DWELL_N,
+    DWELL_EST,
+) = range(21)
 CHANNELS = 21
 # minute ring channels
 M_ENTRIES, M_LEAVES, M_GMV, M_COMMENTS, M_ONLINE_SUM, M_ONLINE_N = range(6)
 MINUTE_CHANNELS = 6
 
-_ORDER_CHANNELS = {O_ORDERS: (ORDERS, P.ORDERS, P.T_ORDERS), O_PAID: (PAID, P.PAID, P.T_PAID),
-                   O_GMV: (GMV, P.GMV, P.T_GMV), O_QTY: (-1, P.QTY, P.T_QTY),
-                   O_REFUNDS: (REFUNDS, -1, P.T_REFUNDS), O_REFUND_N: (REFUND_N, -1, P.T_REFUND_N)}
+_ORDER_CHANNELS = {
+    O_ORDERS: (ORDERS, P.ORDERS, P.T_ORDERS),
+    O_PAID: (PAID, P.PAID, P.T_PAID),
+    O_GMV: (GMV, P.GMV, P.T_GMV),
+    O_QTY: (-1, P.QTY, P.T_QTY),
+    O_REFUNDS: (REFUNDS, -1, P.T_REFUNDS),
+    O_REFUND_N: (REFUND_N, -1, P.T_REFUND_N),
+}
 # Kinds folded from plain values by `fold_common` (the rest need the full `Event`)
-COMMON_KINDS = frozenset({"comment", "like", "join", "leave", "product_click", "add_to_cart", "viewer_count",
-                          "share", "follow", "gift"})
+COMMON_KINDS = frozenset(
+    {"comment", "like", "join", "leave", "product_click", "add_to_cart", "viewer_count", "share", "follow", "gift"}
+)
 _ACTIVE_KINDS = COMMON_KINDS - {"leave", "viewer_count"}
-_UNIT_CHANNEL = {"comment": COMMENTS, "join": JOINS, "leave": LEAVES, "product_click": CLICKS, "add_to_cart": CARTS,
-                 "share": SHARES, "follow": FOLLOWS}
+_UNIT_CHANNEL = {
+    "comment": COMMENTS,
+    "join": JOINS,
+    "leave": LEAVES,
+    "product_click": CLICKS,
+    "add_to_cart": CARTS,
+    "share": SHARES,
+    "follow": FOLLOWS,
+}
 _MINUTE_CHANNEL = {"comment": M_COMMENTS, "join": M_ENTRIES, "leave": M_LEAVES}
 
 
@@ -114,8 +148,7 @@ class SessionState:
         else:
             bucket.append(event_id)
         clock = self.clock
-        if ts > clock.max_event_ms:
-            clock.max_event_ms = ts
+        clock.max_event_ms = max(clock.max_event_ms, ts)
         if self.min_event_ms is None or ts < self.min_event_ms:
             self.min_event_ms = ts
         if self.next_bin is not None and second < self.next_bin:
@@ -214,8 +247,7 @@ class SessionState:
         # ids are remembered under the batch's newest minute: kept at least as long as their own
         self.seen_by_minute.setdefault(newest // 60_000, []).extend(d["id"] for d in fresh)
         clock = self.clock
-        if newest > clock.max_event_ms:
-            clock.max_event_ms = newest
+        clock.max_event_ms = max(clock.max_event_ms, newest)
         if self.min_event_ms is None or oldest < self.min_event_ms:
             self.min_event_ms = oldest
         if self.next_bin is not None:
@@ -236,8 +268,9 @@ class SessionState:
         for channel, n in Counter(channels).items():
             if channel >= 0:
                 totals[channel] += n
-        self.minutes.units().extend([sec * MINUTE_CHANNELS + _MINUTE_CHANNEL[k] for sec, k in zip(secs, kinds)
-                                     if k in _MINUTE_CHANNEL])
+        self.minutes.units().extend(
+            [sec * MINUTE_CHANNELS + _MINUTE_CHANNEL[k] for sec, k in zip(secs, kinds) if k in _MINUTE_CHANNEL]
+        )
         users = [d.get("user") for d in fresh]
         active = [(t, 0, u) for t, u, k in zip(ts, users, kinds) if u is not None and k in _ACTIVE_KINDS]
         self.audience.pending.extend(active)
@@ -259,10 +292,10 @@ class SessionState:
             if k == "comment":
                 comments.append((t, d["id"], d.get("text")))
             elif k == "like" or k == "gift":
-                n = float(d.get("count") or 1)
+                weight = float(d.get("count") or 1)
                 channel = LIKES if k == "like" else GIFTS
-                self.ring.add(sec, channel, n)
-                totals[channel] += n
+                self.ring.add(sec, channel, weight)
+                totals[channel] += weight
             elif k == "product_click":
                 self.products.count(d.get("product") or "", t, P.CLICKS, P.T_CLICKS, 1.0)
                 if u is not None:
@@ -404,16 +437,35 @@ class SessionState:
             base = product.index * P.CHANNELS
             counts = row[base : base + P.CHANNELS]
             if product.pinned or counts.any():
-                products.append(ProductBin(
-                    product=product.id, clicks=int(counts[P.CLICKS]), carts=int(counts[P.CARTS]),
-                    orders=int(counts[P.ORDERS]), paid=int(counts[P.PAID]), gmv=round(float(counts[P.GMV]), 2),
-                    stock=self.products.stock_left(product), pinned=product.pinned))
+                products.append(
+                    ProductBin(
+                        product=product.id,
+                        clicks=int(counts[P.CLICKS]),
+                        carts=int(counts[P.CARTS]),
+                        orders=int(counts[P.ORDERS]),
+                        paid=int(counts[P.PAID]),
+                        gmv=round(float(counts[P.GMV]), 2),
+                        stock=self.products.stock_left(product),
+                        pinned=product.pinned,
+                    )
+                )
         return Bin(
-            session=self.session, start=start, viewers=self.online, viewers_estimated=self.online_estimated,
-            joins=int(s[JOINS]), leaves=int(s[LEAVES]), comments=int(s[COMMENTS]), clicks=int(s[CLICKS]),
-            carts=int(s[CARTS]), orders=int(s[ORDERS]), paid=int(s[PAID]), gmv=round(float(s[GMV]), 2),
+            session=self.session,
+            start=start,
+            viewers=self.online,
+            viewers_estimated=self.online_estimated,
+            joins=int(s[JOINS]),
+            leaves=int(s[LEAVES]),
+            comments=int(s[COMMENTS]),
+            clicks=int(s[CLICKS]),
+            carts=int(s[CARTS]),
+            orders=int(s[ORDERS]),
+            paid=int(s[PAID]),
+            gmv=round(float(s[GMV]), 2),
             avg_dwell_s=round(float(s[DWELL_SUM] / s[DWELL_N]), 1) if s[DWELL_N] else None,
-            events=int(s[EVENTS]), products=tuple(products))
+            events=int(s[EVENTS]),
+            products=tuple(products),
+        )
 
     def _expire(self) -> None:
         clock_s = self.clock.clock_ms // 1000
@@ -503,16 +555,19 @@ class SessionState:
             "watermark_ts": self.clock.watermark_ms,
             "trend": {
                 "online": trend(online_now, online_before, cfg.trend_flat_ratio),
-                "comments_per_min": trend(per_minute(cur, COMMENTS), per_minute(before, COMMENTS),
-                                          cfg.trend_flat_ratio),
+                "comments_per_min": trend(
+                    per_minute(cur, COMMENTS), per_minute(before, COMMENTS), cfg.trend_flat_ratio
+                ),
                 "likes_per_min": trend(per_minute(cur, LIKES), per_minute(before, LIKES), cfg.trend_flat_ratio),
                 "orders_per_min": trend(per_minute(cur, ORDERS), per_minute(before, ORDERS), cfg.trend_flat_ratio),
                 "entries_per_min": trend(per_minute(cur, JOINS), per_minute(before, JOINS), cfg.trend_flat_ratio),
                 "clicks_per_min": trend(per_minute(cur, CLICKS), per_minute(before, CLICKS), cfg.trend_flat_ratio),
                 "gmv": trend(float(cur[GMV]), float(before[GMV]), cfg.trend_flat_ratio),
-                "avg_watch_s": trend(ratio(float(cur[DWELL_SUM]), float(cur[DWELL_N]), 1),
-                                     ratio(float(before[DWELL_SUM]), float(before[DWELL_N]), 1),
-                                     cfg.trend_flat_ratio),
+                "avg_watch_s": trend(
+                    ratio(float(cur[DWELL_SUM]), float(cur[DWELL_N]), 1),
+                    ratio(float(before[DWELL_SUM]), float(before[DWELL_N]), 1),
+                    cfg.trend_flat_ratio,
+                ),
             },
             "products": self.products.rows(clock_s, self.clock.clock_ms, self.orders.unpaid_by_product),
             "recent_comments": self.recent_comments,
@@ -553,9 +608,21 @@ class SessionState:
     def to_state(self) -> dict[str, Any]:
         """Return all state as JSON-ready data (rings compressed, sets as sorted lists)."""
         return {
-            "meta": [self.platform, self.title, self.host, self.live, self.ended_ms, self.min_event_ms,
-                     self.next_bin, self.late_events, self.total_viewers, self.peak_online, self.online,
-                     self.online_estimated, self.last_series_s],
+            "meta": [
+                self.platform,
+                self.title,
+                self.host,
+                self.live,
+                self.ended_ms,
+                self.min_event_ms,
+                self.next_bin,
+                self.late_events,
+                self.total_viewers,
+                self.peak_online,
+                self.online,
+                self.online_estimated,
+                self.last_series_s,
+            ],
             "viewer_count": list(self.viewer_count) if self.viewer_count else None,
             "clock": self.clock.to_state(),
             "totals": self.totals,
@@ -577,9 +644,21 @@ class SessionState:
     def from_state(cls, session: str, config: EngineConfig, data: dict[str, Any]) -> SessionState:
         """Rebuild a session from `to_state` output."""
         state = cls(session, config)
-        (state.platform, state.title, state.host, state.live, state.ended_ms, state.min_event_ms, state.next_bin,
-         state.late_events, state.total_viewers, state.peak_online, state.online, state.online_estimated,
-         state.last_series_s) = data["meta"]
+        (
+            state.platform,
+            state.title,
+            state.host,
+            state.live,
+            state.ended_ms,
+            state.min_event_ms,
+            state.next_bin,
+            state.late_events,
+            state.total_viewers,
+            state.peak_online,
+            state.online,
+            state.online_estimated,
+            state.last_series_s,
+        ) = data["meta"]
         vc = data["viewer_count"]
         state.viewer_count = (vc[0], vc[1], vc[2]) if vc else None
         state.clock.restore(data["clock"])

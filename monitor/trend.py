@@ -1,4 +1,4 @@
-""""Last N min vs the N min before" (WeChat Channels `live_comparison_index` style)."""
+""" "Last N min vs the N min before" (WeChat Channels `live_comparison_index` style)."""
 
 from __future__ import annotations
 

@@ -21,10 +21,10 @@ from typing import Any
 class EventClock:
     """Newest event time, its wall-clock anchor and the derived watermark, in ms."""
 
-    __slots__ = ("lateness_ms", "max_event_ms", "anchor_event_ms", "anchor_wall_s", "clock_ms", "watermark_ms")
+    __slots__ = ("anchor_event_ms", "anchor_wall_s", "clock_ms", "lateness_ms", "max_event_ms", "watermark_ms")
 
     def __init__(self, lateness_s: float) -> None:
-        self.lateness_ms = int(round(lateness_s * 1000))
+        self.lateness_ms = round(lateness_s * 1000)
         self.max_event_ms = 0
         self.anchor_event_ms = 0
         self.anchor_wall_s = 0.0

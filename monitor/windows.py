@@ -32,7 +32,7 @@ FloatArray = npt.NDArray[np.float64]
 class Ring:
     """Per-bucket sums for several channels over the newest `slots` buckets."""
 
-    __slots__ = ("data", "slots", "width", "head", "_sec", "_chan", "_val", "_unit")
+    __slots__ = ("_chan", "_sec", "_unit", "_val", "data", "head", "slots", "width")
 
     def __init__(self, channels: int, slots: int, width: int = 1) -> None:
         self.data: FloatArray = np.zeros((slots, channels), dtype=np.float64)
@@ -112,9 +112,12 @@ class Ring:
         if lo > hi:
             return np.zeros(self.channels)
         first, last = lo % self.slots, hi % self.slots
+        total: FloatArray
         if first <= last:
-            return self.data[first : last + 1].sum(axis=0)
-        return self.data[first:].sum(axis=0) + self.data[: last + 1].sum(axis=0)
+            total = self.data[first : last + 1].sum(axis=0)
+        else:
+            total = self.data[first:].sum(axis=0) + self.data[: last + 1].sum(axis=0)
+        return total
 
     def buckets(self, end_second: int, count: int) -> FloatArray:
         """Return the `count` buckets ending with the one holding `end_second`, oldest first."""
@@ -137,8 +140,7 @@ class Ring:
         """Return a compact JSON-ready checkpoint (zlib + base64: rings are mostly zeros)."""
         self.flush()
         packed = base64.b64encode(zlib.compress(self.data.tobytes(), 1)).decode("ascii")
-        return {"slots": self.slots, "width": self.width, "head": self.head,
-                "channels": self.channels, "data": packed}
+        return {"slots": self.slots, "width": self.width, "head": self.head, "channels": self.channels, "data": packed}
 
     @classmethod
     def from_state(cls, data: dict[str, Any]) -> Ring:

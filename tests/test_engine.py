@@ -27,14 +27,56 @@ def test_engine_snapshot_has_the_contract_keys() -> None:
     engine = Engine()
     engine.apply([ev(1, "comment", 1, user="a", text="hi"), ev(2, "product_click", 2, user="a", product="p")])
     s = snap(engine.tick(WALL))
-    contract = {"session", "platform", "title", "live", "online", "online_estimated", "peak_online",
-                "unique_viewers", "comments_per_min", "likes_per_min", "orders_per_min", "gmv_total", "gmv_5m",
-                "gpm", "conversion", "last_event_ts", "late_events", "trend", "series", "products", "markers"}
+    contract = {
+        "session",
+        "platform",
+        "title",
+        "live",
+        "online",
+        "online_estimated",
+        "peak_online",
+        "unique_viewers",
+        "comments_per_min",
+        "likes_per_min",
+        "orders_per_min",
+        "gmv_total",
+        "gmv_5m",
+        "gpm",
+        "conversion",
+        "last_event_ts",
+        "late_events",
+        "trend",
+        "series",
+        "products",
+        "markers",
+    }
     assert contract <= set(s)
-    row_keys = {"product", "name", "price", "margin", "stock", "pinned", "pin_started_ts", "pitch_count",
-                "pitch_seconds_total", "last_pitch_end_ts", "clicks_5m", "carts_5m", "orders_5m", "gmv_5m",
-                "clicks_total", "carts_total", "orders_total", "paid_total", "unpaid", "gmv_total", "refunds",
-                "click_to_purchase", "sellout_eta_s", "pitch_uplift"}
+    row_keys = {
+        "product",
+        "name",
+        "price",
+        "margin",
+        "stock",
+        "pinned",
+        "pin_started_ts",
+        "pitch_count",
+        "pitch_seconds_total",
+        "last_pitch_end_ts",
+        "clicks_5m",
+        "carts_5m",
+        "orders_5m",
+        "gmv_5m",
+        "clicks_total",
+        "carts_total",
+        "orders_total",
+        "paid_total",
+        "unpaid",
+        "gmv_total",
+        "refunds",
+        "click_to_purchase",
+        "sellout_eta_s",
+        "pitch_uplift",
+    }
     assert row_keys <= set(s["products"][0])
     orjson.dumps(s)  # JSON-ready
 
@@ -106,15 +148,17 @@ def test_engine_out_of_order_within_lateness_lands_in_its_bin() -> None:
 
 def test_engine_orders_gmv_unpaid_and_refunds_follow_the_order_id() -> None:
     engine = Engine()
-    engine.apply([
-        ev(1, "order", 1, product="p", order_id="o1", status="placed", amount=50),
-        ev(2, "order", 2, product="p", order_id="o2", status="placed", amount=20),
-        ev(3, "order", 3, product="p", order_id="o1", status="paid", amount=50, user="a"),
-        ev(4, "order", 4, product="p", order_id="o1", status="paid", amount=50, user="a"),  # repeated notice
-        ev(5, "order", 5, product="p", order_id="o3", status="placed", amount=10),
-        ev(6, "order", 6, product="p", order_id="o3", status="cancelled", amount=10),
-        ev(7, "order", 7, product="p", order_id="o1", status="refunded", amount=15),
-    ])
+    engine.apply(
+        [
+            ev(1, "order", 1, product="p", order_id="o1", status="placed", amount=50),
+            ev(2, "order", 2, product="p", order_id="o2", status="placed", amount=20),
+            ev(3, "order", 3, product="p", order_id="o1", status="paid", amount=50, user="a"),
+            ev(4, "order", 4, product="p", order_id="o1", status="paid", amount=50, user="a"),  # repeated notice
+            ev(5, "order", 5, product="p", order_id="o3", status="placed", amount=10),
+            ev(6, "order", 6, product="p", order_id="o3", status="cancelled", amount=10),
+            ev(7, "order", 7, product="p", order_id="o1", status="refunded", amount=15),
+        ]
+    )
     s = snap(engine.tick(WALL))
     assert (s["orders_total"], s["paid_total"], s["unpaid"]) == (3, 1, 1)
     assert (s["gmv_total"], s["refund_amount"], s["gmv_net"]) == (50.0, 15.0, 35.0)
@@ -153,8 +197,15 @@ def test_engine_online_estimated_from_activity_expires_after_idle_timeout() -> N
 
 def test_engine_watch_time_uses_explicit_leave_else_estimates() -> None:
     engine = Engine(EngineConfig(lateness_s=0, idle_timeout_s=30))
-    engine.apply([ev(1, "join", 0, user="a"), ev(2, "leave", 40, user="a"),  # explicit 40 s... but idle at 30
-                  ev(3, "join", 0, user="b"), ev(4, "comment", 20, user="b", text="x"), ev(5, "leave", 25, user="b")])
+    engine.apply(
+        [
+            ev(1, "join", 0, user="a"),
+            ev(2, "leave", 40, user="a"),  # explicit 40 s... but idle at 30
+            ev(3, "join", 0, user="b"),
+            ev(4, "comment", 20, user="b", text="x"),
+            ev(5, "leave", 25, user="b"),
+        ]
+    )
     s = snap(engine.tick(WALL + 100))
     # a: no activity between 0 and 40 -> idle after 30 s, estimated 30 s; b: explicit 25 s
     assert (s["avg_watch_s"], s["median_watch_s"], s["watch_estimated"]) == (27.5, 25.0, True)
@@ -162,8 +213,13 @@ def test_engine_watch_time_uses_explicit_leave_else_estimates() -> None:
 
 def test_engine_pitch_and_markers_follow_pins() -> None:
     engine = Engine()
-    engine.apply([ev(1, "product_pin", 10, product="p1"), ev(2, "product_pin", 40, product="p2"),
-                  ev(3, "product_unpin", 70, product="p2")])
+    engine.apply(
+        [
+            ev(1, "product_pin", 10, product="p1"),
+            ev(2, "product_pin", 40, product="p2"),
+            ev(3, "product_unpin", 70, product="p2"),
+        ]
+    )
     s = snap(engine.tick(WALL))
     rows = {r["product"]: r for r in s["products"]}
     assert (rows["p1"]["pitch_seconds_total"], rows["p1"]["pinned"]) == (30.0, False)
@@ -173,10 +229,20 @@ def test_engine_pitch_and_markers_follow_pins() -> None:
 
 def test_engine_stock_and_sellout_eta_from_paid_velocity() -> None:
     engine = Engine()
-    engine.apply([parse_event({"id": "st", "session": "s1", "type": "session_start", "ts": T0,
-                               "products": [{"id": "p", "stock": 40, "price": 10}]})])
-    engine.apply([ev(i, "order", 100 + i, product="p", order_id=f"o{i}", status="paid", amount=10)
-                  for i in range(10)])
+    engine.apply(
+        [
+            parse_event(
+                {
+                    "id": "st",
+                    "session": "s1",
+                    "type": "session_start",
+                    "ts": T0,
+                    "products": [{"id": "p", "stock": 40, "price": 10}],
+                }
+            )
+        ]
+    )
+    engine.apply([ev(i, "order", 100 + i, product="p", order_id=f"o{i}", status="paid", amount=10) for i in range(10)])
     (row,) = snap(engine.tick(WALL))["products"]
     assert row["stock"] == 30
     assert row["sellout_eta_s"] == 30 / (10 / 300)  # 10 items in the 5-min window

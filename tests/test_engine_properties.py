@@ -27,8 +27,7 @@ NOW = 1_000.0  # constant wall clock: no idle advance
 CONFIG = EngineConfig(lateness_s=5, idle_timeout_s=30, dwell_window_s=120, trend_window_s=60)
 USERS = [f"u{i}" for i in range(8)]
 PRODUCTS = ["p1", "p2", "p3"]
-KINDS = ["comment", "like", "join", "leave", "product_click", "add_to_cart", "order", "viewer_count", "share",
-         "follow"]
+KINDS = ["comment", "like", "join", "leave", "product_click", "add_to_cart", "order", "viewer_count", "share", "follow"]
 
 
 @dataclass(frozen=True)
@@ -47,8 +46,11 @@ def streams(draw: st.DrawFn, late: bool = True) -> tuple[list[list[Event]], list
     for i in range(n):
         kind = EventType(draw(st.sampled_from(KINDS)))
         values: dict[str, Any] = {
-            "id": f"e{i}", "session": draw(st.sampled_from(["s1", "s2"])), "type": kind,
-            "ts": T0 + draw(st.integers(0, 400_000)), "user": draw(st.sampled_from(USERS)),
+            "id": f"e{i}",
+            "session": draw(st.sampled_from(["s1", "s2"])),
+            "type": kind,
+            "ts": T0 + draw(st.integers(0, 400_000)),
+            "user": draw(st.sampled_from(USERS)),
         }
         if kind in (EventType.PRODUCT_CLICK, EventType.ADD_TO_CART):
             values["product"] = draw(st.sampled_from(PRODUCTS))
@@ -140,8 +142,18 @@ def orders_of(events: list[Event]) -> dict[str, dict[str, Any]]:
     for e in sorted(events, key=lambda x: (x.ts, x.id)):
         if e.type is not EventType.ORDER:
             continue
-        o = out.setdefault(e.order_id or e.id, {"product": e.product, "order_ms": None, "paid": None,
-                                                 "placed": False, "cancelled": False, "refunds": [], "payers": set()})
+        o = out.setdefault(
+            e.order_id or e.id,
+            {
+                "product": e.product,
+                "order_ms": None,
+                "paid": None,
+                "placed": False,
+                "cancelled": False,
+                "refunds": [],
+                "payers": set(),
+            },
+        )
         if e.status in (OrderStatus.PLACED, OrderStatus.PAID) and o["order_ms"] is None:
             o["order_ms"] = e.ts
         if e.status is OrderStatus.PLACED:
@@ -167,8 +179,15 @@ def expected_snapshot(events: list[Event], late: int) -> dict[str, Any]:
     gmv = sum(o["paid"][1] for o in paid)
     counts = [e for e in kinds[EventType.VIEWER_COUNT]]
     online = max(counts, key=lambda e: (e.ts, e.id)).viewers if counts else None
-    activity = {EventType.JOIN, EventType.COMMENT, EventType.LIKE, EventType.SHARE, EventType.FOLLOW,
-                EventType.PRODUCT_CLICK, EventType.ADD_TO_CART}
+    activity = {
+        EventType.JOIN,
+        EventType.COMMENT,
+        EventType.LIKE,
+        EventType.SHARE,
+        EventType.FOLLOW,
+        EventType.PRODUCT_CLICK,
+        EventType.ADD_TO_CART,
+    }
     viewers = {e.user for e in events if e.type in activity}
     clickers = {e.user for e in kinds[EventType.PRODUCT_CLICK]}
     buyers = {u for o in orders.values() for u in o["payers"]}
@@ -176,8 +195,13 @@ def expected_snapshot(events: list[Event], late: int) -> dict[str, Any]:
         "comments_per_min": float(len(window(kinds[EventType.COMMENT], clock_s, 60))),
         "likes_per_min": float(sum(e.count or 1 for e in window(kinds[EventType.LIKE], clock_s, 60))),
         "entries_per_min": float(len(window(kinds[EventType.JOIN], clock_s, 60))),
-        "orders_per_min": float(sum(1 for o in orders.values()
-                                    if o["order_ms"] is not None and clock_s - 60 < o["order_ms"] // 1000 <= clock_s)),
+        "orders_per_min": float(
+            sum(
+                1
+                for o in orders.values()
+                if o["order_ms"] is not None and clock_s - 60 < o["order_ms"] // 1000 <= clock_s
+            )
+        ),
         "gmv_total": round(gmv, 2),
         "gmv_5m": round(sum(o["paid"][1] for o in paid if clock_s - 300 < o["paid"][0] // 1000 <= clock_s), 2),
         "orders_total": sum(1 for o in orders.values() if o["order_ms"] is not None),
@@ -196,11 +220,12 @@ def expected_snapshot(events: list[Event], late: int) -> dict[str, Any]:
         "last_event_ts": max(e.ts for e in events),
     }
     if online is not None:
-        active = lambda ks: {e.user for e in events if e.type in ks and clock_s - 60 < e.ts // 1000 <= clock_s}  # noqa: E731
+        active = lambda ks: {e.user for e in events if e.type in ks and clock_s - 60 < e.ts // 1000 <= clock_s}
         out["online"] = online
         out["click_rate"] = round(len(active({EventType.PRODUCT_CLICK})) / online, 4) if online else None
-        out["interaction_rate"] = (round(len(active({EventType.COMMENT, EventType.LIKE, EventType.SHARE})) / online, 4)
-                                   if online else None)
+        out["interaction_rate"] = (
+            round(len(active({EventType.COMMENT, EventType.LIKE, EventType.SHARE})) / online, 4) if online else None
+        )
     out["click_to_purchase"] = round(len(buyers) / len(clickers), 4) if clickers else None
     out["conversion"] = round(len(buyers) / len(viewers), 4) if viewers else None
     return out
@@ -269,8 +294,12 @@ def test_engine_bins_hold_exactly_the_events_that_arrived_before_they_closed(
         kinds = [e.type for e in inside]
         assert b.events == len(inside)
         assert (b.comments, b.joins, b.leaves, b.clicks, b.carts) == (
-            kinds.count(EventType.COMMENT), kinds.count(EventType.JOIN), kinds.count(EventType.LEAVE),
-            kinds.count(EventType.PRODUCT_CLICK), kinds.count(EventType.ADD_TO_CART))
+            kinds.count(EventType.COMMENT),
+            kinds.count(EventType.JOIN),
+            kinds.count(EventType.LEAVE),
+            kinds.count(EventType.PRODUCT_CLICK),
+            kinds.count(EventType.ADD_TO_CART),
+        )
         for pb in b.products:
             mine = [e for e in inside if e.product == pb.product]
             assert pb.clicks == sum(1 for e in mine if e.type is EventType.PRODUCT_CLICK)
@@ -279,10 +308,20 @@ def test_engine_bins_hold_exactly_the_events_that_arrived_before_they_closed(
 
 def expected_dwell(events: list[Event], watermark_ms: int, idle_ms: int) -> list[float]:
     """Closed visit durations: replay each viewer's activity in time order up to the watermark."""
-    activity = {EventType.JOIN, EventType.COMMENT, EventType.LIKE, EventType.SHARE, EventType.FOLLOW,
-                EventType.PRODUCT_CLICK, EventType.ADD_TO_CART}
-    items = sorted((e.ts, int(e.type is EventType.LEAVE), e.user) for e in events
-                   if e.user and (e.type in activity or e.type is EventType.LEAVE) and e.ts < watermark_ms)
+    activity = {
+        EventType.JOIN,
+        EventType.COMMENT,
+        EventType.LIKE,
+        EventType.SHARE,
+        EventType.FOLLOW,
+        EventType.PRODUCT_CLICK,
+        EventType.ADD_TO_CART,
+    }
+    items = sorted(
+        (e.ts, int(e.type is EventType.LEAVE), e.user)
+        for e in events
+        if e.user and (e.type in activity or e.type is EventType.LEAVE) and e.ts < watermark_ms
+    )
     open_: dict[str, list[int]] = {}
     closed: list[float] = []
     for ts, leave, user in items:
@@ -323,7 +362,8 @@ def test_engine_watch_time_equals_brute_force_replay(stream: tuple[list[list[Eve
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(streams(), st.data())
 def test_engine_checkpoint_mid_stream_gives_identical_results(
-    stream: tuple[list[list[Event]], list[Event]], data: st.DataObject,
+    stream: tuple[list[list[Event]], list[Event]],
+    data: st.DataObject,
 ) -> None:
     batches, _ = stream
     restart_at = data.draw(st.integers(0, len(batches) - 1))
