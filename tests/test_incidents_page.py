@@ -3,7 +3,7 @@
 The alert API (`GET /api/v1/alerts`, ack/resolve/silence) is `livemon/web/alerts_api.py` and
 the websocket feed `livemon/web/alert_feed.py`. One storm is injected through a real AlertBook
 and written where the engine writes transitions; another is raised by the engine's own storm
-detector, once snapshots carry comment intelligence (skipped, with that reason, until then).
+detector from the comment intelligence in the engine's bins.
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ import time
 from pathlib import Path
 
 import orjson
-import pytest
 import redis
 from playwright.sync_api import Page, expect
 
@@ -126,9 +125,7 @@ NEGATIVE = ["太差了", "退货", "骗子", "垃圾", "差评", "质量差", "�
 def test_detected_storm_reaches_console_within_2s_of_firing(stack: Stack) -> None:
     stack.post([raw_event("viewer_count", "room-d", viewers=3000)]
                + [raw_event("comment", "room-d", user=f"n{i}", text=f"好看 喜欢 {i}") for i in range(30)])
-    snapshot = wait_for(lambda: stack.metrics("room-d"), what="room-d snapshot")
-    if not snapshot.get("comments"):
-        pytest.skip("snapshots carry no comment intelligence yet, so the storm detector sees no negative comments")
+    wait_for(lambda: (stack.metrics("room-d") or {}).get("comments"), what="room-d comment intelligence")
     with chromium() as browser:
         console = browser.new_page(viewport={"width": 1600, "height": 1000}, locale="en-US")
         dialogs, errors = watch(console)
