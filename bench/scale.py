@@ -125,7 +125,7 @@ def run(kind: str, engines: int, events: int, workdir: Path) -> dict[str, float]
                     shares[owner] = shares.get(owner, 0) + 1
             return sum(shares.values()) == PARTITIONS and len(shares) == engines
 
-        wait_for(lambda: asyncio.run(leased()), 40, f"{engines} engines to share the partitions")
+        wait_for(lambda: asyncio.run(leased()), 120, f"{engines} engines to share the partitions")  # slow starts under load
         return asyncio.run(measure(url, events))
     finally:
         for proc in procs:
