@@ -14,12 +14,12 @@ again when a crashed engine replays; consumers de-duplicate on (fingerprint, eve
 from __future__ import annotations
 
 import logging
-import re
 from typing import Any
 
 import orjson
 
 from livemon import keys
+from livemon.command_streams import read_commands_since, stream_order
 from monitor.alert_config import AlertConfig
 from monitor.alerts import AlertBook, AlertError, AlertState, Transition
 from monitor.bins import Bin
@@ -29,20 +29,6 @@ log = logging.getLogger(__name__)
 
 COMMAND_FIELD = "c"
 COMMANDS_PER_TICK = 500
-_STREAM_ID = re.compile(r"^\d{1,20}-\d{1,20}$")
-
-
-def parse_stream_id(raw: str) -> tuple[int, int]:
-    """Order stream ids numerically."""
-    ms, _, seq = raw.partition("-")
-    return int(ms), int(seq or 0)
-
-
-def is_stream_id(raw: object) -> bool:
-    """Whether `raw` looks like a Redis stream id ("1700000000000-0")."""
-    return isinstance(raw, str) and bool(_STREAM_ID.match(raw))
-
-
 class AlertStage:
     """Detectors and alert book of one partition, plus its position in the command stream."""
 
@@ -59,9 +45,9 @@ class AlertStage:
     def step(self, pipe: Any, bins: list[Bin], commands: list[tuple[str, dict[str, Any]]], now: float) -> int:
         """Apply new commands, evaluate the bins, queue the writes on `pipe`; return transitions written."""
         transitions: list[Transition] = []
-        done = parse_stream_id(self.command_id)
+        done = stream_order(self.command_id)
         for command_id, command in commands:
-            if parse_stream_id(command_id) <= done:
+            if stream_order(command_id) <= done:
                 continue
             transitions.extend(self.apply(command_id, command, now))
             self.command_id = command_id
@@ -164,14 +150,6 @@ class AlertStage:
 
 async def read_commands(client: Any, stages: list[AlertStage]) -> list[tuple[str, dict[str, Any]]]:
     """Read responder commands newer than the oldest stage position (each stage skips what it applied)."""
-    if not stages:
-        return []
-    oldest = min((s.command_id for s in stages), key=parse_stream_id)
-    entries = await client.xrange(keys.ALERT_COMMANDS, min="(" + oldest, max="+", count=COMMANDS_PER_TICK)
-    out = []
-    for raw_id, fields in entries:
-        try:
-            out.append((raw_id.decode(), orjson.loads(fields[COMMAND_FIELD.encode()])))
-        except (KeyError, orjson.JSONDecodeError):
-            out.append((raw_id.decode(), {"op": None}))  # consumed (and logged) like an unknown command
-    return out
+    # an unreadable entry is consumed (and logged) like an unknown command
+    return await read_commands_since(client, keys.ALERT_COMMANDS, COMMAND_FIELD, (s.command_id for s in stages),
+                                     COMMANDS_PER_TICK, malformed={"op": None})

@@ -10,20 +10,14 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-import orjson
-
 from livemon import keys
+from livemon.command_streams import read_commands_since, stream_order
 from monitor.comment_stage import CommentStage
 
 log = logging.getLogger(__name__)
 
 ANSWER_FIELD = "a"  # field of an answer entry: JSON {"session", "group", "at"}
 ANSWERS_PER_TICK = 1000
-
-
-def _order(stream_id: str) -> tuple[int, int]:
-    ms, _, seq = stream_id.partition("-")
-    return int(ms), int(seq or 0)
 
 
 class AnsweringStage:
@@ -35,9 +29,9 @@ class AnsweringStage:
 
     def apply(self, answers: list[tuple[str, dict[str, Any]]]) -> None:
         """Mark groups answered for commands newer than this stage's position."""
-        done = _order(self.answer_id)
+        done = stream_order(self.answer_id)
         for answer_id, answer in answers:
-            if _order(answer_id) <= done:
+            if stream_order(answer_id) <= done:
                 continue
             self.answer_id = answer_id
             session, group, at = answer.get("session"), answer.get("group"), answer.get("at")
@@ -60,14 +54,5 @@ class AnsweringStage:
 
 async def read_answers(client: Any, stages: list[AnsweringStage]) -> list[tuple[str, dict[str, Any]]]:
     """Read answer commands newer than the oldest stage position (each stage skips what it applied)."""
-    if not stages:
-        return []
-    oldest = min((s.answer_id for s in stages), key=_order)
-    entries = await client.xrange(keys.QUESTION_ANSWERS, min="(" + oldest, max="+", count=ANSWERS_PER_TICK)
-    out = []
-    for raw_id, fields in entries:
-        try:
-            out.append((raw_id.decode(), orjson.loads(fields[ANSWER_FIELD.encode()])))
-        except (KeyError, orjson.JSONDecodeError):
-            out.append((raw_id.decode(), {}))  # consumed and skipped like a malformed answer
-    return out
+    return await read_commands_since(client, keys.QUESTION_ANSWERS, ANSWER_FIELD, (s.answer_id for s in stages),
+                                     ANSWERS_PER_TICK, malformed={})

@@ -31,6 +31,7 @@ from livemon import keys
 from livemon.alerting import AlertStage, read_commands
 from livemon.answering import AnsweringStage, read_answers
 from livemon.checkpoints import CheckpointWriter
+from livemon.command_streams import stream_order
 from livemon.partition_leases import PartitionLeases
 from livemon.partition_reads import PartitionReads
 from livemon.retention import TRIM_EVERY_S, fresh_purges, scrub_checkpoint, trim_streams
@@ -49,12 +50,6 @@ MAX_BLOCK_MS = 1000
 PUBLISH_QUIET_AFTER_S = 600
 RECONNECT_MIN_S = 0.5
 RECONNECT_MAX_S = 5.0
-
-
-def parse_id(stream_id: str) -> tuple[int, int]:
-    """Order stream ids numerically ("1700000000000-3" -> (1700000000000, 3))."""
-    ms, _, seq = stream_id.partition("-")
-    return int(ms), int(seq or 0)
 
 
 @dataclass
@@ -160,12 +155,12 @@ class EngineRunner:
 
     def _fold(self, part: Partition, entries: list[tuple[bytes, dict[bytes, bytes]]]) -> None:
         """Apply entries newer than the partition's checkpointed position."""
-        done = parse_id(part.last_applied)
+        done = stream_order(part.last_applied)
         events: list[Event] = []
         for raw_id, fields in entries:
             entry_id = raw_id.decode()
             part.unacked.append(entry_id)
-            if parse_id(entry_id) <= done:
+            if stream_order(entry_id) <= done:
                 continue
             payload = fields.get(keys.EVENT_FIELD.encode()) if fields else None
             if payload is None:

@@ -15,9 +15,9 @@ from dataclasses import asdict
 from typing import Any
 
 import numpy as np
-import orjson
 
 from livemon import keys
+from livemon.command_streams import read_commands_since, stream_order
 from monitor.product_signals import signals_from_snapshot
 from monitor.suggestion_config import DEFAULT_CONFIG_PATH, SuggestionConfig, parse_suggestion_config
 from monitor.suggestions import Suggester
@@ -29,11 +29,6 @@ CHOICES_PER_TICK = 1000
 # evidence accumulates between calls, and the overlay need not change faster than a host reads.
 RANK_EVERY_S = 5.0
 CHOICE_FIELD = "c"  # field of a choice entry: JSON {"session", "product", "accepted", "at"}
-
-
-def _stream_id(value: str) -> tuple[int, int]:
-    ms, _, seq = value.partition("-")
-    return int(ms), int(seq or 0)
 
 
 def load_suggestion_config() -> SuggestionConfig:
@@ -53,9 +48,9 @@ class SuggestionStage:
 
     def apply(self, choices: list[tuple[str, dict[str, Any]]]) -> None:
         """Record accept/skip choices newer than the last applied, for sessions of this partition."""
-        done = _stream_id(self.choice_id)
+        done = stream_order(self.choice_id)
         for choice_id, choice in choices:
-            if _stream_id(choice_id) <= done:
+            if stream_order(choice_id) <= done:
                 continue
             self.choice_id = choice_id
             suggester = self.suggesters.get(str(choice.get("session")))
@@ -120,14 +115,5 @@ class SuggestionStage:
 
 async def read_choices(client: Any, stages: list[SuggestionStage]) -> list[tuple[str, dict[str, Any]]]:
     """Read host choices newer than the oldest stage position (each stage skips what it applied)."""
-    if not stages:
-        return []
-    oldest = min((s.choice_id for s in stages), key=_stream_id)
-    entries = await client.xrange(keys.SUGGESTION_CHOICES, min="(" + oldest, max="+", count=CHOICES_PER_TICK)
-    out = []
-    for raw_id, fields in entries:
-        try:
-            out.append((raw_id.decode(), orjson.loads(fields[CHOICE_FIELD.encode()])))
-        except (KeyError, orjson.JSONDecodeError):
-            out.append((raw_id.decode(), {}))  # consumed (and skipped) like a malformed choice
-    return out
+    return await read_commands_since(client, keys.SUGGESTION_CHOICES, CHOICE_FIELD, (s.choice_id for s in stages),
+                                     CHOICES_PER_TICK, malformed={})

@@ -21,7 +21,7 @@ import orjson
 import redis.asyncio as aioredis
 
 from livemon import keys
-from livemon.alerting import is_stream_id, parse_stream_id
+from livemon.command_streams import is_stream_id, stream_order
 from livemon.web.hub import Client, Hub
 
 log = logging.getLogger(__name__)
@@ -99,8 +99,8 @@ class AlertFeed:
                 start = f"({last}"
         finally:
             held = self.held.pop(client, [])
-        done = parse_stream_id(last)
+        done = stream_order(last)
         for stream_id, session, record in held:
-            if parse_stream_id(stream_id) > done:
+            if stream_order(stream_id) > done:
                 client.offer(*alert_message(stream_id, session, record))
         return None

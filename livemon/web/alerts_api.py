@@ -19,7 +19,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from livemon import keys
-from livemon.alerting import COMMAND_FIELD, is_stream_id
+from livemon.alerting import COMMAND_FIELD
+from livemon.command_streams import is_stream_id
 from livemon.web.auth import grant_of
 
 MAX_BODY_BYTES = 16 * 1024
