@@ -1,18 +1,22 @@
 #!/usr/bin/env bash
-# Install Debian's chromium for the browser tests if it is missing (Playwright drives /usr/bin/chromium).
+# Install what the browser tests need if it is missing: Debian's chromium (Playwright drives
+# /usr/bin/chromium) and a CJK font, so Chinese UI text renders in screenshots instead of boxes.
 set -euo pipefail
-if [ -x /usr/bin/chromium ]; then
+missing=()
+[ -x /usr/bin/chromium ] || missing+=(chromium)
+[ -f /usr/share/fonts/truetype/wqy/wqy-zenhei.ttc ] || missing+=(fonts-wqy-zenhei)
+if [ ${#missing[@]} -eq 0 ]; then
   exit 0
 fi
-echo "chromium not found: installing the Debian package (needed by the browser tests)" >&2
+echo "installing Debian packages for the browser tests: ${missing[*]}" >&2
 if [ "$(id -u)" -eq 0 ]; then
   SUDO=""
 elif command -v sudo >/dev/null 2>&1; then
   SUDO="sudo"
 else
-  echo "error: /usr/bin/chromium is missing and I cannot install it without root; run: apt-get install chromium" >&2
+  echo "error: missing ${missing[*]} and I cannot install without root; run: apt-get install ${missing[*]}" >&2
   exit 1
 fi
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
-$SUDO apt-get install -y -qq chromium >/dev/null
+$SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
