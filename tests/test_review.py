@@ -7,8 +7,12 @@ from dataclasses import replace
 
 import pytest
 
+import numpy as np
+
+from monitor.dwell import Audience
 from monitor.events import Event, EventType, OrderStatus
-from monitor.review import Review, ReviewConfig, SuggestionChoice, build_review
+from monitor.review import Review, ReviewConfig, SuggestionChoice, build_review, build_review_wire
+from monitor.review.visits import replay
 from tests.review_session import MIN, SESSION, T0, session_events, storm_alerts
 
 
@@ -165,3 +169,33 @@ def test_review_online_is_estimated_without_viewer_counts() -> None:
     review = build_review(events)
     assert review.timeline.online_estimated
     assert not math.isnan(review.headline.avg_online or math.nan)
+
+
+def test_review_visit_replay_matches_the_live_audience_replay() -> None:
+    # random activity and leaves of 40 viewers over an hour, with ties and idle gaps; the
+    # numpy replay must close exactly the visits the engine's Audience closes
+    rng = np.random.default_rng(7)
+    n, idle_ms = 3_000, 300_000
+    ts = rng.integers(0, 3_600_000, n) // 1000 * 1000  # whole seconds: many equal times
+    users = rng.integers(0, 40, n)
+    leaves = rng.random(n) < 0.1
+    audience = Audience(idle_ms / 1000, 900)
+    audience.pending.extend((int(t), int(leave), f"u{u}") for t, u, leave in zip(ts, users, leaves))
+    live: list[tuple[int, int]] = []
+    audience.advance(4_000_000_000, lambda end, duration, _: live.append((end - round(duration * 1000), end)))
+    visits = replay(ts.astype(np.int64), leaves, users.astype(np.int64), idle_ms)
+    assert sorted(zip(visits.starts.tolist(), visits.ends.tolist())) == sorted(live)
+    assert visits.watch_total_s == pytest.approx(audience.total_s)
+
+
+def test_review_from_wire_payloads_equals_review_from_events(troubled: Review) -> None:
+    payloads = [e.to_wire() for e in session_events(problems=True)]
+    assert build_review_wire(payloads, storm_alerts()) == troubled
+
+
+def test_review_counts_an_alert_transition_written_twice_once() -> None:
+    # an engine that restarts before its checkpoint writes the same transitions again
+    alerts = storm_alerts()
+    review = build_review(session_events(problems=True), alerts + alerts[:2])
+    [incident] = review.incidents
+    assert [t["event"] for t in incident.transitions] == [r["event"] for r in alerts]

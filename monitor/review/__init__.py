@@ -7,8 +7,9 @@ Redis or a recording and renders HTML, JSON and CSV.
 
 from __future__ import annotations
 
-from monitor.review.build import build_review
+from monitor.review.build import build_review, build_review_wire
 from monitor.review.config import ReviewConfig
 from monitor.review.model import Finding, Headline, ProductRow, Review, SuggestionChoice
 
-__all__ = ["Finding", "Headline", "ProductRow", "Review", "ReviewConfig", "SuggestionChoice", "build_review"]
+__all__ = ["Finding", "Headline", "ProductRow", "Review", "ReviewConfig", "SuggestionChoice", "build_review",
+           "build_review_wire"]

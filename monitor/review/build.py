@@ -13,7 +13,7 @@ from monitor.review import findings as F
 from monitor.review.adoption import summarise
 from monitor.review.comments import CommentFacts, PitchIndex, analyse
 from monitor.review.config import ReviewConfig
-from monitor.review.facts import Facts, collect
+from monitor.review.facts import Facts, collect, collect_wire
 from monitor.review.incidents import incidents as incidents_of
 from monitor.review.model import (COMPARED, Comparison, Headline, Incident, Marker, QuestionGroup, Review,
                                   SuggestionChoice, Timeline)
@@ -28,13 +28,30 @@ def build_review(events: Iterable[Event], alerts: Sequence[dict[str, Any]] = (),
 
     Args:
         events: every event of the session, in any order (repeated ids count once).
-        alerts: alert transition records (`Transition.to_dict()`) of the session, any order.
+        alerts: alert transition records (`Transition.to_dict()`) of the session, any order;
+            a record repeated by an engine's replay counts once.
         suggestions_log: the host's accept/skip choices on suggestions.
         previous_sessions: headlines of the room's earlier sessions, for comparison.
         config: thresholds for findings; defaults when omitted.
     """
+    return review_of(collect(events), alerts, suggestions_log, previous_sessions, config)
+
+
+def build_review_wire(payloads: Iterable[bytes | str], alerts: Sequence[dict[str, Any]] = (),
+                      suggestions_log: Sequence[SuggestionChoice] = (), previous_sessions: Sequence[Headline] = (),
+                      config: ReviewConfig | None = None) -> Review:
+    """Review one session from its `Event.to_wire` payloads, as stored in the event stream.
+
+    The same review as `build_review` of the decoded events, without building an `Event`
+    per payload (most of a long session's reading cost, docs/performance.md#report).
+    """
+    return review_of(collect_wire(payloads), alerts, suggestions_log, previous_sessions, config)
+
+
+def review_of(facts: Facts, alerts: Sequence[dict[str, Any]], suggestions_log: Sequence[SuggestionChoice],
+              previous_sessions: Sequence[Headline], config: ReviewConfig | None) -> Review:
+    """Assemble the review from the session's columns."""
     cfg = config or ReviewConfig()
-    facts = collect(events)
     index = PitchIndex(facts.pitches)
     said = analyse(facts, index)
     online, online_estimated = online_per_minute(facts)
@@ -74,7 +91,7 @@ def _headline(facts: Facts, online: FloatArray) -> Headline:
         session=facts.session, title=facts.title, host=facts.host, platform=facts.platform,
         start_ms=facts.start_ms, end_ms=facts.end_ms, duration_s=(facts.end_ms - facts.start_ms) / 1000,
         peak_online=int(peak), avg_online=round(float(known.mean()), 1) if len(known) else None,
-        avg_watch_s=ratio(facts.watch_total_s, len(facts.visits), 1), views=int(views),
+        avg_watch_s=ratio(facts.watch_total_s, len(facts.visit_starts), 1), views=int(views),
         unique_viewers=len(facts.viewers), comments=len(facts.comments), clicks=len(facts.clicks),
         orders=int(sum(r[2] for r in facts.orders)), paid=int(sum(r[2] for r in facts.paid)),
         unpaid=sum(facts.unpaid_by_product.values()), gmv=round(gmv, 2), gpm=gpm(gmv, views),
@@ -108,7 +125,7 @@ def _timeline(facts: Facts, online: FloatArray, online_estimated: bool, sentimen
     markers.sort(key=lambda m: (m.ts, m.kind))
     series = {
         "online": curve(online, 1),
-        "entries": curve(per_minute([s for s, _ in facts.visits], facts), 0),
+        "entries": curve(per_minute(facts.visit_starts, facts), 0),
         "leaves": curve(per_minute(facts.leaves, facts), 0),
         "gmv_per_min": curve(per_minute([r[0] for r in facts.gmv], facts, [r[2] for r in facts.gmv])),
         "sentiment": curve(sentiment, 1),

@@ -1,8 +1,11 @@
 """Incidents from the alerts audit trail: one per alert fingerprint, with its timeline.
 
 The records are `monitor.alerts.Transition.to_dict()` as the engine appends them to the
-alerts stream. Time to acknowledge is counted from firing (an alert nobody was told about
-yet cannot be acknowledged late), and is None for alerts never acknowledged.
+alerts stream. Delivery is at-least-once (an engine that restarts writes the transitions
+since its last checkpoint again), so a record repeated with the same (fingerprint, event,
+at) counts once, as every other consumer of the stream counts it. Time to acknowledge is
+counted from firing (an alert nobody was told about yet cannot be acknowledged late), and
+is None for alerts never acknowledged.
 """
 
 from __future__ import annotations
@@ -16,8 +19,12 @@ from monitor.review.model import Incident
 def incidents(records: Sequence[dict[str, Any]], session: str) -> list[Incident]:
     """Group the session's transitions by alert, in order of first appearance."""
     by_fp: dict[str, list[dict[str, Any]]] = {}
+    seen: set[tuple[str, str, float]] = set()
     for record in sorted((r for r in records if r.get("session") == session), key=lambda r: float(r["at"])):
-        by_fp.setdefault(str(record["fingerprint"]), []).append(record)
+        key = (str(record["fingerprint"]), str(record.get("event", "")), float(record["at"]))
+        if key not in seen:
+            seen.add(key)
+            by_fp.setdefault(key[0], []).append(record)
     out = []
     for fp, trail in by_fp.items():
         pending = _first(trail, lambda r: r.get("state") == "pending")

@@ -28,10 +28,11 @@ def minute_index(ts: npt.NDArray[np.int64], facts: Facts) -> npt.NDArray[np.int6
     return np.clip((ts - facts.start_ms) // MINUTE_MS, 0, minute_count(facts) - 1)
 
 
-def per_minute(ts: Sequence[int], facts: Facts, weights: Sequence[float] | None = None) -> FloatArray:
+def per_minute(ts: Sequence[int] | npt.NDArray[np.int64], facts: Facts,
+               weights: Sequence[float] | None = None) -> FloatArray:
     """Sum `weights` (or count) per minute."""
     n = minute_count(facts)
-    if not ts:
+    if len(ts) == 0:
         return np.zeros(n)
     index = minute_index(np.asarray(ts, dtype=np.int64), facts)
     return np.bincount(index, weights=None if weights is None else np.asarray(weights, float), minlength=n)[:n]
@@ -51,10 +52,9 @@ def online_per_minute(facts: Facts) -> tuple[FloatArray, bool]:
         counts = per_minute(ts, facts)
         with np.errstate(invalid="ignore", divide="ignore"):
             return np.where(counts > 0, sums / np.maximum(counts, 1), np.nan), False
-    if not facts.visits:
+    if not len(facts.visit_starts):
         return np.full(n, np.nan), True
-    starts = np.sort(np.fromiter((s for s, _ in facts.visits), np.int64, len(facts.visits)))
-    ends = np.sort(np.fromiter((e for _, e in facts.visits), np.int64, len(facts.visits)))
+    starts, ends = np.sort(facts.visit_starts), np.sort(facts.visit_ends)
     probes = facts.start_ms + (np.arange(n, dtype=np.int64) + 1) * MINUTE_MS - 1
     probes = np.minimum(probes, facts.end_ms)
     open_visits = np.searchsorted(starts, probes, "right") - np.searchsorted(ends, probes, "right")
