@@ -4,8 +4,8 @@ Builds a 6-hour, 1,000,000-event session (viewer counts every 5 s, joins and est
 leaves, ~20,000 distinct comment texts, clicks, carts, placed/paid/cancelled orders,
 45 pitches over 30 products) plus a second session sharing its partition stream, writes
 both to a real Redis (the bundled server), then times each stage of `livemon report`:
-read the partition stream and filter the session, build the review, render HTML, JSON
-and CSV.
+read the partition stream and filter the session (raw payloads, byte test), build the
+review (decoding each payload once, `build_review_wire`), render HTML, JSON and CSV.
 
 Baseline on the same events, named "engine replay": the live engine used as a batch tool
 (`Engine.apply` one minute of events at a time, `tick` at each minute end with a manual
@@ -36,10 +36,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from livemon import keys  # noqa: E402
 from livemon.redis_client import connect  # noqa: E402
 from livemon.redis_server import EmbeddedRedis  # noqa: E402
-from livemon.report import read_alerts, read_events, render_html, tables_csv, to_json  # noqa: E402
+from livemon.report import read_alerts, read_payloads, render_html, tables_csv, to_json  # noqa: E402
 from monitor.engine import Engine  # noqa: E402
 from monitor.events import Event, EventType, OrderStatus, PlannedProduct  # noqa: E402
-from monitor.review import build_review  # noqa: E402
+from monitor.review import build_review_wire  # noqa: E402
 
 T0 = 1_795_348_800_000  # 2026-11-22 20:00 +08:00
 PARTITIONS = 8
@@ -149,10 +149,10 @@ async def write(url: str, events: list[Event]) -> None:
         await client.aclose()
 
 
-async def read(url: str) -> tuple[list[Event], list[dict[str, object]]]:
+async def read(url: str) -> tuple[list[bytes], list[dict[str, object]]]:
     client = connect(url)
     try:
-        return await read_events(client, SESSION, PARTITIONS), await read_alerts(client, SESSION)
+        return await read_payloads(client, SESSION, PARTITIONS), await read_alerts(client, SESSION)
     finally:
         await client.aclose()
 
@@ -182,13 +182,13 @@ def main() -> None:
         timed("write to Redis", lambda: asyncio.run(write(server.url, events + neighbour)))
         got, alerts = timed("read + filter stream", lambda: asyncio.run(read(server.url)))
     assert len(got) == len(events), (len(got), len(events))
-    review = timed("build review", build_review, got, alerts)
+    review = timed("build review", build_review_wire, got, alerts)
     timed("render HTML (zh)", render_html, review, "zh")
     timed("JSON + CSV", lambda: (to_json(review), tables_csv(review)))
     stages = ("read + filter stream", "build review", "render HTML (zh)", "JSON + CSV")
     report_s = sum(timings[k] for k in stages)
     report_cpu_s = sum(cpu[k] for k in stages)
-    snapshot = timed("baseline: engine replay", engine_replay, got)
+    snapshot = timed("baseline: engine replay", engine_replay, events)
     stream_len = len(events) + len(neighbour)
 
     print(f"\nSession: {len(events):,} events over {args.hours:g} h; partition stream {stream_len:,} entries "

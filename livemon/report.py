@@ -24,14 +24,16 @@ from markupsafe import Markup
 import frontend
 from livemon import keys
 from livemon.report_svg import Line, line_chart
+from livemon.suggesting import CHOICE_FIELD
 from monitor.events import Event, parse_event
-from monitor.review import Review, SuggestionChoice, build_review
+from monitor.review import Review, SuggestionChoice, build_review_wire
 from monitor.review import text as T
 from monitor.review.model import Headline, Incident, ProductRow
 
 FRONTEND_DIR = Path(frontend.__file__).parent
 CSS_PATH = FRONTEND_DIR / "static" / "css" / "report.css"
-PAGE = 2_000  # stream entries per XRANGE call: amortises round trips, keeps each answer well inside the socket timeout
+# stream entries per XRANGE call (~2 MB of events): few round trips, each answer well inside the socket timeout
+PAGE = 10_000
 
 _env = Environment(loader=FileSystemLoader(str(FRONTEND_DIR / "templates")), autoescape=select_autoescape(["html"]),
                    trim_blocks=True, lstrip_blocks=True)
@@ -44,26 +46,27 @@ class ReportError(RuntimeError):
 # ---------------------------------------------------------------- reading
 
 
-async def read_events(redis: aioredis.Redis, session: str, partitions: int) -> list[Event]:
-    """Every event of `session` from its partition stream, in stream order.
+async def read_payloads(redis: aioredis.Redis, session: str, partitions: int) -> list[bytes]:
+    """Every event of `session` from its partition stream, as stored (`Event.to_wire` JSON), in stream order.
 
     The stream mixes the sessions of one partition; entries of other sessions are skipped
-    by a byte test on the compact JSON before any parsing, which is most of the cost saved.
+    by a byte test on the compact JSON, without parsing. The test is exact: the needle
+    `"session":"<id>"` with unescaped quotes can only be the key itself, since JSON escapes
+    every quote inside a string value. Decoding is left to `build_review_wire`, which keeps
+    only the fields it needs.
     """
     stream = keys.events_stream(keys.partition_of(session, partitions))
     needle = b'"session":' + orjson.dumps(session)
     field = keys.EVENT_FIELD.encode()
     raw_client = _raw_xrange(redis)
-    out: list[Event] = []
+    out: list[bytes] = []
     start = "-"
     while True:
         entries = await raw_client.xrange(stream, min=start, max="+", count=PAGE)
         for _, pairs in entries:
             raw = pairs.get(field) if isinstance(pairs, dict) else _field(pairs, field)
             if raw is not None and needle in raw:
-                event = Event.from_wire(raw)
-                if event.session == session:
-                    out.append(event)
+                out.append(raw)
         if len(entries) < PAGE:
             return out
         start = "(" + entries[-1][0].decode()
@@ -84,28 +87,64 @@ def _raw_xrange(redis: Any) -> Any:
 
 
 def _field(pairs: list[bytes], name: bytes) -> bytes | None:
-    for i in range(0, len(pairs) - 1, 2):
+    if pairs[0] == name:  # the event stream's only field: the common case needs no loop
+        return pairs[1]
+    for i in range(2, len(pairs) - 1, 2):
         if pairs[i] == name:
             return pairs[i + 1]
     return None
 
 
-async def read_alerts(redis: aioredis.Redis, session: str) -> list[dict[str, Any]]:
-    """The session's alert transitions from the audit stream (any field holding a JSON record)."""
-    needle = orjson.dumps(session)
+async def _session_records(redis: aioredis.Redis, stream: str, session: str, field: str,
+                           session_of: Any) -> list[dict[str, Any]]:
+    """JSON records of one session from a small command or audit stream (paged XRANGE)."""
     out: list[dict[str, Any]] = []
     start = "-"
     while True:
-        entries = await redis.xrange(keys.ALERTS, min=start, max="+", count=PAGE)
+        entries = await redis.xrange(stream, min=start, max="+", count=PAGE)
         for _, entry in entries:
-            for value in entry.values():
-                if needle in value and value[:1] == b"{":
-                    record = orjson.loads(value)
-                    if record.get("session") == session and "fingerprint" in record:
-                        out.append(record)
+            value = entry.get(field.encode())
+            if value is None:
+                continue
+            try:
+                record = orjson.loads(value)
+            except orjson.JSONDecodeError:
+                continue  # the live consumers skip such an entry too
+            if isinstance(record, dict) and session_of(entry, record) == session:
+                out.append(record)
         if len(entries) < PAGE:
             return out
         start = "(" + entries[-1][0].decode()
+
+
+async def read_alerts(redis: aioredis.Redis, session: str) -> list[dict[str, Any]]:
+    """The session's alert transitions from the `lm:alerts` audit stream, as `AlertStage` writes them.
+
+    Each entry holds the session (`keys.ALERT_SESSION_FIELD`) and one `Transition.to_dict()`
+    JSON (`keys.ALERT_RECORD_FIELD`). The stream is trimmed to the audit retention, so a
+    session older than that has no incidents here.
+    """
+    session_field = keys.ALERT_SESSION_FIELD.encode()
+    return await _session_records(redis, keys.ALERTS, session, keys.ALERT_RECORD_FIELD,
+                                  lambda entry, _: (entry.get(session_field) or b"").decode())
+
+
+async def read_choices(redis: aioredis.Redis, session: str) -> list[SuggestionChoice]:
+    """The host's accept/skip choices on the session's suggestions, from `lm:suggest:cmd`.
+
+    Entries are `{"session", "product", "accepted", "at"}` as the suggestions API writes them;
+    the stream is capped at `keys.SUGGESTION_CHOICES_MAXLEN` entries over all sessions, so
+    the choices of an old session may be gone (`--suggestions FILE` then).
+    """
+    records = await _session_records(redis, keys.SUGGESTION_CHOICES, session, CHOICE_FIELD,
+                                     lambda _, record: record.get("session"))
+    out = []
+    for record in records:
+        try:
+            out.append(SuggestionChoice.from_dict(record))
+        except (KeyError, TypeError, ValueError):
+            continue  # malformed: the engine skips it as well (livemon.suggesting)
+    return out
 
 
 def read_ndjson_events(path: Path, session: str) -> list[Event]:
@@ -132,20 +171,26 @@ def read_ndjson_records(path: Path) -> list[dict[str, Any]]:
 
 
 async def review_from_redis(redis: aioredis.Redis, session: str, partitions: int,
-                            previous: Sequence[str] = (), choices: Sequence[SuggestionChoice] = ()) -> Review:
-    """Build the review of a session stored in Redis, comparing with `previous` session ids."""
-    events = await read_events(redis, session, partitions)
-    if not events:
+                            previous: Sequence[str] = (),
+                            choices: Sequence[SuggestionChoice] | None = None) -> Review:
+    """Build the review of a session stored in Redis, comparing with `previous` session ids.
+
+    Suggestion choices are read from Redis unless given (`--suggestions FILE` wins).
+    """
+    payloads = await read_payloads(redis, session, partitions)
+    if not payloads:
         stream = keys.events_stream(keys.partition_of(session, partitions))
         raise ReportError(f"no events of session {session!r} in {stream} (misspelt, or trimmed by LIVEMON_STREAM_MAXLEN?)")
     heads: list[Headline] = []
     for other in previous:
-        past = await read_events(redis, other, partitions)
+        past = await read_payloads(redis, other, partitions)
         if past:
-            heads.append((await asyncio.to_thread(build_review, past)).headline)
+            heads.append((await asyncio.to_thread(build_review_wire, past)).headline)
     alerts = await read_alerts(redis, session)
+    if choices is None:
+        choices = await read_choices(redis, session)
     # Seconds of CPU for a long session: off the event loop, so a web node keeps serving meanwhile.
-    return await asyncio.to_thread(build_review, events, alerts, choices, heads)
+    return await asyncio.to_thread(build_review_wire, payloads, alerts, choices, heads)
 
 
 # ---------------------------------------------------------------- rendering

@@ -24,7 +24,8 @@ from monitor.review import Review, SuggestionChoice, build_review
 @click.option("--alerts", "alerts_file", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
               help="NDJSON of alert transitions (with --from-ndjson; from Redis they are read from lm:alerts).")
 @click.option("--suggestions", "choices_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              default=None, help='NDJSON of suggestion choices {"at", "product", "accepted"}.')
+              default=None,
+              help='NDJSON of suggestion choices {"at", "product", "accepted"} [default: read from lm:suggest:cmd].')
 @click.option("--previous", default="", help="Comma-separated earlier session ids of the room to compare with.")
 @click.option("--csv-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Also write products.csv, timeline.csv, findings.csv and incidents.csv here.")
@@ -34,10 +35,10 @@ def report(session: str, out: Path | None, lang: str, ndjson: Path | None, alert
            choices_file: Path | None, previous: str, csv_dir: Path | None, json_file: Path | None) -> None:
     """Write the post-live review (复盘) of SESSION as one self-contained HTML file."""
     try:
-        choices = [SuggestionChoice.from_dict(r) for r in read_ndjson_records(choices_file)] if choices_file else []
+        choices = [SuggestionChoice.from_dict(r) for r in read_ndjson_records(choices_file)] if choices_file else None
         earlier = [s.strip() for s in previous.split(",") if s.strip()]
         if ndjson is not None:
-            review = _from_recording(session, ndjson, alerts_file, choices, earlier)
+            review = _from_recording(session, ndjson, alerts_file, choices or [], earlier)
         else:
             review = asyncio.run(_from_redis(session, choices, earlier))
     except (ReportError, RedisUnavailable, SettingsError) as exc:
@@ -65,7 +66,7 @@ def _from_recording(session: str, path: Path, alerts_file: Path | None, choices:
     return build_review(events, alerts, choices, heads)
 
 
-async def _from_redis(session: str, choices: list[SuggestionChoice], earlier: list[str]) -> Review:
+async def _from_redis(session: str, choices: list[SuggestionChoice] | None, earlier: list[str]) -> Review:
     settings = load_settings()
     client = connect(settings.redis_url)
     try:

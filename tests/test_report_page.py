@@ -27,8 +27,9 @@ def loaded(redis_client: redis.Redis, redis_url: str, tmp_path: Path) -> Iterato
     try:
         answer = stack.post([e.to_dict() for e in session_events(problems=True)])
         assert answer.status_code == 200, answer.text
-        for record in storm_alerts():
-            redis_client.xadd(keys.ALERTS, {"t": orjson.dumps(record)})
+        for record in storm_alerts():  # as the engine's AlertStage writes them
+            redis_client.xadd(keys.ALERTS, {keys.ALERT_SESSION_FIELD: SESSION,
+                                            keys.ALERT_RECORD_FIELD: orjson.dumps(record)})
         yield stack
     finally:
         stack.stop()
@@ -116,3 +117,14 @@ def test_report_exports_json_csv_and_refuses_unknown_session(loaded: Stack) -> N
     missing = subprocess.run([sys.executable, "-m", "livemon", "report", "no-such-room"], env=loaded.env,
                              capture_output=True, text=True, timeout=60, check=False)
     assert missing.returncode == 1 and "no events of session 'no-such-room'" in missing.stderr
+
+
+def test_report_reads_the_hosts_suggestion_choices_of_the_session_from_redis(loaded: Stack) -> None:
+    for session, product, choice in ((SESSION, "B", "accept"), (SESSION, "C", "skip"), (SESSION, "D", "skip"),
+                                     ("other-room", "A", "accept")):
+        answer = loaded.http.post(f"/api/v1/sessions/{session}/suggestions/{product}/{choice}")
+        assert answer.status_code == 202, answer.text
+    data = loaded.http.get(f"/sessions/{SESSION}/report.json").json()
+    assert (data["suggestions"]["accepted"], data["suggestions"]["skipped"]) == (1, 2)
+    kinds = [m["kind"] for m in data["timeline"]["markers"] if m["kind"].startswith("suggestion_")]
+    assert sorted(kinds) == ["suggestion_accepted", "suggestion_skipped", "suggestion_skipped"]
