@@ -23,9 +23,18 @@ test: $(STAMP) chromium
 chromium:
 	@scripts/ensure-chromium.sh
 
-bench: $(STAMP)
+# Short runs of every benchmark; each prints a table and ends with one JSON line (docs/performance.md).
+bench: $(STAMP) chromium
 	$(VENV)/bin/pip install --quiet -e '.[bench]'
-	for script in bench/*.py; do $(VENV)/bin/python $$script --quick || exit 1; done
+	$(VENV)/bin/python bench/engine.py --events 100000 --memory-hours 1
+	$(VENV)/bin/python bench/ingest.py --quick
+	$(VENV)/bin/python bench/sentiment.py --quick
+	$(VENV)/bin/python bench/detect.py --quick
+	$(VENV)/bin/python bench/reorder.py --seeds 10 --minutes 60
+	$(VENV)/bin/python bench/report.py --quick
+	$(VENV)/bin/python bench/frontend.py --quick
+	$(VENV)/bin/python bench/scale.py --quick
+	$(VENV)/bin/python bench/soak.py --quick
 
 clean:
 	rm -rf $(VENV) data .pytest_cache
