@@ -143,9 +143,7 @@ def main() -> None:
         if args.cache is not None:
             args.cache.write_bytes(pickle.dumps(runs))
     sim_s = time.perf_counter() - started
-    filled = any(r.comments_from_tracker for r in runs)
-    print(f"simulated {len(rooms)} rooms in {sim_s:.0f} s"
-          + ("; Bin comment fields filled by the bench from CommentTracker (engine not wired yet)" if filled else ""))
+    print(f"simulated {len(rooms)} rooms in {sim_s:.0f} s")
     sim = report("Table 1 - simulator (ingest/simulator.py through the engine core)", sim_incidents(runs), SIM_KINDS,
                  [r.bins for r in runs])
     rng = np.random.default_rng(args.seed)
@@ -160,7 +158,7 @@ def main() -> None:
           f"start (caught {sum(i.detected_at is not None for i in switched)}); without one, caught "
           f"{sum(i.detected_at is not None for i in drops if i.pin_switch_s is None)} of {len(drops) - len(switched)}")
     print(orjson.dumps({"bench": "detect", "seed": args.seed, "baseline": "ewma_chart_l0.2_L3_w30",
-                        "comments_from_tracker": filled, "simulator": sim, "synthetic": synthetic}).decode())
+                        "simulator": sim, "synthetic": synthetic}).decode())
 
 
 def load_cache(path: Path, rooms: list[Room]) -> list[RoomRun] | None:

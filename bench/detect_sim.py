@@ -5,24 +5,24 @@ in 10-s steps; every step's events go through `Engine.apply` and a manual clock 
 `Engine.tick(now)`, so the bins are exactly what the engine runner would hand the alert
 stage. No Redis and no NDJSON file: the fastest path through the same code.
 
-Comment fields: while the engine does not yet fill `Bin.comments/negative/spam/raid/
-top_topic` and the open-question fields, each room also feeds a `CommentTracker` (as the
-engine will) and the bench overwrites those fields from `CommentTracker.bin_counts` and its
-open question groups. `comments_from_tracker` in the result says whether it had to.
+Comment fields (`comments/negative/spam/raid/top_topic` and the open-question fields) come
+from `monitor.comment_stage.CommentStage`, fed and joined exactly as the engine runner does
+(`livemon/engine_runner.py` `_fold`: `engine.apply` then `observe`; `_tick`: `retain`, then
+`enrich(engine.tick(now), now)`), so the detectors see what they would see in production.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import orjson
 
 from ingest.incidents import IncidentKind
 from ingest.simulator import SimConfig, SimulatedSession
 from monitor.bins import Bin
-from monitor.comments import CommentTracker
+from monitor.comment_stage import CommentStage
 from monitor.engine import Engine
-from monitor.events import Event, EventType
+from monitor.events import Event
 
 STEP_S = 10.0
 
@@ -40,12 +40,11 @@ class Room:
 
 @dataclass(frozen=True, slots=True)
 class RoomRun:
-    """A room's closed bins, ground-truth labels, and how its comment fields were filled."""
+    """A room's closed bins and its ground-truth labels."""
 
     room: Room
     bins: list[Bin]
     labels: list[dict[str, object]]
-    comments_from_tracker: bool
 
 
 def plan_rooms(seed: int, incident_rooms: int, clean_rooms: int, duration_s: float) -> list[Room]:
@@ -68,33 +67,16 @@ def run_room(room: Room, start: float) -> RoomRun:
     sim = SimulatedSession(room.name, room.seed, room.rate, start,
                            SimConfig(rate=room.rate, duration_s=room.duration_s, incidents=kinds))
     engine = Engine()
-    tracker = CommentTracker()
+    comments = CommentStage()
     bins: list[Bin] = []
-    filled = False
     t = start
     while not sim.ended or t < start + room.duration_s + 30:
         events = [Event.from_wire(orjson.dumps(e)) for e in sim.events_between(t, t + STEP_S)]
         t += STEP_S
         engine.apply(events)
-        tracker.add_comments(events)
-        for e in events:
-            if e.type is EventType.PRODUCT_PIN and e.product:
-                tracker.on_pin(e.product, e.ts / 1000)
-        for b in engine.tick(t).bins:
-            if b.negative == 0 and b.spam == 0 and b.top_topic is None:  # as the unwired engine leaves them
-                ours = _with_comments(b, tracker)
-                filled = filled or ours != b
-                b = ours
-            bins.append(b)
+        comments.observe(events)
+        comments.retain(set(engine.session_ids()))
+        bins.extend(comments.enrich(engine.tick(t), t).bins)
         if sim.ended and not events:
             break
-    return RoomRun(room, bins, sim.labels(), filled)
-
-
-def _with_comments(b: Bin, tracker: CommentTracker) -> Bin:
-    """Fill a bin's comment and open-question fields the way the engine's comment stage will."""
-    comments, negative, spam, raid, topic = tracker.bin_counts(b.start, b.end)
-    open_groups = [g for g in tracker.groups.values() if g.answered_at is None and g.count > 0 and g.oldest < b.end]
-    oldest = max((b.end - g.oldest for g in open_groups), default=0.0)
-    return replace(b, comments=comments + spam, negative=negative, spam=spam, raid=raid, top_topic=topic,
-                   open_question_groups=len(open_groups), oldest_question_age_s=round(oldest, 1))
+    return RoomRun(room, bins, sim.labels())
