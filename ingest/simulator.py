@@ -15,6 +15,11 @@ What happens in a room, per second:
     likes      bursts per viewer, plus like storms when the host asks
     gifts, follows, shares, viewer_count every 5 s (online and cumulative, as RoomUserSeq)
 
+The host answers most questions: about the pitched product by popping its card again, about
+another product by popping that product's card for a moment (弹链接) and returning to the pitch;
+the rest wait until the product is pitched. Those pins are what the comment tracker sees as an
+answer.
+
 Incidents (`ingest.incidents`) bend these while they last and are returned by `labels()`.
 No leave events by default: platforms do not send them (PLATFORMS.md §0).
 """
@@ -44,6 +49,9 @@ DWELL_SIGMA = 1.1
 VIEWER_COUNT_EVERY_S = 5
 STOCK_EVERY_S = 5
 WAITING_SHARE = 0.4  # share of the target audience already in the room at the start
+HOST_ANSWERS = 0.85  # share of products asked about that the host answers before their next pitch
+ANSWER_DELAY_S = (5.0, 30.0)  # how long a question waits for the host's answer, uniform
+DULL_DWELL = 0.25  # a dwell-drop incident (a dull segment) scales everyone's remaining watch time
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +122,7 @@ class SimulatedSession:
         self.departures: list[tuple[float, str]] = []
         self.arrived = 0
         self.pinned: str | None = None
+        self.answer_due: dict[str, float] = {}  # product asked about -> when the host answers (inf: not before its pitch)
         self.pending: dict[str, deque[tuple[str, str]]] = {p.product: deque() for p in products}
         self.delayed: list[tuple[int, int, dict[str, object]]] = []
         self.last_stock = {p.product: (p.stock, -1e18) for p in products}
@@ -231,6 +240,7 @@ class SimulatedSession:
                 out.append(self._event("product_unpin", t, product=self.pinned))
             out.append(self._event("product_pin", t, product=pinned))
             self.pinned = pinned
+            self.answer_due.pop(pinned or "", None)  # pitching it answers what was asked about it
         # audience: waves of arrivals, log-normal dwell
         elapsed = t - self.start
         wave = min(1.0, 0.5 + elapsed / 1200) * (1.0 + 0.25 * math.sin(elapsed / 900 * 2 * math.pi))
@@ -241,7 +251,11 @@ class SimulatedSession:
             for viewer in list(self.present)[: int(0.6 * len(self.present))]:
                 self._leave(viewer, t, out)
         arrivals = int(rng.poisson(self.target_online / self.mean_dwell * wave * (0.15 if crash else 1.0)))
-        short = 0.25 if self._active(IncidentKind.DWELL_DROP, t) else 1.0
+        dull = self._active(IncidentKind.DWELL_DROP, t)
+        if dull and t - dull.start < 1:  # a dull segment: viewers already here leave sooner too
+            self.departures = [(t + (leave - t) * DULL_DWELL, viewer) for leave, viewer in self.departures]
+            heapq.heapify(self.departures)
+        short = DULL_DWELL if dull else 1.0
         for _ in range(arrivals):
             out.append(self._join(at(), short))
         while self.departures and self.departures[0][0] <= t:
@@ -253,6 +267,7 @@ class SimulatedSession:
             out.append(self._event("viewer_count", t, viewers=online, total_viewers=self.arrived))
         self._funnel(t, out, at)
         self._talk(t, online, out, at)
+        self._answer(t, out)
         if self._active(IncidentKind.INGEST_SILENCE, t):
             return [e for e in out if e["type"] == "session_end"]
         return out
@@ -321,7 +336,10 @@ class SimulatedSession:
                 say(sim_text.praise(rng, lang))
             elif r < 0.94:
                 index, name = self._product_ref()
-                say(sim_text.question(rng, lang, index, name))
+                text = sim_text.question(rng, lang, index, name)
+                say(text)
+                named = any(ref in text for ref in (f"{index}号", f"#{index}", name))
+                self._asked(self.products[index - 1].product if named else self.pinned, t)
             else:
                 say(sim_text.complaint(rng, lang, sim_text.TOPICS[int(rng.integers(len(sim_text.TOPICS)))]))
         storm = self._active(IncidentKind.NEGATIVE_STORM, t)
@@ -352,6 +370,24 @@ class SimulatedSession:
         for kind, rate in (("follow", 0.0002), ("share", 0.0001)):
             for _ in range(int(rng.poisson(online * rate))):
                 out.append(self._event(kind, at(), user=self._someone()))
+
+    def _asked(self, product: str | None, t: float) -> None:
+        """Plan the host's answer to the first open question about `product`."""
+        if product is None or product in self.answer_due:
+            return
+        answers = self.rng.random() < HOST_ANSWERS
+        self.answer_due[product] = t + float(self.rng.uniform(*ANSWER_DELAY_S)) if answers else math.inf
+
+    def _answer(self, t: float, out: list[dict[str, object]]) -> None:
+        """The host answers due questions by popping the product's card; a surge's product is ignored."""
+        surge = self._active(IncidentKind.QUESTION_SURGE, t)
+        for product, due in sorted(self.answer_due.items()):
+            if due > t or (surge is not None and surge.product == product):
+                continue
+            del self.answer_due[product]
+            out.append(self._event("product_pin", t + 0.3, product=product))
+            if product != self.pinned and self.pinned is not None:  # back to the pitch within the second
+                out.append(self._event("product_pin", t + 0.8, product=self.pinned))
 
     def _product_ref(self) -> tuple[int, str]:
         rng = self.rng

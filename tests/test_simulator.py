@@ -124,3 +124,52 @@ def test_simulator_question_surge_asks_about_a_product_not_on_screen() -> None:
     naming = [e for e in within(events, label, "comment") if any(r in str(e["text"]) for r in refs)]
     seconds = (label["end"] - label["start"]) / 1000
     assert len(naming) / seconds > 0.5
+
+
+def leaves_run(kinds: str, seed: int = 3) -> tuple[SimulatedSession, list[dict[str, Any]]]:
+    """A room that emits `leave` events, so tests can see when viewers go."""
+    room = SimulatedSession("room-1", seed, 8.0, START, SimConfig(rate=8.0, duration_s=1800.0, leaves=True,
+                                                                   incidents=parse_kinds(kinds)))
+    return room, list(room.events_between(START, START + 1802))
+
+
+def test_simulator_dwell_drop_makes_viewers_already_present_leave_sooner() -> None:
+    room, events = leaves_run("dwell_drop")
+    (label,) = room.labels()
+    _, calm = leaves_run("none")
+    # a dull segment shortens the stay of everyone in the room, not only of new arrivals
+    assert remaining_stay(events, label["start"]) < 0.5 * remaining_stay(calm, label["start"])
+
+
+def remaining_stay(events: list[dict[str, Any]], at: int) -> float:
+    """Median time viewers present at `at` (ms) still stay."""
+    joined = {e["user"] for e in events if e["type"] == "join" and e["ts"] < at}
+    left = {e["user"]: e["ts"] for e in events if e["type"] == "leave"}
+    stays = sorted(left.get(u, (START + 1800) * 1000) - at for u in joined if left.get(u, at + 1) > at)
+    return float(stays[len(stays) // 2])
+
+
+def test_simulator_host_answers_most_questions_with_a_pin_within_half_a_minute() -> None:
+    room, events = run()
+    questions = [e for e in events if e["type"] == "comment" and e["text"] in _question_texts(room)]
+    pins = sorted(e["ts"] for e in events if e["type"] == "product_pin")
+    answered = sum(1 for q in questions if any(q["ts"] <= ts <= q["ts"] + 31_000 for ts in pins))
+    assert len(questions) > 30 and answered > 0.6 * len(questions)
+    show_changes = sum(1 for e in events if e["type"] == "product_unpin")
+    assert len(pins) > 3 * show_changes  # most pins are answers, not run-of-show changes
+
+
+def test_simulator_host_leaves_the_question_surge_unanswered() -> None:
+    room, events = run("question_surge")
+    (label,) = room.labels()
+    assert not [e for e in within(events, label, "product_pin") if e["product"] == label["product"]]
+
+
+def _question_texts(room: SimulatedSession) -> set[str]:
+    """Every question the room's templates can produce about its products."""
+    out = set()
+    for lang in ("zh", "en"):
+        for template in sim_text.QUESTIONS[lang]:
+            for index, product in enumerate(room.products, start=1):
+                out.add(template.format(n=index, name=product.name))
+    return out
