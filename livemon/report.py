@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, fields
 from pathlib import Path
 from typing import Any
@@ -95,13 +95,17 @@ def _field(pairs: list[bytes], name: bytes) -> bytes | None:
     return None
 
 
+SessionOf = Callable[[dict[bytes, bytes], dict[str, Any]], object]  # (stream entry, its record) -> session id
+
+
 async def _session_records(redis: aioredis.Redis, stream: str, session: str, field: str,
-                           session_of: Any) -> list[dict[str, Any]]:
+                           session_of: SessionOf) -> list[dict[str, Any]]:
     """JSON records of one session from a small command or audit stream (paged XRANGE)."""
     out: list[dict[str, Any]] = []
     start = "-"
     while True:
-        entries = await redis.xrange(stream, min=start, max="+", count=PAGE)
+        answer: Any = await redis.xrange(stream, min=start, max="+", count=PAGE)
+        entries: list[tuple[bytes, dict[bytes, bytes]]] = answer
         for _, entry in entries:
             value = entry.get(field.encode())
             if value is None:

@@ -8,8 +8,15 @@ from pathlib import Path
 import click
 
 from livemon.redis_client import RedisUnavailable, connect, require_redis
-from livemon.report import (ReportError, read_ndjson_events, read_ndjson_records, render_html, review_from_redis,
-                            tables_csv, to_json)
+from livemon.report import (
+    ReportError,
+    read_ndjson_events,
+    read_ndjson_records,
+    render_html,
+    review_from_redis,
+    tables_csv,
+    to_json,
+)
 from livemon.settings import SettingsError, load_settings
 from monitor.review import Review, SuggestionChoice, build_review
 

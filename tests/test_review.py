@@ -5,9 +5,8 @@ from __future__ import annotations
 import math
 from dataclasses import replace
 
-import pytest
-
 import numpy as np
+import pytest
 
 from monitor.dwell import Audience
 from monitor.events import Event, EventType, OrderStatus

@@ -15,8 +15,17 @@ from monitor.review.comments import CommentFacts, PitchIndex, analyse
 from monitor.review.config import ReviewConfig
 from monitor.review.facts import Facts, collect, collect_wire
 from monitor.review.incidents import incidents as incidents_of
-from monitor.review.model import (COMPARED, Comparison, Headline, Incident, Marker, QuestionGroup, Review,
-                                  SuggestionChoice, Timeline)
+from monitor.review.model import (
+    COMPARED,
+    Comparison,
+    Headline,
+    Incident,
+    Marker,
+    QuestionGroup,
+    Review,
+    SuggestionChoice,
+    Timeline,
+)
 from monitor.review.products import product_rows
 from monitor.review.timeline import FloatArray, curve, online_per_minute, per_minute
 

@@ -198,7 +198,7 @@ def _visits(by_kind: dict[str, list[dict[str, Any]]], viewers: set[str], end_ms:
     leave: list[bool] = []
     for kind in (*_ACTIVITY, "leave"):
         # every active user has a code; a leave of anyone else closes nothing, so it is dropped here
-        rows = [(d["ts"], c) for d in by_kind[kind] if (c := code.get(d.get("user"))) is not None]
+        rows = [(d["ts"], c) for d in by_kind[kind] if (c := code.get(d.get("user", ""))) is not None]
         ts.extend(r[0] for r in rows)
         users.extend(r[1] for r in rows)
         leave.extend([kind == "leave"] * len(rows))

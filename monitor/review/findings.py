@@ -7,7 +7,7 @@ without problems yields an empty list (tests hold this).
 from __future__ import annotations
 
 import statistics
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -20,7 +20,7 @@ from monitor.review.model import Finding, Incident, ProductRow
 from monitor.review.timeline import MINUTE_MS, FloatArray
 
 
-def _finding(code: str, subject: str, numbers: dict[str, Any], shown: dict[str, dict[str, str]],
+def _finding(code: str, subject: str, numbers: dict[str, Any], shown: Mapping[str, Mapping[str, object]],
              severity: str = "warning") -> Finding:
     """`shown[lang]` holds the formatted values the sentence in that language needs."""
     template = T.FINDINGS[code]

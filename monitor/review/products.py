@@ -12,10 +12,10 @@ from collections.abc import Sequence
 import numpy as np
 import numpy.typing as npt
 
+from monitor.metrics import ratio
 from monitor.review.comments import CommentFacts
 from monitor.review.facts import Facts, Pitch
 from monitor.review.model import ProductRow
-from monitor.metrics import ratio
 
 IntArray = npt.NDArray[np.int64]
 
@@ -23,9 +23,10 @@ IntArray = npt.NDArray[np.int64]
 def product_order(facts: Facts) -> list[str]:
     """Planned products in run-of-show order, then the others by first appearance."""
     order = dict.fromkeys(facts.planned)
-    for column in (facts.pins, facts.clicks, facts.carts, facts.orders):
-        for row in column:
-            product = row[2] if column is facts.pins else row[1]
+    seen = ([p for _, _, p, _ in facts.pins], [p for _, p in facts.clicks], [p for _, p in facts.carts],
+            [p for _, p, _ in facts.orders])
+    for products in seen:
+        for product in products:
             if product and product not in order:
                 order[product] = None
     return list(order)
@@ -61,14 +62,14 @@ class _Columns:
         ts = np.fromiter((r[0] for r in rows), np.int64, len(rows))
         codes = self.codes([r[1] for r in rows])
         if weighted:
-            weights = np.fromiter((r[2] for r in rows), float, len(rows))  # type: ignore[misc]
+            weights = np.fromiter((r[2] for r in rows), np.float64, len(rows))  # type: ignore[misc]
         else:
             weights = np.ones(len(rows))
         known = codes >= 0
         total = np.bincount(codes[known], weights[known], minlength=self.size)
         own = known & (self.pitched_at(ts) == codes)
         inside = np.bincount(codes[own], weights[own], minlength=self.size)
-        return total, inside
+        return total.astype(np.float64), inside.astype(np.float64)
 
 
 def product_rows(facts: Facts, said: CommentFacts) -> list[ProductRow]:

@@ -161,7 +161,7 @@ def duration(seconds: float | None, lang: str) -> str:
     """Short human duration: 40 s, 3 min 5 s, 1 h 12 min (时分秒 in Chinese)."""
     if seconds is None:
         return "–"
-    s = int(round(seconds))
+    s = round(seconds)
     h, rest = divmod(s, 3600)
     m, sec = divmod(rest, 60)
     units = ("小时", "分", "秒") if lang == "zh" else (" h", " min", " s")

@@ -35,7 +35,8 @@ def per_minute(ts: Sequence[int] | npt.NDArray[np.int64], facts: Facts,
     if len(ts) == 0:
         return np.zeros(n)
     index = minute_index(np.asarray(ts, dtype=np.int64), facts)
-    return np.bincount(index, weights=None if weights is None else np.asarray(weights, float), minlength=n)[:n]
+    sums = np.bincount(index, weights=None if weights is None else np.asarray(weights, float), minlength=n)
+    return sums[:n].astype(np.float64)
 
 
 def online_per_minute(facts: Facts) -> tuple[FloatArray, bool]:
