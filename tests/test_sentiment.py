@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from monitor.lexicon import Entry, Kind, Lexicon
-from monitor.sentiment import Scorer, Sentiment, detect_languages, normalise, score, score_batch
+from monitor.sentiment import Scorer, Sentiment, detect_languages, hashed_features, normalise, score, score_batch
 
 
 @pytest.mark.parametrize("text", ["不好看", "一点也不好看", "so bad", "not good", "真不好用"])
@@ -124,6 +124,16 @@ def test_sentiment_without_model_still_uses_the_lexicon() -> None:
     liked, unknown = scorer.score_batch(["好看", "难看"])
     assert liked.label == "positive"
     assert unknown == Sentiment("neutral", 0.0, "zh")
+
+
+def test_sentiment_ngrams_just_after_a_negator_get_their_own_columns() -> None:
+    # 不好用: 好, 用 and 好用 start within three characters after 不, so none shares a column
+    # with the 好用 of praise; in 不过这个真的好用 the negator is too far back to matter.
+    _, plain, _ = hashed_features(["好用"], 18)
+    _, negated, _ = hashed_features(["不好用"], 18)
+    _, far, _ = hashed_features(["不过这个真的好用"], 18)
+    assert not set(plain.tolist()) & set(negated.tolist())
+    assert set(plain.tolist()) <= set(far.tolist())
 
 
 def test_sentiment_normalise_folds_width_case_and_long_runs() -> None:
