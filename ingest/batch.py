@@ -9,7 +9,8 @@ Exceptions::
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
+from functools import partial
 
 import orjson
 
@@ -89,15 +90,12 @@ def validate_batch(items: list[object], pseudonym_secret: bytes) -> list[Event]:
         raise BatchTooLarge(f"batch holds {len(items)} events; the limit is {MAX_BATCH_EVENTS} per request")
     events: list[Event] = []
     errors: list[LineError] = []
+    user_id = partial(pseudonymise, pseudonym_secret)
     for number, item in enumerate(items, start=1):
         try:
-            event = parse_event(item)
+            events.append(parse_event(item, user_id))
         except EventError as exc:
             errors.append(LineError(number, exc.field, str(exc)))
-            continue
-        if event.user is not None:
-            event = replace(event, user=pseudonymise(pseudonym_secret, event.platform.value, event.user))
-        events.append(event)
     if errors:
         raise BatchRejected(errors[:MAX_REPORTED_ERRORS], len(errors))
     return events

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import enum
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any
@@ -127,14 +128,11 @@ class Event:
 
     def to_dict(self) -> dict[str, Any]:
         """Return the set fields as plain JSON-ready values."""
-        out: dict[str, Any] = {}
-        for f in _EVENT_FIELDS:
-            value = getattr(self, f)
-            if value is None or value == ():
-                continue
-            if f == "products":
-                value = [_planned_to_dict(p) for p in value]
-            out[f] = value
+        out = {f: v for f in _EVENT_FIELDS if (v := getattr(self, f)) is not None}
+        if self.products:
+            out["products"] = [_planned_to_dict(p) for p in self.products]
+        else:
+            del out["products"]
         return out
 
     @classmethod
@@ -296,8 +294,13 @@ _PRODUCT_TYPES = {
 KNOWN_FIELDS = frozenset(_EVENT_FIELDS)
 
 
-def parse_event(data: object) -> Event:
+def parse_event(data: object, user_id: Callable[[str, str], str] | None = None) -> Event:
     """Validate one raw event object.
+
+    Args:
+        data: the decoded JSON object.
+        user_id: maps (platform, raw viewer id) to the id to keep; the ingest edge passes its
+            keyed pseudonymiser here, so a raw viewer id never enters an `Event`.
 
     Raises:
         EventError: naming the first field that is missing or wrong.
@@ -318,6 +321,8 @@ def parse_event(data: object) -> Event:
         "platform": _enum(data, "platform", Platform, Platform.OTHER),
         "user": _text(data, "user", 256, required=False),
     }
+    if user_id is not None and values["user"] is not None:
+        values["user"] = user_id(values["platform"].value, values["user"])
     if kind in _PRODUCT_TYPES:
         values["product"] = _identifier(data, "product")
     if kind is EventType.VIEWER_COUNT:
