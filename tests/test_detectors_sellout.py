@@ -37,3 +37,13 @@ def test_sellout_remembers_stock_between_updates() -> None:
     det = SelloutDetector(SelloutConfig())
     det.observe(product_bin(0, ProductBin("p1", stock=0)))
     assert det.observe(product_bin(1, ProductBin("p1", pinned=True)))[0].rule == "out_of_stock_pinned"
+
+
+def test_sellout_quiet_when_a_scarce_product_has_too_few_orders_for_a_pace() -> None:
+    det = SelloutDetector(SelloutConfig())
+    # 3 orders in 2 min on 4 units would project 2.7 min, but 3 orders are no pace
+    rows = [ProductBin("p1", orders=1 if i in (3, 7, 11) else 0, stock=4) for i in range(12)]
+    assert not any(det.observe(product_bin(i, row)) for i, row in enumerate(rows))
+    # the same projection from 12 orders is trusted
+    det = SelloutDetector(SelloutConfig())
+    assert any(det.observe(product_bin(i, ProductBin("p1", orders=1, stock=20))) for i in range(12))

@@ -1,5 +1,10 @@
 """Sell-out risk: stock will run out within minutes at the current order pace, or a
 pinned product is already out of stock (the host is pitching what nobody can buy).
+
+A pace read from two or three orders is noise: on a scarce product (a few units left) one
+lucky minute projects a sell-out that never comes. So the risk needs `min_orders` in the
+velocity window (a Poisson count of 6 is known to about ±40 %) before it is projected;
+a product with fewer orders is caught by the out-of-stock rule if it does run out.
 """
 
 from __future__ import annotations
@@ -22,10 +27,13 @@ class SelloutConfig:
     min_minutes_left: float = 5.0
     velocity_bins: int = 12
     min_orders_per_min: float = 1.0
+    min_orders: int = 6  # orders in the window before the pace is trusted
 
     def __post_init__(self) -> None:
         if self.min_minutes_left <= 0 or self.velocity_bins < 1 or self.min_orders_per_min <= 0:
             raise ValueError("min_minutes_left > 0, velocity_bins >= 1 and min_orders_per_min > 0 are required")
+        if self.min_orders < 1:
+            raise ValueError(f"min_orders: expected >= 1, got {self.min_orders}")
 
 
 class SelloutDetector:
@@ -58,8 +66,9 @@ class SelloutDetector:
                 ))
                 continue
             # divide by the full window, not the bins seen so far: one early order is not a pace
-            per_min = sum(self.orders[product]) * 60 / (cfg.velocity_bins * BIN_SECONDS)
-            if stock == 0 or per_min < cfg.min_orders_per_min:
+            recent = sum(self.orders[product])
+            per_min = recent * 60 / (cfg.velocity_bins * BIN_SECONDS)
+            if stock == 0 or per_min < cfg.min_orders_per_min or recent < cfg.min_orders:
                 continue
             minutes = stock / per_min
             if minutes < cfg.min_minutes_left:
