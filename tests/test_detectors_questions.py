@@ -13,8 +13,12 @@ def q_bin(i: int, groups: int, age: float) -> Bin:
                oldest_question_age_s=age, events=10)
 
 
+# The age rule alone, without the default minimum of open and newly opened groups.
+AGE_ONLY = QuestionsConfig(min_groups=1, min_new_groups=0)
+
+
 def test_questions_fire_once_a_group_is_older_than_15_s_and_still_open() -> None:
-    det = QuestionsDetector(QuestionsConfig())
+    det = QuestionsDetector(AGE_ONLY)
     assert det.observe(q_bin(0, 1, 8)) == []
     [c] = det.observe(q_bin(1, 2, 18))
     assert c.rule == "unanswered_questions" and c.value == 18
@@ -29,6 +33,31 @@ def test_questions_quiet_when_the_host_answers() -> None:
 
 
 def test_questions_warning_after_a_minute() -> None:
-    det = QuestionsDetector(QuestionsConfig())
+    det = QuestionsDetector(AGE_ONLY)
     det.observe(q_bin(0, 1, 55))
     assert det.observe(q_bin(1, 1, 65))[0].severity.value == "warning"
+
+
+def test_questions_quiet_on_one_question_left_for_its_next_pitch() -> None:
+    det = QuestionsDetector(QuestionsConfig())
+    # one or two groups stay open for minutes while others come and go: ordinary show
+    assert not any(det.observe(q_bin(i, 1 + i % 2, 30.0 + 10 * i)) for i in range(60))
+
+
+def test_questions_fire_when_many_new_groups_stay_unanswered() -> None:
+    det = QuestionsDetector(QuestionsConfig())
+    for i in range(10):
+        det.observe(q_bin(i, 1, 30.0 + 10 * i))
+    # a surge: groups 1 -> 2 -> 4 within 20 s, the oldest still open
+    assert det.observe(q_bin(10, 2, 140.0)) == []
+    [c] = det.observe(q_bin(11, 4, 150.0))
+    assert c.rule == "unanswered_questions"
+
+
+def test_questions_checkpoint_round_trip() -> None:
+    det = QuestionsDetector(QuestionsConfig())
+    for i in range(5):
+        det.observe(q_bin(i, 1, 20.0 + 10 * i))
+    restored = QuestionsDetector.from_state(det.config, det.to_state())
+    b = q_bin(5, 4, 80.0)
+    assert restored.observe(b) == det.observe(b) != []
