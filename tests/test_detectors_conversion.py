@@ -78,3 +78,20 @@ def test_conversion_checkpoint_round_trip() -> None:
     restored = ConversionDetector.from_state(det.config, det.to_state())
     b = funnel_bin(40, 90, 30, 1)
     assert restored.observe(b) == det.observe(b)
+
+
+def test_conversion_product_baseline_carries_across_its_pitches() -> None:
+    # p1 converts at 30 % over 10 carts a minute: one 5-min pitch is 50 carts, never warm alone
+    config = ConversionConfig(warmup_trials=100)
+    det = ConversionDetector(config)
+    rng = np.random.default_rng(5)
+    for pitch, product in enumerate(("p1", "p2")):
+        for i in range(30):
+            carts = int(rng.poisson(10 / 6)) + (i % 3 == 0)
+            det.observe(funnel_bin(pitch * 30 + i, carts * 3, carts, int(rng.binomial(carts, 0.3)), pinned=product))
+    det.observe(funnel_bin(60, 6, 2, 1, pinned="p1"))
+    # p1's second pitch starts from what its first learnt (≈ 60 carts), not from the 2 carts of this bin
+    assert det.steps["cart_to_order"].baseline.trials >= 40
+    assert abs(det.steps["cart_to_order"].baseline.share - 0.3) < 0.15  # ≈ 60 carts: σ ≈ 0.06
+    restored = ConversionDetector.from_state(config, det.to_state())
+    assert restored.carried == det.carried

@@ -6,8 +6,11 @@ accumulates evidence across bins instead of judging any one of them. The baselin
 the session's own count-weighted EW share (no cross-shop prior: conversion differs by
 an order of magnitude between categories), and the test only starts once the baseline
 has seen `warmup_trials`. A change of pinned product legitimately changes conversion,
-so it re-baselines: statistics reset and the baseline is learnt afresh for the new
-product (the guard keeps using the last warm cart share meanwhile).
+so it re-baselines: statistics reset and the baseline is the new product's own from its
+earlier pitches in this session (a show pitches each product several times), or is learnt
+afresh for a product not pitched before (the guard keeps using the last warm cart share
+meanwhile). Carrying a product's baseline across pitches means a small room, where one
+pitch alone never brings `warmup_trials`, is judged from its second pitch of a product on.
 
 Bins reach the baseline only after a guard band of `baseline_lag_bins`: a drop gets
 that long to build evidence before the adaptive baseline starts learning it as normal
@@ -85,13 +88,18 @@ class ConversionDetector:
         self.pinned: list[str] = []
         self.carts_without_order = 0
         self.guard_share = 0.0  # last warm cart→order share, survives re-baselining
+        self.carried: dict[str, list[list[float]]] = {}  # pinned set -> its steps' baselines at its last pitch end
 
     def observe(self, b: Bin) -> list[Condition]:
         """Fold one bin in; return drop and broken-checkout conditions that hold."""
         cfg = self.config
         pinned = sorted(p.product for p in b.products if p.pinned)
         if pinned != self.pinned:
-            self.steps = {name: _Step(ShareBaseline(0.0, 0.0)) for name in STEPS}
+            if self.pinned:
+                self.carried["|".join(self.pinned)] = [self._settled(self.steps[name]) for name in STEPS]
+            earlier = self.carried.get("|".join(pinned))
+            self.steps = {name: _Step(ShareBaseline.from_state(earlier[k]) if earlier else ShareBaseline(0.0, 0.0))
+                          for k, name in enumerate(STEPS)}
             self.pinned = pinned
         out = []
         for name, trials in (("cart_to_order", b.carts), ("click_to_order", b.clicks)):
@@ -157,6 +165,14 @@ class ConversionDetector:
                        "trials": trials},),
         )
 
+    def _settled(self, step: _Step) -> list[float]:
+        """The step's baseline with its guard band folded in, unless those bins were an incident."""
+        base = ShareBaseline(step.baseline.successes, step.baseline.trials)
+        if not step.holding:
+            for x, n in step.lagged:
+                base.update(x, n, decay_for(self.config.half_life_bins))
+        return base.to_state()
+
     def _reference(self, baseline: ShareBaseline) -> float:
         """Lower confidence bound of the baseline share: the p0 the test can trust."""
         p = baseline.share
@@ -170,6 +186,7 @@ class ConversionDetector:
             "pinned": self.pinned,
             "carts_without_order": self.carts_without_order,
             "guard_share": self.guard_share,
+            "carried": self.carried,
         }
 
     @classmethod
@@ -182,4 +199,6 @@ class ConversionDetector:
         det.pinned = list(data["pinned"])
         det.carts_without_order = int(data["carts_without_order"])
         det.guard_share = float(data["guard_share"])
+        det.carried = {k: [[float(v) for v in pair] for pair in pairs]
+                       for k, pairs in data.get("carried", {}).items()}  # absent in older checkpoints
         return det
