@@ -122,6 +122,7 @@ class SessionState:
         self.audience = Audience(config.idle_timeout_s, config.dwell_window_s)
         self.markers: list[dict[str, Any]] = []
         self.last_series_s: float | None = None
+        self.pruned_minute = 0  # not checkpointed: a restart prunes at its first tick
         self.recent_comments: list[dict[str, Any]] = []  # newest RECENT_COMMENTS by event time, for screens
 
     # ------------------------------------------------------------------ events
@@ -473,7 +474,8 @@ class SessionState:
         for minute in [m for m in self.seen_by_minute if m < horizon]:
             self.seen.difference_update(self.seen_by_minute.pop(minute))
         self.audience.expire_recent(clock_s)
-        if clock_s % 60 == 0:  # once a minute is plenty: these only bound memory
+        if clock_s // 60 != self.pruned_minute:  # once a minute is plenty: these only bound memory
+            self.pruned_minute = clock_s // 60
             keep_after = clock_s - self.config.ring_seconds
             for latest in (self.last_click, self.last_interact):
                 for user in [u for u, s in latest.items() if s <= keep_after]:
