@@ -46,6 +46,8 @@ from monitor.events import Event
 log = logging.getLogger(__name__)
 
 READ_COUNT = 2000
+# Wire markers of the kinds the comment stage reads (Event.to_wire writes compact JSON).
+_COMMENT_STAGE_KINDS = (b'"type":"comment"', b'"type":"session_start"', b'"type":"product_pin"')
 MAX_BLOCK_MS = 1000
 PUBLISH_QUIET_AFTER_S = 600
 RECONNECT_MIN_S = 0.5
@@ -154,25 +156,42 @@ class EngineRunner:
         log.info("partition %d restored at %s", number, part.last_applied)
 
     def _fold(self, part: Partition, entries: list[tuple[bytes, dict[bytes, bytes]]]) -> None:
-        """Apply entries newer than the partition's checkpointed position."""
+        """Apply entries newer than the partition's checkpointed position.
+
+        The engine folds the raw payloads (`Engine.apply_wire`); only the few kinds the
+        comment stage reads are decoded into `Event`s, because building one costs more
+        than folding it.
+        """
         done = stream_order(part.last_applied)
-        events: list[Event] = []
+        payloads: list[bytes] = []
         for raw_id, fields in entries:
             entry_id = raw_id.decode()
             part.unacked.append(entry_id)
             if stream_order(entry_id) <= done:
                 continue
             payload = fields.get(keys.EVENT_FIELD.encode()) if fields else None
-            if payload is None:
-                continue  # trimmed or deleted while pending
-            try:
-                events.append(Event.from_wire(payload))
-            except (ValueError, TypeError, KeyError):
-                log.exception("skipping unreadable entry %s in %s", entry_id, part.stream)
+            if payload is not None:  # None: trimmed or deleted while pending
+                payloads.append(payload)
             part.last_applied = entry_id
-        part.engine.apply(events)
-        part.answering.comments.observe(events)
-        self.events_folded += len(events)
+        try:
+            part.engine.apply_wire(payloads)
+        except (ValueError, TypeError, KeyError):  # one unreadable entry must not stop the partition
+            payloads = self._fold_one_by_one(part, payloads)
+        part.answering.comments.observe(
+            [Event.from_wire(p) for p in payloads if any(marker in p for marker in _COMMENT_STAGE_KINDS)]
+        )
+        self.events_folded += len(payloads)
+
+    def _fold_one_by_one(self, part: Partition, payloads: list[bytes]) -> list[bytes]:
+        """Retry a failed batch entry by entry (ids already folded count once); return the readable ones."""
+        readable = []
+        for payload in payloads:
+            try:
+                part.engine.apply_wire([payload])
+                readable.append(payload)
+            except (ValueError, TypeError, KeyError):
+                log.exception("skipping an unreadable entry in %s", part.stream)
+        return readable
 
     async def _loop(self, stop: asyncio.Event) -> None:
         """Consume until `stop`; when Redis goes away, wait, then re-acquire every partition.
