@@ -17,8 +17,11 @@ What happens in a room, per second:
 
 The host answers most questions: about the pitched product by popping its card again, about
 another product by popping that product's card for a moment (弹链接) and returning to the pitch;
-the rest wait until the product is pitched. Those pins are what the comment tracker sees as an
-answer.
+a question the host lets pass waits for a later question about the product (each gets its own
+chance) or its next pitch. Those pins are what the comment tracker sees as an answer.
+
+A sell-out incident gives the next product pitched 3 units; from the incident's start the host
+stays on it and viewers rush it until it is gone, so every sell-out happens, whatever the room size.
 
 Incidents (`ingest.incidents`) bend these while they last and are returned by `labels()`.
 No leave events by default: platforms do not send them (PLATFORMS.md §0).
@@ -49,8 +52,9 @@ DWELL_SIGMA = 1.1
 VIEWER_COUNT_EVERY_S = 5
 STOCK_EVERY_S = 5
 WAITING_SHARE = 0.4  # share of the target audience already in the room at the start
-HOST_ANSWERS = 0.85  # share of products asked about that the host answers before their next pitch
+HOST_ANSWERS = 0.85  # chance the host answers a question (the rest wait for a later question or the pitch)
 ANSWER_DELAY_S = (5.0, 30.0)  # how long a question waits for the host's answer, uniform
+SELLOUT_RUSH_PER_S = 0.05  # extra orders per second for the last units of a sell-out incident's product (抢购)
 DULL_DWELL = 0.25  # a dwell-drop incident (a dull segment) scales everyone's remaining watch time
 
 
@@ -112,6 +116,7 @@ class SimulatedSession:
             products = products[:index] + (replace(products[index], stock=3),) + products[index + 1:]
             self.incidents.remove(sellout)
         self.sellout_product = sellout.product if sellout else None
+        self.sellout_from = sellout.start if sellout else math.inf
         self.market = _AudienceMarket(products, market_config, self.rng, start)
         self.products = products
         self.target_online = self.config.rate / EVENTS_PER_ONLINE_VIEWER_S
@@ -122,7 +127,7 @@ class SimulatedSession:
         self.departures: list[tuple[float, str]] = []
         self.arrived = 0
         self.pinned: str | None = None
-        self.answer_due: dict[str, float] = {}  # product asked about -> when the host answers (inf: not before its pitch)
+        self.answer_due: dict[str, float] = {}  # product asked about -> when the host answers it
         self.pending: dict[str, deque[tuple[str, str]]] = {p.product: deque() for p in products}
         self.delayed: list[tuple[int, int, dict[str, object]]] = []
         self.last_stock = {p.product: (p.stock, -1e18) for p in products}
@@ -152,7 +157,9 @@ class SimulatedSession:
 
     def _with_product(self, incident: Incident) -> Incident:
         if incident.kind is IncidentKind.SELL_OUT:  # the next product pitched gets scarce stock
-            upcoming = next((p for begin, p in self.show if begin >= incident.start), None)
+            # a pitch the session ends before (or a minute after) cannot sell out: then the one on screen
+            last = self.start + (self.config.duration_s or 3600.0) - 60.0
+            upcoming = next((p for begin, p in self.show if incident.start <= begin < last), None)
             return replace(incident, product=upcoming or self._pinned_at(incident.start + 1))
         if incident.kind is IncidentKind.QUESTION_SURGE:
             # Viewers ask about a product the host is not pitching, so pinning it would answer them.
@@ -235,6 +242,8 @@ class SimulatedSession:
         at = lambda: t + float(rng.random())  # noqa: E731 - event time inside this second
         # run of show
         pinned = self._pinned_at(t)
+        if self.pinned is not None and self.pinned == self.sellout_product and t >= self.sellout_from:
+            pinned = self.pinned  # "last few left": the host stays on the scarce product until it is gone
         if pinned != self.pinned:
             if self.pinned is not None:
                 out.append(self._event("product_unpin", t, product=self.pinned))
@@ -289,15 +298,20 @@ class SimulatedSession:
         drop = self._active(IncidentKind.CONVERSION_DROP, t)
         for outcome, product in zip(step.outcomes, self.products, strict=True):
             i = self.products.index(product)
-            orders, paid = outcome.orders, outcome.paid
+            clicks, carts, orders, paid = outcome.clicks, outcome.carts, outcome.orders, outcome.paid
+            if product.product == self.sellout_product == self.pinned and t >= self.sellout_from:
+                # "only a few left": viewers rush the scarce product, so it sells out in small rooms too
+                rush = min(int(rng.poisson(SELLOUT_RUSH_PER_S)), int(self.market.stock[i]))
+                self.market.stock[i] -= rush
+                clicks, carts, orders, paid = clicks + rush, carts + rush, orders + rush, paid + rush
             if drop and drop.product == product.product and orders:
                 kept = int(rng.binomial(orders, 0.15))  # buyers hesitate: carts stay, orders vanish
                 self.market.stock[i] += orders - kept
                 self.market.unpaid[i] -= max(0, (orders - paid) - max(0, kept - paid))
                 paid, orders = min(paid, kept), kept
-            for _ in range(outcome.clicks):
+            for _ in range(clicks):
                 out.append(self._event("product_click", at(), user=self._someone(), product=product.product))
-            for _ in range(outcome.carts):
+            for _ in range(carts):
                 out.append(self._event("add_to_cart", at(), user=self._someone(), product=product.product))
             for _ in range(orders):
                 order_id = f"{self.session}-o{next(self.orders)}"
@@ -372,11 +386,16 @@ class SimulatedSession:
                 out.append(self._event(kind, at(), user=self._someone()))
 
     def _asked(self, product: str | None, t: float) -> None:
-        """Plan the host's answer to the first open question about `product`."""
+        """Plan the host's answer to the first open question about `product`.
+
+        A question the host lets pass plans nothing, so the next question about the product
+        gets its own chance: remembering "not answered" until the product's next pitch made
+        every later question about it wait too, and open groups piled up by the dozen.
+        """
         if product is None or product in self.answer_due:
             return
-        answers = self.rng.random() < HOST_ANSWERS
-        self.answer_due[product] = t + float(self.rng.uniform(*ANSWER_DELAY_S)) if answers else math.inf
+        if self.rng.random() < HOST_ANSWERS:
+            self.answer_due[product] = t + float(self.rng.uniform(*ANSWER_DELAY_S))
 
     def _answer(self, t: float, out: list[dict[str, object]]) -> None:
         """The host answers due questions by popping the product's card; a surge's product is ignored."""
