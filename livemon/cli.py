@@ -14,7 +14,7 @@ from livemon.redis_client import RedisUnavailable
 from livemon.replay_command import replay
 from livemon.report_command import report
 from livemon.sentiment_command import sentiment
-from livemon.settings import DEFAULT_REDIS_PORT, SettingsError, load_settings
+from livemon.settings import DEFAULT_REDIS_PORT, Settings, SettingsError, load_settings
 from livemon.simulate_command import simulate
 from livemon.tiktok_live_command import tiktok_live
 from livemon.purge_command import purge
@@ -27,7 +27,7 @@ def main() -> None:
     configure_logging()
 
 
-def _settings():  # type: ignore[no-untyped-def]
+def _settings() -> Settings:
     try:
         return load_settings()
     except SettingsError as exc:
@@ -87,13 +87,9 @@ def redis_command(port: int) -> None:
     settings = _settings()
     server = EmbeddedRedis(settings.data_dir / "redis", port).start()
     click.echo(f"redis ready at {server.url}", err=True)
-    stop = signal.sigwait if hasattr(signal, "sigwait") else None
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
     try:
-        if stop:
-            signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
-            stop({signal.SIGINT, signal.SIGTERM})
-        elif server.process:
-            server.process.wait()
+        signal.sigwait({signal.SIGINT, signal.SIGTERM})  # Ctrl-C or the process manager's stop
     finally:
         server.stop()
 
