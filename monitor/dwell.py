@@ -21,6 +21,8 @@ from typing import Any
 
 # Visit closure sink: (end_ms, duration_s, estimated)
 Close = Callable[[int, float, bool], None]
+# A viewer: the engine interns ids to ints per session; any sortable hashable works
+User = Any
 
 
 class Audience:
@@ -44,9 +46,9 @@ class Audience:
     def __init__(self, idle_timeout_s: float, window_s: int) -> None:
         self.idle_ms = round(idle_timeout_s * 1000)
         self.window_s = window_s
-        self.pending: list[tuple[int, int, str]] = []  # (ts_ms, is_leave, user)
-        self.open: dict[str, list[int]] = {}  # user -> [start_ms, last_ms]
-        self.expiry: deque[tuple[int, str]] = deque()  # (last_ms, user), oldest first
+        self.pending: list[tuple[int, int, User]] = []  # (ts_ms, is_leave, user)
+        self.open: dict[User, list[int]] = {}  # user -> [start_ms, last_ms]
+        self.expiry: deque[tuple[int, User]] = deque()  # (last_ms, user), oldest first
         self.frontier_ms = 0
         self.recent: deque[tuple[int, int]] = deque()  # (end_s, whole seconds) inside the window
         self.recent_hist: Counter[int] = Counter()  # the same durations, counted, for the median
@@ -58,42 +60,38 @@ class Audience:
     def advance(self, watermark_ms: int, close: Close) -> None:
         """Replay activity older than the watermark in time order, then expire idle visits."""
         pending = self.pending
+        open_visits, expiry, idle = self.open, self.expiry, self.idle_ms
         if pending:
             pending.sort()
-            replay = self._replay
             cut = len(pending)
+            # One loop, locals only: it runs once per viewer action, the engine's hottest loop.
             for index, (ts, is_leave, user) in enumerate(pending):
                 if ts >= watermark_ms:
                     cut = index
                     break
-                replay(ts, is_leave, user, close)
+                visit = open_visits.get(user)
+                if visit is not None and ts >= visit[1] + idle:  # gone idle before this event
+                    del open_visits[user]
+                    self._close(visit[1] + idle, visit[0], True, close)
+                    visit = None
+                if is_leave:
+                    if visit is not None and ts >= visit[1]:
+                        del open_visits[user]
+                        self._close(ts, visit[0], False, close)
+                elif visit is None:
+                    open_visits[user] = [ts, ts]
+                    expiry.append((ts, user))
+                elif ts > visit[1]:
+                    visit[1] = ts
+                    expiry.append((ts, user))
             del pending[:cut]
         self.frontier_ms = max(self.frontier_ms, watermark_ms)
-        expiry, open_visits, idle = self.expiry, self.open, self.idle_ms
         while expiry and expiry[0][0] + idle <= watermark_ms:
             last, user = expiry.popleft()
             visit = open_visits.get(user)
             if visit is not None and visit[1] == last:  # else a stale candidate: the visit moved on
                 del open_visits[user]
                 self._close(last + idle, visit[0], True, close)
-
-    def _replay(self, ts: int, is_leave: int, user: str, close: Close) -> None:
-        visit = self.open.get(user)
-        if visit is not None and ts >= visit[1] + self.idle_ms:  # gone idle before this event
-            del self.open[user]
-            self._close(visit[1] + self.idle_ms, visit[0], True, close)
-            visit = None
-        if is_leave:
-            if visit is not None and ts >= visit[1]:
-                del self.open[user]
-                self._close(ts, visit[0], False, close)
-            return
-        if visit is None:
-            self.open[user] = [ts, ts]
-            self.expiry.append((ts, user))
-        elif ts > visit[1]:
-            visit[1] = ts
-            self.expiry.append((ts, user))
 
     def _close(self, end_ms: int, start_ms: int, estimated: bool, close: Close) -> None:
         duration = (end_ms - start_ms) / 1000.0
@@ -127,7 +125,7 @@ class Audience:
         """Return JSON-ready state."""
         return {
             "pending": self.pending,
-            "open": self.open,
+            "open": [[user, start, last] for user, (start, last) in self.open.items()],  # int keys: a list
             "expiry": list(self.expiry),
             "frontier_ms": self.frontier_ms,
             "recent": list(self.recent),
@@ -140,7 +138,7 @@ class Audience:
     def restore(self, data: dict[str, Any]) -> None:
         """Load `to_state` output."""
         self.pending = [(int(t), int(k), u) for t, k, u in data["pending"]]
-        self.open = {u: list(v) for u, v in data["open"].items()}
+        self.open = {u: [start, last] for u, start, last in data["open"]}
         self.expiry = deque((int(t), u) for t, u in data["expiry"])
         self.frontier_ms = data["frontier_ms"]
         self.recent = deque((int(e), int(d)) for e, d in data["recent"])

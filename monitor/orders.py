@@ -49,29 +49,54 @@ class OrderBook:
 
     def apply(self, event: Event, emit: Emit) -> None:
         """Fold one de-duplicated `order` event, emitting window deltas."""
-        order_id = event.order_id or event.id
-        product = event.product or ""
-        ts = event.ts
-        status = event.status
+        self.fold(
+            event.id,
+            event.order_id or event.id,
+            event.product or "",
+            event.ts,
+            event.status,
+            event.amount or 0.0,
+            event.qty or 1,
+            event.user,
+            emit,
+        )
+
+    def fold(
+        self,
+        event_id: str,
+        order_id: str,
+        product: str,
+        ts: int,
+        status: str | None,
+        amount: float,
+        qty: int,
+        user: str | None,
+        emit: Emit,
+    ) -> None:
+        """Fold one de-duplicated order event given as plain values (the engine's batch path).
+
+        `status` is an `OrderStatus` value or None; the engine passes the wire string, which
+        compares equal, so no `Event` is built for the 5 % of events that are orders.
+        """
         order = self.orders.get(order_id)
         if order is None:
             order = self.orders[order_id] = [None, None, None, 0.0, 0, False, False, product, ts]
         was_unpaid = order[_PLACED] and order[_PAID_MS] is None and not order[_CANCELLED]
         order[_LAST] = max(order[_LAST], ts)
-        if status is OrderStatus.REFUNDED:
-            emit(ts, REFUNDS, order[_PRODUCT], event.amount or 0.0)
+        if status == OrderStatus.REFUNDED:
+            emit(ts, REFUNDS, order[_PRODUCT], amount)
             emit(ts, REFUND_N, order[_PRODUCT], 1.0)
             return
-        if status is OrderStatus.CANCELLED:
+        if status == OrderStatus.CANCELLED:
             if not order[_CANCELLED]:
                 order[_CANCELLED] = True
                 self.cancelled += 1
         else:
-            if status is OrderStatus.PLACED:
+            if status == OrderStatus.PLACED:
                 order[_PLACED] = True
             self._place(order, ts, emit)
-            if status is OrderStatus.PAID:
-                self._pay(order, event, emit)
+            if status == OrderStatus.PAID:
+                self._pay(order, ts, event_id, amount, qty, user, emit)
         is_unpaid = order[_PLACED] and order[_PAID_MS] is None and not order[_CANCELLED]
         if is_unpaid != was_unpaid:
             step = 1 if is_unpaid else -1
@@ -87,24 +112,23 @@ class OrderBook:
             emit(ts, ORDERS, order[_PRODUCT], 1.0)
             order[_ORDER_MS] = ts
 
-    def _pay(self, order: list[Any], event: Event, emit: Emit) -> None:
-        key = (event.ts, event.id)
+    def _pay(
+        self, order: list[Any], ts: int, event_id: str, amount: float, qty: int, user: str | None, emit: Emit
+    ) -> None:
         old_ms = order[_PAID_MS]
-        if event.user:
-            self.buyers.add(event.user)
-        if old_ms is not None and key >= (old_ms, order[_PAID_ID]):
+        if user:
+            self.buyers.add(user)
+        if old_ms is not None and (ts, event_id) >= (old_ms, order[_PAID_ID]):
             return
         product = order[_PRODUCT]
         if old_ms is not None:
             emit(old_ms, PAID, product, -1.0)
             emit(old_ms, GMV, product, -order[_AMOUNT])
             emit(old_ms, PAID_QTY, product, -float(order[_QTY]))
-        amount = event.amount or 0.0
-        qty = event.qty or 1
-        emit(event.ts, PAID, product, 1.0)
-        emit(event.ts, GMV, product, amount)
-        emit(event.ts, PAID_QTY, product, float(qty))
-        order[_PAID_MS], order[_PAID_ID], order[_AMOUNT], order[_QTY] = event.ts, event.id, amount, qty
+        emit(ts, PAID, product, 1.0)
+        emit(ts, GMV, product, amount)
+        emit(ts, PAID_QTY, product, float(qty))
+        order[_PAID_MS], order[_PAID_ID], order[_AMOUNT], order[_QTY] = ts, event_id, amount, qty
 
     def forget_settled(self, before_ms: int) -> None:
         """Drop paid or cancelled orders whose last event is older than `before_ms`."""

@@ -12,10 +12,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from monitor.bins import BIN_SECONDS
 from monitor.events import PlannedProduct
-from monitor.windows import Ring
+from monitor.windows import IntArray, Ring
 
 # Ring channels per product
 CLICKS, CARTS, ORDERS, PAID, GMV, QTY = range(6)
@@ -92,6 +93,26 @@ class ProductTable:
         self.totals[product.index][total] += amount
         if channel == CLICKS and product.pin_started_ms is not None and ts_ms >= product.pin_started_ms:
             product.clicks_in_pitch += 1
+
+    def count_columns(self, product_ids: list[str], ts_ms: IntArray, is_click: npt.NDArray[np.bool_]) -> None:
+        """Count a batch of clicks (`is_click`) and add-to-carts, one per element, as `count` would."""
+        seen = list(dict.fromkeys(product_ids))
+        for product_id in seen:  # rows are created in first-seen order
+            self.get(product_id)
+        self.dirty.update(product_ids)
+        products = self.products
+        index = np.fromiter([products[p].index for p in product_ids], np.int64, len(product_ids))
+        self.ring.add_columns(ts_ms // 1000, index * CHANNELS + np.where(is_click, CLICKS, CARTS))
+        clicks = np.bincount(index[is_click], minlength=len(self.totals)).tolist()
+        carts = np.bincount(index[~is_click], minlength=len(self.totals)).tolist()
+        for i in np.unique(index).tolist():
+            self.totals[i][T_CLICKS] += clicks[i]
+            self.totals[i][T_CARTS] += carts[i]
+        for product_id in seen:
+            product = products[product_id]
+            if product.pin_started_ms is not None:  # clicks since the pin feed the pitch uplift
+                mine = is_click & (index == product.index) & (ts_ms >= product.pin_started_ms)
+                product.clicks_in_pitch += int(np.count_nonzero(mine))
 
     def set_stock(self, product_id: str, ts_ms: int, stock: int) -> None:
         """Keep the newest reported stock level (by event time)."""

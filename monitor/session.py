@@ -10,15 +10,16 @@ at the clock sums to the number of distinct users who acted inside it.
 from __future__ import annotations
 
 import heapq
-from collections import Counter
-from collections.abc import Callable
+from itertools import repeat
 from typing import Any
+
+import numpy as np
 
 from monitor import products as P
 from monitor.bins import BIN_SECONDS, Bin, ProductBin
 from monitor.config import EngineConfig
 from monitor.dwell import Audience
-from monitor.events import Event, EventType
+from monitor.events import PlannedProduct
 from monitor.metrics import gpm, ratio
 from monitor.orders import GMV as O_GMV
 from monitor.orders import ORDERS as O_ORDERS
@@ -29,7 +30,7 @@ from monitor.orders import REFUNDS as O_REFUNDS
 from monitor.orders import OrderBook
 from monitor.trend import trend
 from monitor.watermark import EventClock
-from monitor.windows import Ring
+from monitor.windows import IntArray, Ring
 
 # 1-s ring channels (also the session totals list, same indices)
 (
@@ -68,21 +69,41 @@ _ORDER_CHANNELS = {
     O_REFUNDS: (REFUNDS, -1, P.T_REFUNDS),
     O_REFUND_N: (REFUND_N, -1, P.T_REFUND_N),
 }
-# Kinds folded from plain values by `fold_common` (the rest need the full `Event`)
-COMMON_KINDS = frozenset(
-    {"comment", "like", "join", "leave", "product_click", "add_to_cart", "viewer_count", "share", "follow", "gift"}
-)
-_ACTIVE_KINDS = COMMON_KINDS - {"leave", "viewer_count"}
-_UNIT_CHANNEL = {
-    "comment": COMMENTS,
-    "join": JOINS,
-    "leave": LEAVES,
-    "product_click": CLICKS,
-    "add_to_cart": CARTS,
-    "share": SHARES,
-    "follow": FOLLOWS,
+# Kind codes of the batch fold: the frequent kinds are folded as numpy columns, the rest
+# (orders, pins, stock, session start/end) one by one as RARE.
+COMMENT, LIKE, JOIN, LEAVE, CLICK, CART, VIEWER_COUNT, SHARE, FOLLOW, GIFT, RARE = range(11)
+_KIND_CODE = {
+    "comment": COMMENT,
+    "like": LIKE,
+    "join": JOIN,
+    "leave": LEAVE,
+    "product_click": CLICK,
+    "add_to_cart": CART,
+    "viewer_count": VIEWER_COUNT,
+    "share": SHARE,
+    "follow": FOLLOW,
+    "gift": GIFT,
 }
-_MINUTE_CHANNEL = {"comment": M_COMMENTS, "join": M_ENTRIES, "leave": M_LEAVES}
+
+
+def _table(values: dict[int, Any], default: Any, dtype: type) -> Any:
+    """A lookup array indexed by kind code (numpy fancy indexing maps a whole column)."""
+    out: Any = np.full(RARE + 1, default, dtype=dtype)
+    for code, value in values.items():
+        out[code] = value
+    return out
+
+
+# +1 per event on these 1-s ring channels / minute ring channels (-1: none)
+_UNIT_CHANNEL = _table(
+    {COMMENT: COMMENTS, JOIN: JOINS, LEAVE: LEAVES, CLICK: CLICKS, CART: CARTS, SHARE: SHARES, FOLLOW: FOLLOWS},
+    -1,
+    np.int64,
+)
+_MINUTE_CHANNEL = _table({COMMENT: M_COMMENTS, JOIN: M_ENTRIES, LEAVE: M_LEAVES}, -1, np.int64)
+# a viewer's activity (opens or extends a visit) and the interaction rate's kinds
+_ACTIVE = _table({k: True for k in (COMMENT, LIKE, JOIN, CLICK, CART, SHARE, FOLLOW, GIFT)}, False, np.bool_)
+_INTERACT = _table({COMMENT: True, LIKE: True, SHARE: True}, False, np.bool_)
 
 
 RECENT_COMMENTS = 8
@@ -108,10 +129,14 @@ class SessionState:
         self.minutes = Ring(MINUTE_CHANNELS, config.series_minutes + 2, 60)
         self.seen: set[str] = set()
         self.seen_by_minute: dict[int, list[str]] = {}
-        self.viewers: set[str] = set()
-        self.clickers: set[str] = set()
-        self.last_click: dict[str, int] = {}
-        self.last_interact: dict[str, int] = {}
+        # Viewers are interned to ints once per session, so per-viewer state is numpy arrays
+        # indexed by that int (flags, newest action second, -1 for none) instead of string maps.
+        self.user_index: dict[str, int] = {}
+        self.user_names: list[str] = []
+        self.viewer_flags = np.zeros(0, dtype=bool)
+        self.clicker_flags = np.zeros(0, dtype=bool)
+        self.last_click: IntArray = np.zeros(0, dtype=np.int64)
+        self.last_interact: IntArray = np.zeros(0, dtype=np.int64)
         self.viewer_count: tuple[int, str, int] | None = None  # (ts, id, viewers)
         self.total_viewers = 0
         self.peak_online = 0
@@ -127,206 +152,187 @@ class SessionState:
 
     # ------------------------------------------------------------------ events
 
-    def fold(self, e: Event) -> None:
-        """Fold one validated event (see `fold_common` for the frequent kinds)."""
-        kind = e.type
-        if kind in COMMON_KINDS:
-            self.fold_common(e.id, kind, e.ts, e.__getattribute__)
-        elif self._admit(e.id, e.ts, e.platform):
-            self._fold_rare(e)
+    def fold_batch(self, rows: list[dict[str, Any]]) -> None:
+        """Fold a batch of this session's events, given as `Event.to_dict` / wire dicts.
 
-    def _admit(self, event_id: str, ts: int, platform: str | None) -> bool:
-        """Reject a duplicate id; else move the clock, count lateness and the event itself."""
-        seen = self.seen
-        if event_id in seen:
-            return False
-        seen.add(event_id)
-        second = ts // 1000
-        minute = second // 60
-        bucket = self.seen_by_minute.get(minute)
-        if bucket is None:
-            self.seen_by_minute[minute] = [event_id]
-        else:
-            bucket.append(event_id)
-        clock = self.clock
-        clock.max_event_ms = max(clock.max_event_ms, ts)
-        if self.min_event_ms is None or ts < self.min_event_ms:
-            self.min_event_ms = ts
-        if self.next_bin is not None and second < self.next_bin:
-            self.late_events += 1
-        self.ring.units().append(second * CHANNELS + EVENTS)
-        self.totals[EVENTS] += 1
-        if self.platform == "other" and platform:
-            self.platform = str(platform)
-        return True
-
-    def fold_common(self, event_id: str, kind: str, ts: int, get: Callable[[str], Any]) -> None:
-        """Fold one event of a frequent kind; `get(field)` reads its other fields.
-
-        `Engine.apply_wire` calls this straight from decoded JSON (`get` = `dict.get`),
-        skipping `Event` construction, which costs more than everything below together;
-        only the fields a kind needs are read.
+        The frequent kinds are folded column by column: one numpy array per field and a
+        handful of vectorised adds per batch instead of a dozen calls per event. Rare kinds
+        (orders, pins, stock, session start/end) follow, one by one, in batch order; so a
+        product first seen in this batch is listed in that order, and a click in the same
+        batch as a pin may fall outside the pitch count: both orders are valid arrivals.
         """
-        if not self._admit(event_id, ts, get("platform") if self.platform == "other" else None):
+        rows = self._admit(rows)
+        if not rows:
             return
-        second = ts // 1000
-        units = self.ring.units()
-        totals = self.totals
-        user = get("user")
-        if user is not None and kind != "leave" and kind != "viewer_count":
-            self.viewers.add(user)
-            self.audience.pending.append((ts, 0, user))
-            if kind == "comment" or kind == "like" or kind == "share":
-                self._latest(self.last_interact, user, second, INTERACTORS)
-        if kind == "comment":
-            units.append(second * CHANNELS + COMMENTS)
-            totals[COMMENTS] += 1
-            self.minutes.units().append(second * MINUTE_CHANNELS + M_COMMENTS)
-            self._remember_comment(event_id, ts, get("text"))
-        elif kind == "like":
-            n = float(get("count") or 1)
-            self.ring.add(second, LIKES, n)
-            totals[LIKES] += n
-        elif kind == "join":
-            units.append(second * CHANNELS + JOINS)
-            totals[JOINS] += 1
-            self.minutes.units().append(second * MINUTE_CHANNELS + M_ENTRIES)
-        elif kind == "product_click":
-            units.append(second * CHANNELS + CLICKS)
-            totals[CLICKS] += 1
-            self.products.count(get("product") or "", ts, P.CLICKS, P.T_CLICKS, 1.0)
-            if user is not None:
-                self.clickers.add(user)
-                self._latest(self.last_click, user, second, CLICKERS)
-        elif kind == "add_to_cart":
-            units.append(second * CHANNELS + CARTS)
-            totals[CARTS] += 1
-            self.products.count(get("product") or "", ts, P.CARTS, P.T_CARTS, 1.0)
-        elif kind == "leave":
-            units.append(second * CHANNELS + LEAVES)
-            totals[LEAVES] += 1
-            self.minutes.units().append(second * MINUTE_CHANNELS + M_LEAVES)
-            if user is not None:
-                self.audience.pending.append((ts, 1, user))
-        elif kind == "viewer_count":
-            self._viewer_count(event_id, ts, get("viewers") or 0, get("total_viewers") or 0)
-        elif kind == "share":
-            self._count(second, SHARES, 1.0)
-        elif kind == "follow":
-            self._count(second, FOLLOWS, 1.0)
-        elif kind == "gift":
-            self._count(second, GIFTS, float(get("count") or 1))
-
-    def fold_batch(self, items: list[tuple[dict[str, Any], bytes | str]]) -> None:
-        """Fold decoded wire events of this session, the frequent kinds column by column.
-
-        Same figures as `fold` on each event, in a few list passes instead of a dozen
-        calls per event. Within one batch the frequent kinds are folded before the rare
-        ones (orders, pins, stock, session start/end), so a product first seen in this
-        batch is listed in that order, and a click in the same batch as a pin may fall
-        outside the pitch count: both orders are valid arrivals.
-        """
-        seen = self.seen
-        fresh: list[dict[str, Any]] = []
-        rare: list[bytes | str] = []
-        for d, raw in items:
-            if d["type"] not in COMMON_KINDS:
-                rare.append(raw)
-            elif d["id"] not in seen:
-                seen.add(d["id"])
-                fresh.append(d)
-        if fresh:
-            self._fold_columns(fresh)
-        for raw in rare:
-            self.fold(Event.from_wire(raw))
-
-    def _fold_columns(self, fresh: list[dict[str, Any]]) -> None:
-        ts = [d["ts"] for d in fresh]
-        kinds = [d["type"] for d in fresh]
-        secs = [t // 1000 for t in ts]
-        newest, oldest = max(ts), min(ts)
-        # ids are remembered under the batch's newest minute: kept at least as long as their own
-        self.seen_by_minute.setdefault(newest // 60_000, []).extend(d["id"] for d in fresh)
+        n = len(rows)
+        ts = np.fromiter([d["ts"] for d in rows], np.int64, n)
+        codes = np.fromiter(map(_KIND_CODE.get, [d["type"] for d in rows], repeat(RARE)), np.int64, n)
+        secs = ts // 1000
+        newest, oldest = int(ts.max()), int(ts.min())
         clock = self.clock
         clock.max_event_ms = max(clock.max_event_ms, newest)
         if self.min_event_ms is None or oldest < self.min_event_ms:
             self.min_event_ms = oldest
         if self.next_bin is not None:
-            next_bin = self.next_bin
-            self.late_events += sum(1 for sec in secs if sec < next_bin)
+            self.late_events += int(np.count_nonzero(secs < self.next_bin))
         if self.platform == "other":
-            for d in fresh:
+            for d in rows:
                 platform = d.get("platform")
                 if platform:
                     self.platform = str(platform)
                     if platform != "other":
                         break
-        units, totals = self.ring.units(), self.totals
-        units.extend([sec * CHANNELS + EVENTS for sec in secs])
-        totals[EVENTS] += len(fresh)
-        channels = [_UNIT_CHANNEL.get(k, -1) for k in kinds]
-        units.extend([sec * CHANNELS + c for sec, c in zip(secs, channels) if c >= 0])
-        for channel, n in Counter(channels).items():
-            if channel >= 0:
-                totals[channel] += n
-        self.minutes.units().extend(
-            [sec * MINUTE_CHANNELS + _MINUTE_CHANNEL[k] for sec, k in zip(secs, kinds) if k in _MINUTE_CHANNEL]
-        )
-        users = [d.get("user") for d in fresh]
-        active = [(t, 0, u) for t, u, k in zip(ts, users, kinds) if u is not None and k in _ACTIVE_KINDS]
-        self.audience.pending.extend(active)
-        self.viewers.update([a[2] for a in active])
-        self.audience.pending.extend([(t, 1, u) for t, u, k in zip(ts, users, kinds) if u is not None and k == "leave"])
-        latest, minus = self.last_interact, []
-        for sec, u, k in zip(secs, users, kinds):
-            if u is not None and (k == "comment" or k == "like" or k == "share"):
-                old = latest.get(u)
-                if old is None or sec > old:
-                    latest[u] = sec
-                    units.append(sec * CHANNELS + INTERACTORS)
-                    if old is not None:
-                        minus.append(old)
-        for old in minus:
-            self.ring.add(old, INTERACTORS, -1.0)
-        comments = []
-        for d, t, k, sec, u in zip(fresh, ts, kinds, secs, users):
-            if k == "comment":
-                comments.append((t, d["id"], d.get("text")))
-            elif k == "like" or k == "gift":
-                weight = float(d.get("count") or 1)
-                channel = LIKES if k == "like" else GIFTS
-                self.ring.add(sec, channel, weight)
-                totals[channel] += weight
-            elif k == "product_click":
-                self.products.count(d.get("product") or "", t, P.CLICKS, P.T_CLICKS, 1.0)
-                if u is not None:
-                    self.clickers.add(u)
-                    self._latest(self.last_click, u, sec, CLICKERS)
-            elif k == "add_to_cart":
-                self.products.count(d.get("product") or "", t, P.CARTS, P.T_CARTS, 1.0)
-            elif k == "viewer_count":
-                self._viewer_count(d["id"], t, d.get("viewers") or 0, d.get("total_viewers") or 0)
-        for t, event_id, text in heapq.nlargest(RECENT_COMMENTS, comments):
-            self._remember_comment(event_id, t, text)
+        ring, totals = self.ring, self.totals
+        ring.add_columns(secs, np.full(n, EVENTS))
+        totals[EVENTS] += n
+        channels = _UNIT_CHANNEL[codes]
+        counted = channels >= 0
+        ring.add_columns(secs[counted], channels[counted])
+        for channel, count in enumerate(np.bincount(channels[counted], minlength=CHANNELS).tolist()):
+            if count:
+                totals[channel] += count
+        minute_channels = _MINUTE_CHANNEL[codes]
+        counted = minute_channels >= 0
+        self.minutes.add_columns(secs[counted], minute_channels[counted])
+        self._fold_users(rows, codes, ts, secs)
+        self._fold_values(rows, codes, ts, secs)
+        for i in np.flatnonzero(codes == RARE).tolist():
+            self._fold_rare(rows[i])
 
-    def _fold_rare(self, e: Event) -> None:
-        kind = e.type
-        ts = e.ts
-        if kind is EventType.ORDER:
-            self.products.get(e.product or "")  # a row even when the only news is a cancellation
-            self.products.dirty.add(e.product or "")
-            self.orders.apply(e, self._order_delta)
-        elif kind is EventType.STOCK:
-            self.products.set_stock(e.product or "", ts, e.stock or 0)
-        elif kind is EventType.PRODUCT_PIN or kind is EventType.PRODUCT_UNPIN:
-            self._pin(e)
-        elif kind is EventType.SESSION_START:
-            self.title = e.title or self.title
-            self.host = e.host or self.host
-            self.platform = e.platform.value
-            for planned in e.products:
-                self.products.plan(planned)
-        elif kind is EventType.SESSION_END:
+    def _admit(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Drop ids seen before (in this batch or the last `dedup_horizon_s`); remember the rest.
+
+        Duplicates are rare (the ingest gate removes most), so membership is tested once per
+        batch with set operations; only a batch that holds one is filtered event by event.
+        """
+        seen = self.seen
+        ids = [d["id"] for d in rows]
+        fresh = set(ids)
+        if len(fresh) != len(ids) or not seen.isdisjoint(fresh):
+            kept, taken = [], set()
+            for d, event_id in zip(rows, ids):
+                if event_id not in seen and event_id not in taken:
+                    taken.add(event_id)
+                    kept.append(d)
+            rows, fresh = kept, taken
+        if rows:
+            seen |= fresh
+            # remembered under the batch's newest minute: kept at least as long as their own
+            minute = max(d["ts"] for d in rows) // 60_000
+            self.seen_by_minute.setdefault(minute, []).extend(fresh)
+        return rows
+
+    def _fold_users(self, rows: list[dict[str, Any]], codes: IntArray, ts: IntArray, secs: IntArray) -> None:
+        """Distinct viewers, clickers, latest-position rates and the audience replay queue."""
+        users: list[str | None] = [d.get("user") for d in rows]
+        index = self.user_index
+        distinct = dict.fromkeys(users)
+        if not distinct.keys() <= index.keys():  # set operations in C; most batches meet no new viewer
+            for user in distinct:  # new viewers are interned in arrival order (deterministic ids)
+                if user is not None and user not in index:
+                    index[user] = len(self.user_names)
+                    self.user_names.append(user)
+        self._grow_users(len(self.user_names))
+        lookup: Any = index.get  # (user or None, -1): an unknown None maps to -1
+        uid = np.fromiter(map(lookup, users, repeat(-1)), np.int64, len(users))
+        known = uid >= 0
+        active = known & _ACTIVE[codes]
+        self.viewer_flags[uid[active]] = True
+        pending = self.audience.pending
+        pending.extend(zip(ts[active].tolist(), repeat(0), uid[active].tolist()))
+        leaving = known & (codes == LEAVE)
+        if leaving.any():
+            pending.extend(zip(ts[leaving].tolist(), repeat(1), uid[leaving].tolist()))
+        interacting = known & _INTERACT[codes]
+        self._latest(self.last_interact, uid[interacting], secs[interacting], INTERACTORS)
+        clicking = known & (codes == CLICK)
+        self.clicker_flags[uid[clicking]] = True
+        self._latest(self.last_click, uid[clicking], secs[clicking], CLICKERS)
+
+    def _latest(self, latest: IntArray, uid: IntArray, secs: IntArray, channel: int) -> None:
+        """Move each user's +1 to the bucket of their newest action (latest-position counting).
+
+        Per event this is "+1 at the new second, −1 at the old one" whenever the user's newest
+        second grows; over a batch those steps telescope to one +1 at the batch's newest second
+        and one −1 at the second held before, which is what is added here.
+        """
+        if not len(uid):
+            return
+        order = np.lexsort((secs, uid))
+        uid, secs = uid[order], secs[order]
+        last = np.ones(len(uid), dtype=bool)
+        last[:-1] = uid[1:] != uid[:-1]
+        uid, newest = uid[last], secs[last]
+        old = latest[uid]
+        moved = newest > old
+        self.ring.add_columns(newest[moved], np.full(int(moved.sum()), channel))
+        drop = moved & (old >= 0)
+        self.ring.add_columns(old[drop], np.full(int(drop.sum()), channel), np.full(int(drop.sum()), -1.0))
+        latest[uid[moved]] = newest[moved]
+
+    def _grow_users(self, count: int) -> None:
+        """Make the per-viewer arrays hold `count` viewers (doubling, so growth is amortised)."""
+        size = len(self.viewer_flags)
+        if count <= size:
+            return
+        size = max(count, 2 * size, 1024)
+        grow = size - len(self.viewer_flags)
+        self.viewer_flags = np.concatenate((self.viewer_flags, np.zeros(grow, dtype=bool)))
+        self.clicker_flags = np.concatenate((self.clicker_flags, np.zeros(grow, dtype=bool)))
+        self.last_click = np.concatenate((self.last_click, np.full(grow, -1, dtype=np.int64)))
+        self.last_interact = np.concatenate((self.last_interact, np.full(grow, -1, dtype=np.int64)))
+
+    def _fold_values(self, rows: list[dict[str, Any]], codes: IntArray, ts: IntArray, secs: IntArray) -> None:
+        """Fields beyond kind and time: like/gift counts, products, audience figures, comments."""
+        for code, channel in ((LIKE, LIKES), (GIFT, GIFTS)):
+            picked = np.flatnonzero(codes == code)
+            if len(picked):
+                weights = np.fromiter([float(rows[i].get("count") or 1) for i in picked.tolist()], np.float64)
+                self.ring.add_columns(secs[picked], np.full(len(picked), channel), weights)
+                self.totals[channel] += float(weights.sum())
+        picked = np.flatnonzero((codes == CLICK) | (codes == CART))
+        if len(picked):
+            self.products.count_columns(
+                [rows[i].get("product") or "" for i in picked.tolist()], ts[picked], codes[picked] == CLICK
+            )
+        for i in np.flatnonzero(codes == VIEWER_COUNT).tolist():
+            d = rows[i]
+            self._viewer_count(d["id"], d["ts"], d.get("viewers") or 0, d.get("total_viewers") or 0)
+        picked = np.flatnonzero(codes == COMMENT)
+        if len(picked):
+            comments = [(rows[i]["ts"], rows[i]["id"], i) for i in picked.tolist()]
+            for t, event_id, i in heapq.nlargest(RECENT_COMMENTS, comments):
+                self._remember_comment(event_id, t, rows[i].get("text"))
+
+    def _fold_rare(self, d: dict[str, Any]) -> None:
+        kind = d["type"]
+        ts = d["ts"]
+        if kind == "order":
+            product = d.get("product") or ""
+            self.products.get(product)  # a row even when the only news is a cancellation
+            self.products.dirty.add(product)
+            self.orders.fold(
+                d["id"],
+                d.get("order_id") or d["id"],
+                product,
+                ts,
+                d.get("status"),
+                d.get("amount") or 0.0,
+                d.get("qty") or 1,
+                d.get("user"),
+                self._order_delta,
+            )
+        elif kind == "stock":
+            self.products.set_stock(d.get("product") or "", ts, d.get("stock") or 0)
+        elif kind == "product_pin" or kind == "product_unpin":
+            self._pin(d["id"], ts, d.get("product") or "", kind == "product_pin")
+        elif kind == "session_start":
+            self.title = d.get("title") or self.title
+            self.host = d.get("host") or self.host
+            self.platform = str(d.get("platform") or "other")
+            for planned in d.get("products") or ():
+                self.products.plan(PlannedProduct(**planned))
+        elif kind == "session_end":
             self.live = False
             self.ended_ms = ts if self.ended_ms is None else min(self.ended_ms, ts)
 
@@ -344,14 +350,6 @@ class SessionState:
     def _count(self, second: int, channel: int, amount: float) -> None:
         self.ring.add(second, channel, amount)
         self.totals[channel] += amount
-
-    def _latest(self, latest: dict[str, int], user: str, second: int, channel: int) -> None:
-        old = latest.get(user)
-        if old is None or second > old:
-            latest[user] = second
-            self.ring.units().append(second * CHANNELS + channel)
-            if old is not None:
-                self.ring.add(old, channel, -1.0)
 
     def _viewer_count(self, event_id: str, ts: int, viewers: int, total_viewers: int) -> None:
         key = (ts, event_id, viewers)
@@ -372,14 +370,12 @@ class SessionState:
         if product:
             self.products.count(product, ts_ms, product_channel, product_total, amount)
 
-    def _pin(self, e: Event) -> None:
-        product = e.product or ""
-        pinning = e.type is EventType.PRODUCT_PIN
+    def _pin(self, event_id: str, ts: int, product: str, pinning: bool) -> None:
         if pinning:
-            self.products.pin(product, e.ts, e.id)
+            self.products.pin(product, ts, event_id)
         else:
-            self.products.unpin(product, e.ts, e.id)
-        self.markers.append({"ts": e.ts, "kind": "pin" if pinning else "unpin", "product": product})
+            self.products.unpin(product, ts, event_id)
+        self.markers.append({"ts": ts, "kind": "pin" if pinning else "unpin", "product": product})
         if len(self.markers) > self.config.max_markers:
             self.markers.sort(key=lambda m: m["ts"])
             del self.markers[: len(self.markers) - self.config.max_markers]
@@ -476,10 +472,6 @@ class SessionState:
         self.audience.expire_recent(clock_s)
         if clock_s // 60 != self.pruned_minute:  # once a minute is plenty: these only bound memory
             self.pruned_minute = clock_s // 60
-            keep_after = clock_s - self.config.ring_seconds
-            for latest in (self.last_click, self.last_interact):
-                for user in [u for u, s in latest.items() if s <= keep_after]:
-                    del latest[user]
             self.orders.forget_settled(self.clock.clock_ms - self.config.order_horizon_s * 1000)
 
     # ------------------------------------------------------------------ snapshot
@@ -497,7 +489,7 @@ class SessionState:
         cur, before = self.ring.window(clock_s, n), self.ring.window(clock_s - n, n)
         views = self.total_viewers or t[JOINS]
         buyers = len(self.orders.buyers)
-        unique = len(self.viewers)
+        unique = int(np.count_nonzero(self.viewer_flags))
         online = self.online
 
         def per_minute(window: Any, channel: int) -> float:
@@ -536,7 +528,7 @@ class SessionState:
             "payment_rate": ratio(t[PAID], t[ORDERS]),
             "cart_rate": ratio(t[CARTS], t[CLICKS]),
             "buyers": buyers,
-            "click_to_purchase": ratio(buyers, len(self.clickers)),
+            "click_to_purchase": ratio(buyers, int(np.count_nonzero(self.clicker_flags))),
             "conversion": ratio(buyers, unique),
             "gmv_total": round(t[GMV], 2),
             "gmv_5m": round(float(recent[GMV]), 2),
@@ -631,10 +623,11 @@ class SessionState:
             "ring": self.ring.to_state(),
             "minutes": self.minutes.to_state(),
             "seen": {str(m): ids for m, ids in self.seen_by_minute.items()},
-            "viewers": sorted(self.viewers),
-            "clickers": sorted(self.clickers),
-            "last_click": self.last_click,
-            "last_interact": self.last_interact,
+            "users": self.user_names,
+            "viewers": np.flatnonzero(self.viewer_flags).tolist(),
+            "clickers": np.flatnonzero(self.clicker_flags).tolist(),
+            "last_click": self.last_click[: len(self.user_names)].tolist(),
+            "last_interact": self.last_interact[: len(self.user_names)].tolist(),
             "orders": self.orders.to_state(),
             "products": self.products.to_state(),
             "audience": self.audience.to_state(),
@@ -669,10 +662,13 @@ class SessionState:
         state.minutes = Ring.from_state(data["minutes"])
         state.seen_by_minute = {int(m): list(ids) for m, ids in data["seen"].items()}
         state.seen = {i for ids in state.seen_by_minute.values() for i in ids}
-        state.viewers = set(data["viewers"])
-        state.clickers = set(data["clickers"])
-        state.last_click = dict(data["last_click"])
-        state.last_interact = dict(data["last_interact"])
+        state.user_names = list(data["users"])
+        state.user_index = {user: uid for uid, user in enumerate(state.user_names)}
+        state._grow_users(len(state.user_names))
+        state.viewer_flags[data["viewers"]] = True
+        state.clicker_flags[data["clickers"]] = True
+        state.last_click[: len(state.user_names)] = data["last_click"]
+        state.last_interact[: len(state.user_names)] = data["last_interact"]
         state.orders = OrderBook.from_state(data["orders"])
         state.products.restore(data["products"])
         state.audience.restore(data["audience"])

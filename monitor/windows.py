@@ -3,8 +3,9 @@
 Every count the engine shows ("comments in the last minute", "GMV in the last 5 min",
 "clicks of product X in this 10-s bin") is a sum over consecutive buckets. A ring of
 `slots` buckets of `width` seconds holds one row per bucket and one column per channel;
-adding an event is an append to a buffer, and `flush` folds a whole batch into the
-array with one vectorised `np.add.at`, which is what keeps the batch path fast.
+adding events is an append to a buffer (one value, or whole numpy columns for a batch),
+and `flush` folds everything buffered into the array with one `np.bincount` (or a
+scatter when only a few adds wait), which is what keeps the batch path fast.
 
 Geometry (width 1, slots 8, head = 107)::
 
@@ -27,12 +28,13 @@ import numpy as np
 import numpy.typing as npt
 
 FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
 
 
 class Ring:
     """Per-bucket sums for several channels over the newest `slots` buckets."""
 
-    __slots__ = ("_chan", "_sec", "_unit", "_val", "data", "head", "slots", "width")
+    __slots__ = ("_chan", "_columns", "_sec", "_val", "data", "head", "slots", "width")
 
     def __init__(self, channels: int, slots: int, width: int = 1) -> None:
         self.data: FloatArray = np.zeros((slots, channels), dtype=np.float64)
@@ -42,7 +44,7 @@ class Ring:
         self._sec: list[int] = []
         self._chan: list[int] = []
         self._val: list[float] = []
-        self._unit: list[int] = []  # second * channels + channel, for the many "+1" adds
+        self._columns: list[tuple[IntArray, IntArray, FloatArray | None]] = []  # (seconds, channels, amounts)
 
     @property
     def channels(self) -> int:
@@ -55,29 +57,39 @@ class Ring:
         self._chan.append(channel)
         self._val.append(amount)
 
-    def units(self) -> list[int]:
-        """Return the buffer of +1 adds: append `second * channels + channel` (hot loops)."""
-        return self._unit
+    def add_columns(self, seconds: IntArray, channels: IntArray, amounts: FloatArray | None = None) -> None:
+        """Buffer one add per element (`amounts` None means 1 each): a batch in three arrays."""
+        if len(seconds):
+            self._columns.append((seconds, channels, amounts))
 
     def flush(self) -> None:
         """Fold buffered additions into the ring, advancing its head to the newest bucket."""
-        if not self._sec and not self._unit:
+        if not self._sec and not self._columns:
             return
-        units = np.asarray(self._unit, dtype=np.int64)
-        seconds = np.concatenate((np.asarray(self._sec, dtype=np.int64), units // self.channels))
-        chans = np.concatenate((np.asarray(self._chan, dtype=np.int64), units % self.channels))
-        vals = np.concatenate((np.asarray(self._val, dtype=np.float64), np.ones(len(units))))
-        buckets = seconds // self.width
+        parts = [(np.asarray(self._sec, dtype=np.int64), np.asarray(self._chan, dtype=np.int64))]
+        values = [np.asarray(self._val, dtype=np.float64)]
+        for seconds, chans, amounts in self._columns:
+            parts.append((seconds, chans))
+            values.append(np.ones(len(seconds)) if amounts is None else amounts)
         self._sec.clear()
         self._chan.clear()
         self._val.clear()
-        self._unit.clear()
+        self._columns.clear()
+        seconds = np.concatenate([p[0] for p in parts])
+        chans = np.concatenate([p[1] for p in parts])
+        vals = np.concatenate(values)
+        buckets = seconds // self.width
         self._advance(int(buckets.max()))
         assert self.head is not None
         keep = buckets > self.head - self.slots
         if not keep.all():
             buckets, chans, vals = buckets[keep], chans[keep], vals[keep]
-        np.add.at(self.data, (buckets % self.slots, chans), vals)
+        cells = self.data.size
+        if len(vals) * 8 < cells:  # a few adds (a tick, one order): scatter them
+            np.add.at(self.data, (buckets % self.slots, chans), vals)
+        else:  # a batch: one bincount over the flat (slot, channel) index beats a scatter
+            flat = (buckets % self.slots) * self.channels + chans
+            self.data += np.bincount(flat, weights=vals, minlength=cells).reshape(self.data.shape)
 
     def _advance(self, bucket: int) -> None:
         if self.head is None:
