@@ -8,9 +8,12 @@ watermark has passed it; within the allowed lateness this is exact whatever the
 arrival order. Activity arriving behind the watermark is applied as it comes and never
 moves a visit back in time (documented approximation for late data).
 
-Expiry candidates are queued as (last activity, user) on every update; a tick pops
-the queue while candidates are idle and skips stale ones, so expiring idle viewers
-costs only the updates that have aged out, never a scan of all open visits.
+The replay is vectorised: per viewer the rules only compare each event with the one
+before it (as `monitor.review.visits` does for a finished session), so one numpy pass
+over the due events, sorted by viewer and time, finds every visit that starts, goes on
+or ends. A visit still open is carried in two arrays indexed by viewer (start, last
+activity; −1 when none), and enters the next pass as a first row at its last activity.
+Idle visits are found by one comparison over those arrays per tick.
 """
 
 from __future__ import annotations
@@ -19,26 +22,38 @@ from collections import Counter, deque
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
+
 # Visit closure sink: (end_ms, duration_s, estimated)
 Close = Callable[[int, float, bool], None]
-# A viewer: the engine interns ids to ints per session; any sortable hashable works
+# A viewer in `pending` tuples: any hashable, interned to an int code on first sight
 User = Any
+IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
 
 
 class Audience:
-    """Open visits, pending activity and the watch-time distribution of one session."""
+    """Open visits, pending activity and the watch-time distribution of one session.
+
+    Activity comes in either as columns of integer viewer codes (`add_columns`, the
+    engine, which interns viewers per session) or as `(ts_ms, is_leave, user)` tuples in
+    `pending` (any hashable user, interned here); one audience uses one of the two.
+    """
 
     __slots__ = (
+        "_chunks",
         "closed",
         "closed_estimated",
-        "expiry",
+        "codes",
         "frontier_ms",
         "hist",
         "idle_ms",
-        "open",
+        "last",
         "pending",
         "recent",
         "recent_hist",
+        "start",
         "total_s",
         "window_s",
     )
@@ -47,8 +62,10 @@ class Audience:
         self.idle_ms = round(idle_timeout_s * 1000)
         self.window_s = window_s
         self.pending: list[tuple[int, int, User]] = []  # (ts_ms, is_leave, user)
-        self.open: dict[User, list[int]] = {}  # user -> [start_ms, last_ms]
-        self.expiry: deque[tuple[int, User]] = deque()  # (last_ms, user), oldest first
+        self.codes: dict[User, int] = {}  # users of `pending` tuples -> viewer code
+        self._chunks: list[tuple[IntArray, BoolArray, IntArray]] = []  # (ts_ms, is_leave, viewer)
+        self.start: IntArray = np.zeros(0, dtype=np.int64)  # open visit start per viewer, -1: none
+        self.last: IntArray = np.zeros(0, dtype=np.int64)  # open visit last activity per viewer, -1: none
         self.frontier_ms = 0
         self.recent: deque[tuple[int, int]] = deque()  # (end_s, whole seconds) inside the window
         self.recent_hist: Counter[int] = Counter()  # the same durations, counted, for the median
@@ -57,52 +74,144 @@ class Audience:
         self.closed = 0
         self.closed_estimated = 0
 
-    def advance(self, watermark_ms: int, close: Close) -> None:
-        """Replay activity older than the watermark in time order, then expire idle visits."""
-        pending = self.pending
-        open_visits, expiry, idle = self.open, self.expiry, self.idle_ms
-        if pending:
-            pending.sort()
-            cut = len(pending)
-            # One loop, locals only: it runs once per viewer action, the engine's hottest loop.
-            for index, (ts, is_leave, user) in enumerate(pending):
-                if ts >= watermark_ms:
-                    cut = index
-                    break
-                visit = open_visits.get(user)
-                if visit is not None and ts >= visit[1] + idle:  # gone idle before this event
-                    del open_visits[user]
-                    self._close(visit[1] + idle, visit[0], True, close)
-                    visit = None
-                if is_leave:
-                    if visit is not None and ts >= visit[1]:
-                        del open_visits[user]
-                        self._close(ts, visit[0], False, close)
-                elif visit is None:
-                    open_visits[user] = [ts, ts]
-                    expiry.append((ts, user))
-                elif ts > visit[1]:
-                    visit[1] = ts
-                    expiry.append((ts, user))
-            del pending[:cut]
-        self.frontier_ms = max(self.frontier_ms, watermark_ms)
-        while expiry and expiry[0][0] + idle <= watermark_ms:
-            last, user = expiry.popleft()
-            visit = open_visits.get(user)
-            if visit is not None and visit[1] == last:  # else a stale candidate: the visit moved on
-                del open_visits[user]
-                self._close(last + idle, visit[0], True, close)
+    def add_columns(self, ts_ms: IntArray, is_leave: BoolArray, viewers: IntArray) -> None:
+        """Buffer activity (or leaves) of a batch: one row per event, viewers as int codes."""
+        if len(ts_ms):
+            self._chunks.append((ts_ms, is_leave, viewers))
 
-    def _close(self, end_ms: int, start_ms: int, estimated: bool, close: Close) -> None:
-        duration = (end_ms - start_ms) / 1000.0
-        self.total_s += duration
-        self.closed += 1
-        self.closed_estimated += estimated
-        whole = int(duration)
-        self.hist[whole] += 1
-        self.recent.append((end_ms // 1000, whole))
-        self.recent_hist[whole] += 1
-        close(end_ms, duration, estimated)
+    def open_count(self) -> int:
+        """Number of visits open now (the estimated online figure)."""
+        return int(np.count_nonzero(self.last >= 0))
+
+    def advance(self, watermark_ms: int, close: Close) -> None:
+        """Replay activity older than the watermark, expire idle visits, call `close` per visit."""
+        ends, durations, estimated = self.advance_columns(watermark_ms)
+        for end, duration, guess in zip(ends.tolist(), durations.tolist(), estimated.tolist()):
+            close(end, duration, guess)
+
+    def advance_columns(self, watermark_ms: int) -> tuple[IntArray, npt.NDArray[np.float64], BoolArray]:
+        """Replay activity older than the watermark and expire idle visits.
+
+        Returns the visits closed, ordered by end: end (ms), duration (s), estimated.
+        """
+        self._take_pending()
+        starts_out: list[IntArray] = []
+        ends_out: list[IntArray] = []
+        guess_out: list[BoolArray] = []
+        if self._chunks:
+            ts = np.concatenate([c[0] for c in self._chunks])
+            leave = np.concatenate([c[1] for c in self._chunks])
+            user = np.concatenate([c[2] for c in self._chunks])
+            self._chunks.clear()
+            due = ts < watermark_ms
+            if not due.all():
+                self._chunks.append((ts[~due], leave[~due], user[~due]))
+                ts, leave, user = ts[due], leave[due], user[due]
+            if len(ts):
+                self._grow(int(user.max()) + 1)
+                self._replay(ts, leave, user, starts_out, ends_out, guess_out)
+        self.frontier_ms = max(self.frontier_ms, watermark_ms)
+        idle = np.flatnonzero((self.last >= 0) & (self.last + self.idle_ms <= watermark_ms))
+        if len(idle):
+            starts_out.append(self.start[idle])
+            ends_out.append(self.last[idle] + self.idle_ms)
+            guess_out.append(np.ones(len(idle), dtype=bool))
+            self.start[idle] = -1
+            self.last[idle] = -1
+        if not ends_out:
+            return np.zeros(0, np.int64), np.zeros(0), np.zeros(0, bool)
+        starts, ends, guesses = np.concatenate(starts_out), np.concatenate(ends_out), np.concatenate(guess_out)
+        order = np.argsort(ends, kind="stable")
+        starts, ends, guesses = starts[order], ends[order], guesses[order]
+        durations = (ends - starts) / 1000.0
+        self._record(ends, durations, guesses)
+        return ends, durations, guesses
+
+    def _replay(
+        self,
+        ts: IntArray,
+        leave: BoolArray,
+        user: IntArray,
+        starts_out: list[IntArray],
+        ends_out: list[IntArray],
+        guess_out: list[BoolArray],
+    ) -> None:
+        """One pass over due events; the rules of the per-event replay, row against previous row."""
+        idle = self.idle_ms
+        carried = self.last[user]
+        # With a visit open, an earlier event (late) changes nothing, nor does activity at its
+        # last instant; a leave at that instant still closes it.
+        noop = (carried >= 0) & ((ts < carried) | ((ts == carried) & ~leave))
+        if noop.any():
+            ts, leave, user = ts[~noop], leave[~noop], user[~noop]
+        if not len(ts):
+            return
+        # an open visit enters as a first row (an activity at its last instant, its own start)
+        viewers = np.unique(user)
+        viewers = viewers[self.last[viewers] >= 0]
+        ts = np.concatenate((self.last[viewers], ts))
+        leave = np.concatenate((np.zeros(len(viewers), bool), leave))
+        user = np.concatenate((viewers, user))
+        first_start = np.concatenate((self.start[viewers], ts[len(viewers) :]))
+        order = np.lexsort((leave, ts, user))  # per viewer by time, activity before leave
+        t, leave, u, first_start = ts[order], leave[order], user[order], first_start[order]
+        n = len(t)
+        rows = np.arange(n)
+        same = np.zeros(n, bool)
+        same[1:] = u[1:] == u[:-1]
+        prev_open = np.zeros(n, bool)
+        prev_open[1:] = same[1:] & ~leave[:-1]  # after an activity a visit is open; after a leave none
+        gap = np.zeros(n, np.int64)
+        gap[1:] = t[1:] - t[:-1]
+        continues = prev_open & (gap < idle)
+        timed_out = prev_open & ~continues
+        opens = ~leave & ~continues
+        visit_row = np.maximum.accumulate(np.where(opens, rows, 0))  # row that opened each row's visit
+        visit_start = first_start[visit_row]
+        # idle before row i: the visit of row i-1 ended at its last activity + idle
+        before = rows[timed_out] - 1
+        starts_out.append(visit_start[before])
+        ends_out.append(t[before] + idle)
+        guess_out.append(np.ones(len(before), dtype=bool))
+        closing = leave & continues
+        starts_out.append(visit_start[closing])
+        ends_out.append(t[closing])
+        guess_out.append(np.zeros(int(closing.sum()), dtype=bool))
+        last_row = np.ones(n, bool)
+        last_row[:-1] = ~same[1:]
+        still_open = last_row & ~leave
+        self.start[u[last_row]] = np.where(still_open[last_row], visit_start[last_row], -1)
+        self.last[u[last_row]] = np.where(still_open[last_row], t[last_row], -1)
+
+    def _record(self, ends: IntArray, durations: npt.NDArray[np.float64], guesses: BoolArray) -> None:
+        whole = durations.astype(np.int64).tolist()
+        self.total_s += float(durations.sum())
+        self.closed += len(whole)
+        self.closed_estimated += int(np.count_nonzero(guesses))
+        self.hist.update(whole)
+        self.recent.extend(zip((ends // 1000).tolist(), whole))
+        self.recent_hist.update(whole)
+
+    def _take_pending(self) -> None:
+        """Move `pending` tuples into the column buffer, interning their users."""
+        if not self.pending:
+            return
+        codes = self.codes
+        for user in dict.fromkeys(u for _, _, u in self.pending):
+            if user not in codes:
+                codes[user] = len(codes)
+        ts, leave, user = zip(*self.pending)
+        self.pending.clear()
+        self.add_columns(
+            np.array(ts, dtype=np.int64), np.array(leave, dtype=bool), np.array([codes[u] for u in user], np.int64)
+        )
+
+    def _grow(self, count: int) -> None:
+        size = len(self.last)
+        if count > size:
+            grow = max(count, 2 * size, 1024) - size
+            self.start = np.concatenate((self.start, np.full(grow, -1, dtype=np.int64)))
+            self.last = np.concatenate((self.last, np.full(grow, -1, dtype=np.int64)))
 
     def expire_recent(self, clock_s: int) -> None:
         """Forget visits that ended before the rolling watch-time window."""
@@ -122,11 +231,14 @@ class Audience:
         return _lower_median(self.hist, self.closed)
 
     def to_state(self) -> dict[str, Any]:
-        """Return JSON-ready state."""
+        """Return JSON-ready state (viewers as codes; `codes` maps tuple users to them)."""
+        self._take_pending()
+        buffered = [np.concatenate([c[i] for c in self._chunks]).tolist() for i in range(3)] if self._chunks else []
+        open_ = np.flatnonzero(self.last >= 0)
         return {
-            "pending": self.pending,
-            "open": [[user, start, last] for user, (start, last) in self.open.items()],  # int keys: a list
-            "expiry": list(self.expiry),
+            "pending": buffered,
+            "codes": [[user, code] for user, code in self.codes.items()],
+            "open": [open_.tolist(), self.start[open_].tolist(), self.last[open_].tolist()],
             "frontier_ms": self.frontier_ms,
             "recent": list(self.recent),
             "hist": [[k, v] for k, v in self.hist.items()],
@@ -137,9 +249,15 @@ class Audience:
 
     def restore(self, data: dict[str, Any]) -> None:
         """Load `to_state` output."""
-        self.pending = [(int(t), int(k), u) for t, k, u in data["pending"]]
-        self.open = {u: [start, last] for u, start, last in data["open"]}
-        self.expiry = deque((int(t), u) for t, u in data["expiry"])
+        self.codes = {user: int(code) for user, code in data["codes"]}
+        self._chunks = []
+        if data["pending"]:
+            ts, leave, user = data["pending"]
+            self.add_columns(np.array(ts, np.int64), np.array(leave, bool), np.array(user, np.int64))
+        viewers, start, last = (np.array(part, dtype=np.int64) for part in data["open"])
+        self._grow(int(viewers.max()) + 1 if len(viewers) else 0)
+        self.start[viewers] = start
+        self.last[viewers] = last
         self.frontier_ms = data["frontier_ms"]
         self.recent = deque((int(e), int(d)) for e, d in data["recent"])
         self.recent_hist = Counter(d for _, d in self.recent)

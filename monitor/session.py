@@ -30,7 +30,7 @@ from monitor.orders import REFUNDS as O_REFUNDS
 from monitor.orders import OrderBook
 from monitor.trend import trend
 from monitor.watermark import EventClock
-from monitor.windows import IntArray, Ring
+from monitor.windows import BoolArray, FloatArray, IntArray, Ring
 
 # 1-s ring channels (also the session totals list, same indices)
 (
@@ -238,11 +238,10 @@ class SessionState:
         known = uid >= 0
         active = known & _ACTIVE[codes]
         self.viewer_flags[uid[active]] = True
-        pending = self.audience.pending
-        pending.extend(zip(ts[active].tolist(), repeat(0), uid[active].tolist()))
+        self.audience.add_columns(ts[active], np.zeros(int(active.sum()), dtype=bool), uid[active])
         leaving = known & (codes == LEAVE)
         if leaving.any():
-            pending.extend(zip(ts[leaving].tolist(), repeat(1), uid[leaving].tolist()))
+            self.audience.add_columns(ts[leaving], np.ones(int(leaving.sum()), dtype=bool), uid[leaving])
         interacting = known & _INTERACT[codes]
         self._latest(self.last_interact, uid[interacting], secs[interacting], INTERACTORS)
         clicking = known & (codes == CLICK)
@@ -380,14 +379,24 @@ class SessionState:
             self.markers.sort(key=lambda m: m["ts"])
             del self.markers[: len(self.markers) - self.config.max_markers]
 
-    def _dwell_closed(self, end_ms: int, duration_s: float, estimated: bool) -> None:
+    def _dwell_closed(self, end_ms: IntArray, duration_s: FloatArray, estimated: BoolArray) -> None:
+        """Count closed visits at their end second: watch time, and estimated leaves."""
+        if not len(end_ms):
+            return
         second = end_ms // 1000
-        self._count(second, DWELL_SUM, duration_s)
-        self._count(second, DWELL_N, 1.0)
-        if estimated:
-            self._count(second, DWELL_EST, 1.0)
-            self._count(second, LEAVES_EST, 1.0)
-            self.minutes.add(second, M_LEAVES, 1.0)
+        count = len(second)
+        ring, totals = self.ring, self.totals
+        ring.add_columns(second, np.full(count, DWELL_SUM), duration_s)
+        ring.add_columns(second, np.full(count, DWELL_N))
+        totals[DWELL_SUM] += float(duration_s.sum())
+        totals[DWELL_N] += count
+        guessed = second[estimated]
+        if len(guessed):
+            ring.add_columns(guessed, np.full(len(guessed), DWELL_EST))
+            ring.add_columns(guessed, np.full(len(guessed), LEAVES_EST))
+            totals[DWELL_EST] += len(guessed)
+            totals[LEAVES_EST] += len(guessed)
+            self.minutes.add_columns(guessed, np.full(len(guessed), M_LEAVES))
 
     # ------------------------------------------------------------------ tick
 
@@ -396,14 +405,14 @@ class SessionState:
         self.ring.flush()
         clock = self.clock
         clock.advance(now)
-        self.audience.advance(clock.watermark_ms, self._dwell_closed)
+        self._dwell_closed(*self.audience.advance_columns(clock.watermark_ms))
         self.ring.flush()
         self.products.ring.flush()
         self.minutes.flush()
         if self.viewer_count is not None:
             self.online, self.online_estimated = self.viewer_count[2], False
         else:
-            self.online, self.online_estimated = len(self.audience.open), True
+            self.online, self.online_estimated = self.audience.open_count(), True
             self.minutes.add(clock.clock_ms // 1000, M_ONLINE_SUM, float(self.online))
             self.minutes.add(clock.clock_ms // 1000, M_ONLINE_N, 1.0)
             self.minutes.flush()
