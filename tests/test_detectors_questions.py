@@ -13,8 +13,10 @@ def q_bin(i: int, groups: int, age: float) -> Bin:
                oldest_question_age_s=age, events=10)
 
 
-# The age rule alone, without the default minimum of open and newly opened groups.
-AGE_ONLY = QuestionsConfig(min_groups=1, min_new_groups=0)
+# The age rule alone: one group older than min_age_s and still open, no level of open groups to beat.
+AGE_ONLY = QuestionsConfig(window_bins=1, min_history_bins=0, ratio=0.0, min_excess=1.0)
+# Judging from the first bins, against the level of the bins 20 s before (hand-built series are short).
+SHORT = QuestionsConfig(window_bins=1, baseline_lag_bins=1, min_history_bins=1, ratio=1.0, min_excess=2.0)
 
 
 def test_questions_fire_once_a_group_is_older_than_15_s_and_still_open() -> None:
@@ -45,7 +47,7 @@ def test_questions_quiet_on_one_question_left_for_its_next_pitch() -> None:
 
 
 def test_questions_fire_when_many_new_groups_stay_unanswered() -> None:
-    det = QuestionsDetector(QuestionsConfig())
+    det = QuestionsDetector(SHORT)
     for i in range(10):
         det.observe(q_bin(i, 1, 30.0 + 10 * i))
     # a surge: groups 1 -> 2 -> 4 within 20 s, the oldest still open
@@ -55,9 +57,34 @@ def test_questions_fire_when_many_new_groups_stay_unanswered() -> None:
 
 
 def test_questions_checkpoint_round_trip() -> None:
-    det = QuestionsDetector(QuestionsConfig())
+    det = QuestionsDetector(SHORT)
     for i in range(5):
         det.observe(q_bin(i, 1, 20.0 + 10 * i))
     restored = QuestionsDetector.from_state(det.config, det.to_state())
     b = q_bin(5, 4, 80.0)
     assert restored.observe(b) == det.observe(b) != []
+
+
+def test_questions_quiet_on_a_stale_group_and_the_usual_bounce_of_answers() -> None:
+    det = QuestionsDetector(QuestionsConfig())
+    # a group asked before the first pin never closes (the oldest age grows all show), while
+    # ordinary groups open and close: 3-9 open, bin to bin
+    counts = [3, 7, 5, 9, 4, 6, 8, 3, 5, 7]
+    assert not any(det.observe(q_bin(i, counts[i % 10], 300.0 + 10 * i)) for i in range(200))
+
+
+def test_questions_fire_when_open_groups_pile_up_above_the_room_usual_level() -> None:
+    det = QuestionsDetector(QuestionsConfig())
+    counts = [3, 7, 5, 9, 4, 6, 8, 3, 5, 7]  # usual level 5.7
+    for i in range(100):
+        det.observe(q_bin(i, counts[i % 10], 300.0 + 10 * i))
+    # a surge nobody answers: four more groups stay open on top of the usual bounce
+    fired = [det.observe(q_bin(i, counts[i % 10] + 4, 300.0 + 10 * i)) for i in range(100, 112)]
+    assert not any(fired[:3])  # the 2-min level needs a few bins to rise by 2
+    [c] = fired[-1]
+    assert c.rule == "unanswered_questions" and c.evidence[0]["usual"] < c.evidence[0]["level"]
+
+
+def test_questions_restore_an_earlier_checkpoint() -> None:
+    det = QuestionsDetector.from_state(QuestionsConfig(), {"previous": [2, 40.0], "recent_groups": [1, 2]})
+    assert det.previous_age == 40.0 and det.seen == 0
