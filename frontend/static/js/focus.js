@@ -5,7 +5,6 @@ import { MinuteChart, seriesTimes } from "./charts.js";
 import { formatClock, formatNumber, toSeconds } from "./format.js";
 import { ProductTable } from "./products.js";
 
-const SENTIMENT_MINUTES = 60;
 const RESOLVED_VISIBLE_S = 300;
 
 export class FocusView {
@@ -96,10 +95,9 @@ export class FocusView {
     this.charts.online.setData([xs, s.online]);
     this.charts.flow.setData([xs, s.entries, s.leaves]);
     this.charts.gmv.setData([xs, s.gmv]);
-    const minutes = [...this.sentiment.keys()].sort((a, b) => a - b).slice(-SENTIMENT_MINUTES);
-    for (const old of [...this.sentiment.keys()]) if (!minutes.includes(old)) this.sentiment.delete(old);
-    const sx = minutes.length ? minutes : xs;
-    this.charts.sentiment.setData([sx, minutes.length ? minutes.map((m) => this.sentiment.get(m)) : xs.map(() => null)]);
+    // Same minute axis as the other curves: a lone sentiment point must not collapse the time scale.
+    for (const minute of [...this.sentiment.keys()]) if (minute < xs[0]) this.sentiment.delete(minute);
+    this.charts.sentiment.setData([xs, xs.map((minute) => this.sentiment.get(minute) ?? null)]);
   }
 
   renderFunnel(data) {
