@@ -22,6 +22,8 @@ chance) or its next pitch. Those pins are what the comment tracker sees as an an
 
 A sell-out incident gives the next product pitched 3 units; from the incident's start the host
 stays on it and viewers rush it until it is gone, so every sell-out happens, whatever the room size.
+Any product whose stock reaches 0 is labelled a sell-out then, injected or not, and the run of show
+skips products already sold out.
 
 Incidents (`ingest.incidents`) bend these while they last and are returned by `labels()`.
 No leave events by default: platforms do not send them (PLATFORMS.md §0).
@@ -119,6 +121,8 @@ class SimulatedSession:
         self.sellout_from = sellout.start if sellout else math.inf
         self.market = _AudienceMarket(products, market_config, self.rng, start)
         self.products = products
+        self.index = {p.product: i for i, p in enumerate(products)}
+        self.sold_out: set[str] = set()  # products labelled as sold out
         self.target_online = self.config.rate / EVENTS_PER_ONLINE_VIEWER_S
         self.mean_dwell = DWELL_MEDIAN_S * math.exp(DWELL_SIGMA**2 / 2)
         self.present: dict[str, int] = {}  # viewer -> index in self.viewers
@@ -244,6 +248,8 @@ class SimulatedSession:
         pinned = self._pinned_at(t)
         if self.pinned is not None and self.pinned == self.sellout_product and t >= self.sellout_from:
             pinned = self.pinned  # "last few left": the host stays on the scarce product until it is gone
+        elif pinned != self.pinned and pinned is not None and self.market.stock[self.index[pinned]] == 0:
+            pinned = self.pinned  # the run of show skips a sold-out product: the host stays on the current one
         if pinned != self.pinned:
             if self.pinned is not None:
                 out.append(self._event("product_unpin", t, product=self.pinned))
@@ -330,11 +336,14 @@ class SimulatedSession:
             if stock != last and (t - when >= STOCK_EVERY_S or stock == 0):
                 out.append(self._event("stock", t, product=product.product, stock=stock))
                 self.last_stock[product.product] = (stock, t)
-                if stock == 0 and product.product == self.sellout_product:
+                if stock == 0 and product.product not in self.sold_out:
+                    # injected or not, a sell-out is labelled when it happens: alerting on it is right
+                    self.sold_out.add(product.product)
                     self.incidents.append(Incident(IncidentKind.SELL_OUT, self.session, t,
                                                    self.start + (self.config.duration_s or 3600.0),
                                                    product=product.product))
-                    self.sellout_product = None
+                    if product.product == self.sellout_product:
+                        self.sellout_product = None
 
     def _talk(self, t: float, online: int, out: list[dict[str, object]], at: Callable[[], float]) -> None:
         rng = self.rng
