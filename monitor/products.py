@@ -105,11 +105,11 @@ class ProductTable:
         self.ring.add_columns(ts_ms // 1000, index * CHANNELS + np.where(is_click, CLICKS, CARTS))
         clicks = np.bincount(index[is_click], minlength=len(self.totals)).tolist()
         carts = np.bincount(index[~is_click], minlength=len(self.totals)).tolist()
-        for i in np.unique(index).tolist():
-            self.totals[i][T_CLICKS] += clicks[i]
-            self.totals[i][T_CARTS] += carts[i]
         for product_id in seen:
             product = products[product_id]
+            totals = self.totals[product.index]
+            totals[T_CLICKS] += clicks[product.index]
+            totals[T_CARTS] += carts[product.index]
             if product.pin_started_ms is not None:  # clicks since the pin feed the pitch uplift
                 mine = is_click & (index == product.index) & (ts_ms >= product.pin_started_ms)
                 product.clicks_in_pitch += int(np.count_nonzero(mine))

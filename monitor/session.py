@@ -9,7 +9,6 @@ at the clock sums to the number of distinct users who acted inside it.
 
 from __future__ import annotations
 
-import heapq
 from itertools import repeat
 from typing import Any
 
@@ -165,10 +164,11 @@ class SessionState:
         if not rows:
             return
         n = len(rows)
-        ts = np.fromiter([d["ts"] for d in rows], np.int64, n)
+        times = [d["ts"] for d in rows]
+        ts = np.fromiter(times, np.int64, n)
         codes = np.fromiter(map(_KIND_CODE.get, [d["type"] for d in rows], repeat(RARE)), np.int64, n)
         secs = ts // 1000
-        newest, oldest = int(ts.max()), int(ts.min())
+        newest, oldest = max(times), min(times)  # builtins: a numpy reduction costs more on ~100 values
         clock = self.clock
         clock.max_event_ms = max(clock.max_event_ms, newest)
         if self.min_event_ms is None or oldest < self.min_event_ms:
@@ -299,8 +299,12 @@ class SessionState:
             self._viewer_count(d["id"], d["ts"], d.get("viewers") or 0, d.get("total_viewers") or 0)
         picked = np.flatnonzero(codes == COMMENT)
         if len(picked):
-            comments = [(rows[i]["ts"], rows[i]["id"], i) for i in picked.tolist()]
-            for t, event_id, i in heapq.nlargest(RECENT_COMMENTS, comments):
+            recent = self.recent_comments
+            oldest = (recent[0]["ts"], recent[0]["id"]) if len(recent) >= RECENT_COMMENTS else (-1, "")
+            # only comments newer than the oldest shown can enter the newest eight
+            comments = [c for i in picked.tolist() if (c := (rows[i]["ts"], rows[i]["id"], i)) > oldest]
+            comments.sort()
+            for t, event_id, i in comments[-RECENT_COMMENTS:]:
                 self._remember_comment(event_id, t, rows[i].get("text"))
 
     def _fold_rare(self, d: dict[str, Any]) -> None:
@@ -437,24 +441,25 @@ class SessionState:
 
     def _bin(self, start: int) -> Bin:
         s = self.ring.window(start + BIN_SECONDS - 1, BIN_SECONDS)
-        row = self.products.ring.buckets(start, 1)[0]
+        table = self.products
+        counts_by_index = table.ring.buckets(start, 1)[0].reshape(len(table.totals), P.CHANNELS)
+        busy = counts_by_index.any(axis=1).tolist()
         products = []
-        for product in sorted(self.products.products.values(), key=lambda p: p.id):  # independent of arrival
-            base = product.index * P.CHANNELS
-            counts = row[base : base + P.CHANNELS]
-            if product.pinned or counts.any():
-                products.append(
-                    ProductBin(
-                        product=product.id,
-                        clicks=int(counts[P.CLICKS]),
-                        carts=int(counts[P.CARTS]),
-                        orders=int(counts[P.ORDERS]),
-                        paid=int(counts[P.PAID]),
-                        gmv=round(float(counts[P.GMV]), 2),
-                        stock=self.products.stock_left(product),
-                        pinned=product.pinned,
-                    )
+        shown = [p for p in table.products.values() if p.pinned or busy[p.index]]
+        for product in sorted(shown, key=lambda p: p.id):  # independent of arrival
+            counts = counts_by_index[product.index]
+            products.append(
+                ProductBin(
+                    product=product.id,
+                    clicks=int(counts[P.CLICKS]),
+                    carts=int(counts[P.CARTS]),
+                    orders=int(counts[P.ORDERS]),
+                    paid=int(counts[P.PAID]),
+                    gmv=round(float(counts[P.GMV]), 2),
+                    stock=self.products.stock_left(product),
+                    pinned=product.pinned,
                 )
+            )
         return Bin(
             session=self.session,
             start=start,
