@@ -24,7 +24,7 @@ RECENT_BINS = 6  # the last minute, kept out of the reference
 class ViewerCrashConfig:
     """Crash when viewers fall by `drop` (fraction) against a reference of ≥ `min_reference`."""
 
-    drop: float = 0.30
+    drop: float = 0.40
     critical_drop: float = 0.50
     reference_bins: int = 90
     min_history_bins: int = 30
