@@ -209,16 +209,13 @@ class SessionState:
         ids = [d["id"] for d in rows]
         fresh = set(ids)
         if len(fresh) != len(ids) or not seen.isdisjoint(fresh):
-            kept, taken = [], set()
-            for d, event_id in zip(rows, ids):
-                if event_id not in seen and event_id not in taken:
-                    taken.add(event_id)
-                    kept.append(d)
-            rows, fresh = kept, taken
+            first = dict(zip(reversed(ids), range(len(ids) - 1, -1, -1)))  # id -> first position
+            fresh = first.keys() - seen
+            rows = [rows[i] for i in sorted(map(first.__getitem__, fresh))]
         if rows:
             seen |= fresh
             # remembered under the batch's newest minute: kept at least as long as their own
-            minute = max(d["ts"] for d in rows) // 60_000
+            minute = max([d["ts"] for d in rows]) // 60_000
             self.seen_by_minute.setdefault(minute, []).extend(fresh)
         return rows
 
@@ -227,11 +224,11 @@ class SessionState:
         users: list[str | None] = [d.get("user") for d in rows]
         index = self.user_index
         distinct = dict.fromkeys(users)
-        if not distinct.keys() <= index.keys():  # set operations in C; most batches meet no new viewer
-            for user in distinct:  # new viewers are interned in arrival order (deterministic ids)
-                if user is not None and user not in index:
-                    index[user] = len(self.user_names)
-                    self.user_names.append(user)
+        distinct.pop(None, None)
+        if not distinct.keys() <= index.keys():  # set operations in C; a long session meets few new viewers
+            new = [user for user in distinct if user is not None and user not in index]  # arrival order: stable ids
+            index.update(zip(new, range(len(self.user_names), len(self.user_names) + len(new))))
+            self.user_names.extend(new)
         self._grow_users(len(self.user_names))
         lookup: Any = index.get  # (user or None, -1): an unknown None maps to -1
         uid = np.fromiter(map(lookup, users, repeat(-1)), np.int64, len(users))
