@@ -45,7 +45,7 @@ class QuestionsConfig:
     baseline_lag_bins: int = 6  # 1 min guard band between the two
     min_history_bins: int = 30
     ratio: float = 1.0
-    min_excess: float = 2.0
+    min_excess: float = 2.5
 
     def __post_init__(self) -> None:
         if not 0 < self.min_age_s <= self.warning_age_s:
