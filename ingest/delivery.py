@@ -24,6 +24,7 @@ from starlette.responses import JSONResponse, Response
 from ingest.attribution import AttributionRules, load_rules
 from ingest.batch import BatchRejected, validate_batch
 from ingest.writer import AppendResult, EventWriter
+from livemon import telemetry
 
 log = logging.getLogger(__name__)
 
@@ -35,12 +36,13 @@ class StoreUnavailable(RuntimeError):
 
 
 async def deliver(
-    writer: EventWriter, raw_events: Sequence[dict[str, object]], pseudonym_secret: bytes,
+    writer: EventWriter, raw_events: Sequence[dict[str, object]], pseudonym_secret: bytes, source: str,
     timeout_s: float | None = None,
 ) -> AppendResult:
     """Validate and append adapter output; an adapter bug (invalid event) raises BatchRejected.
 
     Args:
+        source: the adapter's name in /metrics (`livemon_events_ingested_total{source=…}`).
         timeout_s: give up after this long (TikTok Shop wants an answer within 3 s).
 
     Raises:
@@ -49,12 +51,20 @@ async def deliver(
     """
     if not raw_events:
         return AppendResult(accepted=0, duplicates=0)
-    events = validate_batch(list(raw_events), pseudonym_secret)
     try:
-        return await asyncio.wait_for(writer.append(events), timeout_s)
+        events = validate_batch(list(raw_events), pseudonym_secret)
+    except BatchRejected as exc:
+        telemetry.EVENTS_REJECTED.labels(source).inc(exc.total_errors)
+        raise
+    try:
+        result = await asyncio.wait_for(writer.append(events), timeout_s)
     except (RedisConnectionError, RedisTimeoutError, OSError, TimeoutError) as exc:
         log.warning("adapter ingest: redis unavailable: %s", exc)
+        telemetry.REQUESTS_UNAVAILABLE.labels(source).inc()
         raise StoreUnavailable(str(exc)) from exc
+    telemetry.EVENTS_INGESTED.labels(source).inc(result.accepted)
+    telemetry.EVENTS_DUPLICATE.labels(source).inc(result.duplicates)
+    return result
 
 
 def unavailable_response() -> JSONResponse:
@@ -69,12 +79,12 @@ def result_response(result: AppendResult, ignored: int = 0, **extra: object) -> 
 
 
 async def deliver_response(
-    writer: EventWriter, raw_events: Sequence[dict[str, object]], pseudonym_secret: bytes, ignored: int = 0,
-    timeout_s: float | None = None, **extra: object,
+    writer: EventWriter, raw_events: Sequence[dict[str, object]], pseudonym_secret: bytes, source: str,
+    ignored: int = 0, timeout_s: float | None = None, **extra: object,
 ) -> Response:
     """`deliver`, answered over HTTP: 200 with counts, 503 when Redis is down, 400 naming bad fields."""
     try:
-        result = await deliver(writer, raw_events, pseudonym_secret, timeout_s)
+        result = await deliver(writer, raw_events, pseudonym_secret, source, timeout_s)
     except StoreUnavailable:
         return unavailable_response()
     except BatchRejected as exc:

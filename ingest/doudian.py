@@ -95,7 +95,7 @@ async def doudian_webhook(request: Request) -> Response:
     rules = attribution_rules(request)
     events = [e for m in messages if isinstance(m, dict) and (e := map_message(m, rules, received)) is not None]
     try:
-        await deliver(request.app.state.writer, events, settings.pseudonym_secret)
+        await deliver(request.app.state.writer, events, settings.pseudonym_secret, "doudian")
     except StoreUnavailable:
         return unavailable_response()
     except BatchRejected as exc:

@@ -31,13 +31,15 @@ from collections.abc import Mapping
 from typing import Any
 
 import orjson
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from ingest.batch import MAX_BODY_BYTES, BatchRejected, BatchTooLarge, split_body
-from ingest.delivery import RETRY_AFTER_S, StoreUnavailable, deliver, deliver_response
-from ingest.http_api import bearer_ok, error, read_body_limited
+from ingest.batch import BatchRejected, BatchTooLarge, split_body
+from ingest.delivery import RETRY_AFTER_S, StoreUnavailable, deliver, deliver_response, unavailable_response
+from ingest.http_api import authorised_body, error, rate_limited
 
 _COUNT = re.compile(r"^\s*([0-9][0-9,]*(?:\.[0-9]+)?)\s*(万|w|W|亿)?\+?\s*$")
 _UNITS = {"万": 10_000, "w": 10_000, "W": 10_000, "亿": 100_000_000}
@@ -164,17 +166,21 @@ def map_messages(items: list[object], received_ms: int) -> tuple[list[dict[str, 
 async def post_messages(request: Request) -> Response:
     """POST /api/v1/douyin/messages."""
     settings = request.app.state.settings
-    if not bearer_ok(request, settings.ingest_keys):
-        return error(401, "missing or invalid ingest key: send 'Authorization: Bearer <LIVEMON_INGEST_KEY>'")
-    body = await read_body_limited(request, MAX_BODY_BYTES)
-    if body is None:
-        return error(413, f"request body is larger than {MAX_BODY_BYTES} bytes")
+    body = await authorised_body(request)
+    if isinstance(body, Response):
+        return body
     try:
         items = split_body(body, request.headers.get("content-type", ""))
         events, ignored = map_messages(items, _now_ms())
     except (BatchRejected, BatchTooLarge, ValueError) as exc:
         return error(400, f"{exc}; nothing was written")
-    return await deliver_response(request.app.state.writer, events, settings.pseudonym_secret, ignored)
+    try:
+        refused = await rate_limited(request, len(events))
+    except (RedisConnectionError, RedisTimeoutError, OSError):
+        return unavailable_response()
+    if refused is not None:
+        return refused
+    return await deliver_response(request.app.state.writer, events, settings.pseudonym_secret, "douyin", ignored)
 
 
 def _ws_key_ok(websocket: WebSocket, allowed: tuple[str, ...]) -> bool:
@@ -205,7 +211,7 @@ async def _ingest_frame(websocket: WebSocket, frame: str) -> dict[str, object]:
     try:
         items = split_body(frame.encode(), "")
         events, ignored = map_messages(items, _now_ms())
-        result = await deliver(websocket.app.state.writer, events, settings.pseudonym_secret)
+        result = await deliver(websocket.app.state.writer, events, settings.pseudonym_secret, "douyin_ws")
     except StoreUnavailable:
         return {"error": "event store unavailable; resend this frame", "retry_after": RETRY_AFTER_S}
     except (BatchRejected, BatchTooLarge, ValueError) as exc:

@@ -56,14 +56,36 @@ async def read_body_limited(request: Request, limit: int) -> bytes | None:
     return b"".join(chunks)
 
 
-async def post_events(request: Request) -> Response:
-    """Validate a batch completely, then append it; all or nothing."""
-    settings = request.app.state.settings
-    if not bearer_ok(request, settings.ingest_keys):
+async def authorised_body(request: Request) -> bytes | Response:
+    """The body of a producer's request, or the 401/413 answer: the ingest key is checked first."""
+    if not bearer_ok(request, request.app.state.settings.ingest_keys):
         return error(401, "missing or invalid ingest key: send 'Authorization: Bearer <LIVEMON_INGEST_KEY>'")
     body = await read_body_limited(request, MAX_BODY_BYTES)
     if body is None:
         return error(413, f"request body is larger than {MAX_BODY_BYTES} bytes; split it into smaller batches")
+    return body
+
+
+async def rate_limited(request: Request, events: int) -> Response | None:
+    """429 with Retry-After when this ingest key is over its rate, else None (the events are counted)."""
+    limiter: RateLimiter = request.app.state.rate_limiter
+    decision = await limiter.take(request.headers["authorization"].partition(" ")[2].strip(), events)
+    if decision.allowed:
+        return None
+    return JSONResponse(
+        {"error": f"rate limit of {limiter.rate:g} events/s for this ingest key exceeded; nothing was "
+                  f"written; retry the same batch after {decision.retry_after_s} s"},
+        status_code=429,
+        headers={"Retry-After": str(decision.retry_after_s)},
+    )
+
+
+async def post_events(request: Request) -> Response:
+    """Validate a batch completely, then append it; all or nothing."""
+    settings = request.app.state.settings
+    body = await authorised_body(request)
+    if isinstance(body, Response):
+        return body
     try:
         items = split_body(body, request.headers.get("content-type", ""))
         events = validate_batch(items, settings.pseudonym_secret)
@@ -77,16 +99,10 @@ async def post_events(request: Request) -> Response:
             errors=[e.to_dict() for e in exc.errors],
         )
     writer: EventWriter = request.app.state.writer
-    limiter: RateLimiter = request.app.state.rate_limiter
     try:
-        decision = await limiter.take(request.headers["authorization"].partition(" ")[2].strip(), len(events))
-        if not decision.allowed:
-            return JSONResponse(
-                {"error": f"rate limit of {limiter.rate:g} events/s for this ingest key exceeded; nothing was "
-                          f"written; retry the same batch after {decision.retry_after_s} s"},
-                status_code=429,
-                headers={"Retry-After": str(decision.retry_after_s)},
-            )
+        refused = await rate_limited(request, len(events))
+        if refused is not None:
+            return refused
         result = await writer.append(events)
     except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
         log.warning("ingest: redis unavailable: %s", exc)

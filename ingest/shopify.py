@@ -145,6 +145,6 @@ async def shopify_webhook(request: Request) -> Response:
     if attribution is None:
         known = topic in ORDER_TOPICS or topic in CART_TOPICS
         return result_response(AppendResult(0, 0), ignored=1, unattributed=known)
-    return await deliver_response(request.app.state.writer, events, settings.pseudonym_secret,
+    return await deliver_response(request.app.state.writer, events, settings.pseudonym_secret, "shopify",
                                   session=attribution.session, rule=attribution.rule)
 

@@ -92,5 +92,5 @@ async def tiktok_shop_webhook(request: Request) -> Response:
     events = map_notification(payload, attribution_rules(request), int(time.time() * 1000))
     if not events:
         return result_response(AppendResult(0, 0), ignored=1, unattributed=events == [])
-    return await deliver_response(request.app.state.writer, events, settings.pseudonym_secret,
+    return await deliver_response(request.app.state.writer, events, settings.pseudonym_secret, "tiktok_shop",
                                   timeout_s=ANSWER_WITHIN_S)

@@ -10,6 +10,7 @@ import click
 
 from livemon.demo import demo
 from livemon.logs import configure_logging
+from livemon.purge_command import purge
 from livemon.redis_client import RedisUnavailable
 from livemon.replay_command import replay
 from livemon.report_command import report
@@ -17,7 +18,6 @@ from livemon.sentiment_command import sentiment
 from livemon.settings import DEFAULT_REDIS_PORT, Settings, SettingsError, load_settings
 from livemon.simulate_command import simulate
 from livemon.tiktok_live_command import tiktok_live
-from livemon.purge_command import purge
 from livemon.token_command import token
 
 

@@ -34,8 +34,8 @@ from livemon.checkpoints import CheckpointWriter
 from livemon.command_streams import stream_order
 from livemon.partition_leases import PartitionLeases
 from livemon.partition_reads import PartitionReads
-from livemon.retention import TRIM_EVERY_S, fresh_purges, scrub_checkpoint, trim_streams
 from livemon.redis_client import connect, require_redis
+from livemon.retention import TRIM_EVERY_S, fresh_purges, scrub_checkpoint, trim_streams
 from livemon.settings import Settings
 from livemon.suggesting import SuggestionStage, load_suggestion_config, read_choices
 from monitor.alert_config import AlertConfig, load_alert_config

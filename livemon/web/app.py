@@ -15,9 +15,9 @@ from starlette.staticfiles import StaticFiles
 from ingest.doudian import doudian_webhook
 from ingest.douyin_webcast import post_messages, websocket_ingest
 from ingest.http_api import post_events
+from ingest.rate_limit import RateLimiter
 from ingest.shopify import shopify_webhook
 from ingest.tiktok_shop import tiktok_shop_webhook
-from ingest.rate_limit import RateLimiter
 from ingest.writer import EventWriter
 from livemon.notifier import Notifier
 from livemon.redis_client import connect
