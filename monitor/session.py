@@ -103,6 +103,7 @@ _MINUTE_CHANNEL = _table({COMMENT: M_COMMENTS, JOIN: M_ENTRIES, LEAVE: M_LEAVES}
 # a viewer's activity (opens or extends a visit) and the interaction rate's kinds
 _ACTIVE = _table({k: True for k in (COMMENT, LIKE, JOIN, CLICK, CART, SHARE, FOLLOW, GIFT)}, False, np.bool_)
 _INTERACT = _table({COMMENT: True, LIKE: True, SHARE: True}, False, np.bool_)
+_LATEST_CHANNEL = np.array([INTERACTORS, CLICKERS], dtype=np.int64)  # by key & 1 in `_latest`
 
 
 RECENT_COMMENTS = 8
@@ -134,8 +135,8 @@ class SessionState:
         self.user_names: list[str] = []
         self.viewer_flags = np.zeros(0, dtype=bool)
         self.clicker_flags = np.zeros(0, dtype=bool)
-        self.last_click: IntArray = np.zeros(0, dtype=np.int64)
-        self.last_interact: IntArray = np.zeros(0, dtype=np.int64)
+        # newest second of each viewer's interaction (even index) and click (odd), -1: none
+        self.latest: IntArray = np.zeros(0, dtype=np.int64)
         self.viewer_count: tuple[int, str, int] | None = None  # (ts, id, viewers)
         self.total_viewers = 0
         self.peak_online = 0
@@ -210,7 +211,7 @@ class SessionState:
         fresh = set(ids)
         if len(fresh) != len(ids) or not seen.isdisjoint(fresh):
             first = dict(zip(reversed(ids), range(len(ids) - 1, -1, -1)))  # id -> first position
-            fresh = first.keys() - seen
+            fresh = set(first) - seen  # set - set walks the smaller side (keys() - set walks all of seen)
             rows = [rows[i] for i in sorted(map(first.__getitem__, fresh))]
         if rows:
             seen |= fresh
@@ -240,31 +241,33 @@ class SessionState:
         if leaving.any():
             self.audience.add_columns(ts[leaving], np.ones(int(leaving.sum()), dtype=bool), uid[leaving])
         interacting = known & _INTERACT[codes]
-        self._latest(self.last_interact, uid[interacting], secs[interacting], INTERACTORS)
         clicking = known & (codes == CLICK)
         self.clicker_flags[uid[clicking]] = True
-        self._latest(self.last_click, uid[clicking], secs[clicking], CLICKERS)
+        acting = interacting | clicking  # no kind is both
+        self._latest(uid[acting] * 2 + clicking[acting], secs[acting])
 
-    def _latest(self, latest: IntArray, uid: IntArray, secs: IntArray, channel: int) -> None:
+    def _latest(self, keys: IntArray, secs: IntArray) -> None:
         """Move each user's +1 to the bucket of their newest action (latest-position counting).
 
+        `keys` are viewer * 2 + rate (0: interaction, 1: click), one flat array for both rates.
         Per event this is "+1 at the new second, −1 at the old one" whenever the user's newest
         second grows; over a batch those steps telescope to one +1 at the batch's newest second
         and one −1 at the second held before, which is what is added here.
         """
-        if not len(uid):
+        if not len(keys):
             return
-        order = np.lexsort((secs, uid))
-        uid, secs = uid[order], secs[order]
-        last = np.ones(len(uid), dtype=bool)
-        last[:-1] = uid[1:] != uid[:-1]
-        uid, newest = uid[last], secs[last]
-        old = latest[uid]
+        order = np.lexsort((secs, keys))
+        keys, secs = keys[order], secs[order]
+        last = np.ones(len(keys), dtype=bool)
+        last[:-1] = keys[1:] != keys[:-1]
+        keys, newest = keys[last], secs[last]
+        old = self.latest[keys]
         moved = newest > old
-        self.ring.add_columns(newest[moved], np.full(int(moved.sum()), channel))
+        channels = _LATEST_CHANNEL[keys & 1]
+        self.ring.add_columns(newest[moved], channels[moved])
         drop = moved & (old >= 0)
-        self.ring.add_columns(old[drop], np.full(int(drop.sum()), channel), np.full(int(drop.sum()), -1.0))
-        latest[uid[moved]] = newest[moved]
+        self.ring.add_columns(old[drop], channels[drop], np.full(int(np.count_nonzero(drop)), -1.0))
+        self.latest[keys[moved]] = newest[moved]
 
     def _grow_users(self, count: int) -> None:
         """Make the per-viewer arrays hold `count` viewers (doubling, so growth is amortised)."""
@@ -275,8 +278,7 @@ class SessionState:
         grow = size - len(self.viewer_flags)
         self.viewer_flags = np.concatenate((self.viewer_flags, np.zeros(grow, dtype=bool)))
         self.clicker_flags = np.concatenate((self.clicker_flags, np.zeros(grow, dtype=bool)))
-        self.last_click = np.concatenate((self.last_click, np.full(grow, -1, dtype=np.int64)))
-        self.last_interact = np.concatenate((self.last_interact, np.full(grow, -1, dtype=np.int64)))
+        self.latest = np.concatenate((self.latest, np.full(2 * grow, -1, dtype=np.int64)))
 
     def _fold_values(self, rows: list[dict[str, Any]], codes: IntArray, ts: IntArray, secs: IntArray) -> None:
         """Fields beyond kind and time: like/gift counts, products, audience figures, comments."""
@@ -637,8 +639,7 @@ class SessionState:
             "users": self.user_names,
             "viewers": np.flatnonzero(self.viewer_flags).tolist(),
             "clickers": np.flatnonzero(self.clicker_flags).tolist(),
-            "last_click": self.last_click[: len(self.user_names)].tolist(),
-            "last_interact": self.last_interact[: len(self.user_names)].tolist(),
+            "latest": self.latest[: 2 * len(self.user_names)].tolist(),
             "orders": self.orders.to_state(),
             "products": self.products.to_state(),
             "audience": self.audience.to_state(),
@@ -678,8 +679,7 @@ class SessionState:
         state._grow_users(len(state.user_names))
         state.viewer_flags[data["viewers"]] = True
         state.clicker_flags[data["clickers"]] = True
-        state.last_click[: len(state.user_names)] = data["last_click"]
-        state.last_interact[: len(state.user_names)] = data["last_interact"]
+        state.latest[: 2 * len(state.user_names)] = data["latest"]
         state.orders = OrderBook.from_state(data["orders"])
         state.products.restore(data["products"])
         state.audience.restore(data["audience"])
