@@ -9,7 +9,8 @@ fold, and tick once per second of event time; each run uses one process (one cor
   straightforward way to write the same headline figures (it computes fewer of them).
 - Bytewax 0.21.1: event-time 10-s tumbling windows counting events per type and session
   (the same counts as our closed bins), `EventClock` with the same 5-s lateness.
-Memory: one 6-hour session with 500 products, measured with tracemalloc and as checkpoint bytes.
+Memory: one 6-hour session with 500 products fed through `apply_wire` (the runner's path),
+measured with tracemalloc and as checkpoint bytes.
 Prints a table, then one line of JSON with the figures.
 """
 
@@ -32,7 +33,6 @@ import orjson
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from monitor.engine import Engine, EngineConfig
-from monitor.events import Event
 
 T0 = 1_700_000_000_000
 BATCH = 2000
@@ -290,21 +290,22 @@ def measure_memory(hours: float, products: int, rate: int) -> dict[str, float]:
     total = int(hours * 3600 * rate)
     planned = [{"id": f"p{i}", "name": f"product {i}", "price": 99.0, "stock": 10_000} for i in range(products)]
     start_event = orjson.dumps({"id": "start", "session": "s0", "type": "session_start", "ts": T0, "products": planned})
-    engine.apply([Event.from_wire(start_event)])
+    engine.apply_wire([start_event])
     now = 1_000_000.0
-    batch: list[Event] = []
+    batch: list[bytes] = []
     second = 0
     for raw in generate(total, 1, rate, products=products, users=50_000, seed=11):
-        batch.append(Event.from_wire(orjson.dumps(raw)))
+        batch.append(orjson.dumps(raw))
         if len(batch) == rate:
-            engine.apply(batch)
+            engine.apply_wire(batch)
             batch.clear()
             second += 1
             if second % 10 == 0:
                 now += 10.0
                 engine.tick(now)
-    engine.apply(batch)
-    engine.tick(now + 1)
+    engine.apply_wire(batch)
+    batch.clear()
+    unique = engine.tick(now + 1).snapshots[0]["unique_viewers"]
     gc.collect()
     current = tracemalloc.get_traced_memory()[0] - base
     tracemalloc.stop()
@@ -315,7 +316,7 @@ def measure_memory(hours: float, products: int, rate: int) -> dict[str, float]:
         "events": total,
         "rss_bytes": current,
         "checkpoint_bytes": checkpoint,
-        "unique_viewers": len(engine.sessions["s0"].viewers),
+        "unique_viewers": unique,
     }
 
 
