@@ -48,7 +48,10 @@ class Product:
 
 
 class ProductTable:
-    """All products of a session: metadata, totals and the 10-s product ring."""
+    """All products of a session: metadata, totals and the 10-s product ring.
+
+    The ring has room for at least `len(totals)` products (columns beyond them stay zero).
+    """
 
     __slots__ = ("_rows", "_rows_bucket", "current", "dirty", "products", "recent_s", "ring", "totals")
 
@@ -72,7 +75,9 @@ class ProductTable:
         if product is None:
             product = self.products[product_id] = Product(product_id, len(self.totals))
             self.totals.append([0.0] * 8)
-            self.ring.widen(len(self.totals) * CHANNELS)
+            needed = len(self.totals) * CHANNELS
+            if needed > self.ring.channels:  # grow by doubling: widening copies the whole ring
+                self.ring.widen(max(needed, 2 * self.ring.channels))
         return product
 
     def plan(self, planned: PlannedProduct) -> None:
@@ -164,7 +169,7 @@ class ProductTable:
         if not count:
             return []
         # Whole columns at once: one numpy pass instead of ~20 scalar conversions per product
-        recent = self.ring.window(clock_s, self.recent_s).reshape(count, CHANNELS)
+        recent = self.ring.window(clock_s, self.recent_s)[: count * CHANNELS].reshape(count, CHANNELS)
         clicks_5m, carts_5m, orders_5m = (recent[:, c].astype(np.int64).tolist() for c in (CLICKS, CARTS, ORDERS))
         gmv_5m, qty_5m = recent[:, GMV].tolist(), recent[:, QTY].tolist()
         bucket = clock_s // BIN_SECONDS

@@ -441,7 +441,8 @@ class SessionState:
     def _bin(self, start: int) -> Bin:
         s = self.ring.window(start + BIN_SECONDS - 1, BIN_SECONDS)
         table = self.products
-        counts_by_index = table.ring.buckets(start, 1)[0].reshape(len(table.totals), P.CHANNELS)
+        count = len(table.totals)
+        counts_by_index = table.ring.buckets(start, 1)[0][: count * P.CHANNELS].reshape(count, P.CHANNELS)
         busy = counts_by_index.any(axis=1).tolist()
         products = []
         shown = [p for p in table.products.values() if p.pinned or busy[p.index]]
