@@ -97,12 +97,15 @@ def test_injected_storm_reaches_console_and_overlay_within_2s(stack: Stack) -> N
         row.wait_for(timeout=2_000)
         expect(overlay.locator("#critical")).to_be_visible(timeout=2_000)
         assert time.monotonic() - fired_at <= 2.0
-        expect(overlay.locator("#critical .critical-rule")).to_have_text("negative_storm")
+        expect(overlay.locator("#critical")).to_have_attribute("data-rule", "negative_storm")
+        expect(overlay.locator("#critical .critical-rule")).to_have_text("Negative-comment storm")
         expect(wall.locator(".ticker li").first).to_have_attribute("data-severity", "critical")  # focus ticker
         wall.locator("#back").click()
         tile = wall.locator('.tile[data-session="room-s"]')
         expect(tile).to_have_attribute("data-alert", "critical")  # badge and border on the wall tile
-        expect(tile.locator('.badge[data-severity="critical"]')).to_have_text("negative_storm")
+        badge = tile.locator('.badge[data-severity="critical"]')
+        expect(badge).to_have_attribute("data-rule", "negative_storm")
+        expect(badge).to_have_text("Negative-comment storm")
 
         row.click()  # detail: evidence as text, the firing transition in the audit trail
         detail = console.locator("#detail")

@@ -3,6 +3,7 @@
 
 import { MinuteChart, seriesTimes } from "./charts.js";
 import { formatClock, formatNumber, toSeconds } from "./format.js";
+import { ruleLabel } from "./i18n.js";
 import { ProductTable } from "./products.js";
 
 const RESOLVED_VISIBLE_S = 300;
@@ -155,7 +156,7 @@ export class FocusView {
       const time = document.createElement("time");
       time.textContent = formatClock(alert.fired_at || alert.started_at || alert.at || 0, this.lang);
       const text = document.createElement("span");
-      text.textContent = `${this.t(alert.severity)} · ${alert.rule} · ${alert.summary || ""}`;
+      text.textContent = `${this.t(alert.severity)} · ${ruleLabel(this.t, alert.rule)} · ${alert.summary || ""}`;
       li.append(time, text);
       return li;
     });

@@ -4,6 +4,7 @@
 
 import { MinuteChart, seriesTimes } from "./charts.js";
 import { formatClock, formatNumber, formatPercent } from "./format.js";
+import { ruleLabel } from "./i18n.js";
 
 function evidenceText(item) {
   if (typeof item === "string") return item;
@@ -39,7 +40,8 @@ export class IncidentDetail {
     $("d-severity").textContent = this.t(alert.severity);
     $("d-severity").dataset.severity = alert.severity;
     $("d-state").textContent = this.t(alert.state);
-    $("d-rule").textContent = alert.rule;
+    $("d-rule").textContent = ruleLabel(this.t, alert.rule);
+    $("d-rule").dataset.rule = alert.rule;
     $("d-session").textContent = alert.session;
     $("d-summary").textContent = alert.summary || "";
     $("d-value").textContent = formatNumber(alert.value, this.lang, 3);

@@ -6,7 +6,7 @@ import { postJSON } from "./api.js";
 import { LiveConnection } from "./connection.js";
 import { formatClock } from "./format.js";
 import { IncidentDetail } from "./incident_detail.js";
-import { applyTranslations, pickLanguage, translator } from "./i18n.js";
+import { applyTranslations, pickLanguage, ruleLabel, translator } from "./i18n.js";
 import { connectionIndicator, startClock } from "./status.js";
 
 const lang = pickLanguage();
@@ -56,7 +56,7 @@ function renderList() {
     tr.dataset.state = alert.state;
     tr.setAttribute("aria-selected", String(alert.fingerprint === selected));
     const started = alert.fired_at || alert.started_at || alert.at;
-    for (const text of [t(alert.severity), t(alert.state), alert.session, alert.rule, alert.summary || "",
+    for (const text of [t(alert.severity), t(alert.state), alert.session, ruleLabel(t, alert.rule), alert.summary || "",
       started ? formatClock(started, lang) : "–"]) {
       const td = document.createElement("td");
       td.textContent = text;

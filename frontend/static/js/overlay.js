@@ -7,7 +7,7 @@ import { postJSON } from "./api.js";
 import { LiveConnection } from "./connection.js";
 import { formatAge, formatNumber } from "./format.js";
 import { setGauge } from "./gauge.js";
-import { applyTranslations, pickLanguage, translator } from "./i18n.js";
+import { applyTranslations, pickLanguage, ruleLabel, translator } from "./i18n.js";
 import { isLowStock } from "./products.js";
 import { connectionIndicator, startClock } from "./status.js";
 import { STALE_AFTER_S } from "./tiles.js";
@@ -140,7 +140,8 @@ function renderCritical() {
   const box = $("critical");
   box.hidden = !top;
   box.dataset.fingerprint = top ? top.fingerprint : "";
-  box.querySelector(".critical-rule").textContent = top ? top.rule : "";
+  box.querySelector(".critical-rule").textContent = top ? ruleLabel(t, top.rule) : "";
+  box.dataset.rule = top ? top.rule : "";
   box.querySelector(".critical-summary").textContent = top ? top.summary || "" : "";
 }
 

@@ -3,6 +3,7 @@
 import { Sparkline, seriesTimes } from "./charts.js";
 import { ARROWS, formatAge, formatNumber, formatPercent } from "./format.js";
 import { setGauge } from "./gauge.js";
+import { ruleLabel } from "./i18n.js";
 
 export const STALE_AFTER_S = 5;
 export const MAX_TILES = 16;
@@ -84,7 +85,8 @@ export class TileGrid {
       const badge = document.createElement("span");
       badge.className = "badge";
       badge.dataset.severity = alert.severity;
-      badge.textContent = alert.rule;
+      badge.dataset.rule = alert.rule;
+      badge.textContent = ruleLabel(this.t, alert.rule);
       return badge;
     });
     const unknown = (tile.alertFingerprints || []).filter((f) => f && !known.has(f)).length;
