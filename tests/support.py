@@ -16,6 +16,7 @@ import httpx
 import orjson
 
 from livemon import keys
+from livemon.processes import stop_children
 from livemon.redis_client import connect
 from livemon.redis_server import free_port
 from livemon.tokens import TokenStore, parse_role, parse_sessions
@@ -72,13 +73,8 @@ class LivemonProcess:
         self.process.wait()
 
     def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        if self.process:
+            stop_children([self.process])
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
