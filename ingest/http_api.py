@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import hmac
 import logging
+from typing import Any
 
+import orjson
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from starlette.requests import Request
@@ -54,6 +56,17 @@ async def read_body_limited(request: Request, limit: int) -> bytes | None:
             return None
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+def json_object(raw: bytes) -> dict[str, Any] | Response:
+    """A webhook body decoded as one JSON object, or the 400 answer saying why not."""
+    try:
+        payload = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return error(400, "body is not JSON")
+    if not isinstance(payload, dict):
+        return error(400, "body: expected a JSON object")
+    return payload
 
 
 async def authorised_body(request: Request) -> bytes | Response:

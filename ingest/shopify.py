@@ -24,14 +24,13 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
 from ingest.attribution import Attribution, AttributionRules
 from ingest.batch import MAX_BODY_BYTES
 from ingest.delivery import attribution_rules, deliver_response, result_response
-from ingest.http_api import error, read_body_limited
+from ingest.http_api import error, json_object, read_body_limited
 from ingest.writer import AppendResult
 from monitor.events import EventError, parse_timestamp
 
@@ -129,12 +128,9 @@ async def shopify_webhook(request: Request) -> Response:
         return error(413, f"request body is larger than {MAX_BODY_BYTES} bytes")
     if not signature_ok(raw, request.headers.get("x-shopify-hmac-sha256"), settings.shopify_secret):
         return error(401, "X-Shopify-Hmac-SHA256 does not match the body (or LIVEMON_SHOPIFY_SECRET is not set)")
-    try:
-        payload = orjson.loads(raw)
-    except orjson.JSONDecodeError:
-        return error(400, "body is not JSON")
-    if not isinstance(payload, dict):
-        return error(400, "body: expected a JSON object")
+    payload = json_object(raw)
+    if isinstance(payload, Response):
+        return payload
     topic = request.headers.get("x-shopify-topic", "")
     # The edge may read the clock: it is only the fallback event time when the payload has none.
     received = _when(request.headers, ("x-shopify-triggered-at",), int(time.time() * 1000))

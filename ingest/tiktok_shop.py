@@ -18,14 +18,13 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
 from ingest.attribution import AttributionRules
 from ingest.batch import MAX_BODY_BYTES
 from ingest.delivery import attribution_rules, deliver_response, result_response
-from ingest.http_api import error, read_body_limited
+from ingest.http_api import error, json_object, read_body_limited
 from ingest.writer import AppendResult
 
 ORDER_STATUS_CHANGE = 1
@@ -83,12 +82,9 @@ async def tiktok_shop_webhook(request: Request) -> Response:
                         settings.tiktok_shop_app_secret):
         return error(401, "Authorization does not match HMAC-SHA256(app_secret, app_key + body) "
                           "(or LIVEMON_TIKTOK_SHOP_APP_KEY/SECRET are not set)")
-    try:
-        payload = orjson.loads(raw)
-    except orjson.JSONDecodeError:
-        return error(400, "body is not JSON")
-    if not isinstance(payload, dict):
-        return error(400, "body: expected a JSON object")
+    payload = json_object(raw)
+    if isinstance(payload, Response):
+        return payload
     events = map_notification(payload, attribution_rules(request), int(time.time() * 1000))
     if not events:
         return result_response(AppendResult(0, 0), ignored=1, unattributed=events == [])
