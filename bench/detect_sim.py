@@ -25,6 +25,11 @@ from monitor.engine import Engine
 from monitor.events import Event
 
 STEP_S = 10.0
+# Every bench room, incident-free ones included, sells like a strong brand room: at the
+# simulator's default the pinned product brings 0–3 carts per bin in most rooms, which no
+# conversion test can judge; ×10 gives ≈ 10–120 carts/min on the pinned product (the issue's
+# operating point is 200/min). docs/alerts.md "Simulator bench".
+SALES_SCALE = 10.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +41,7 @@ class Room:
     rate: float  # events per second, all kinds (comments ≈ 0.29 of them)
     duration_s: float
     incidents: bool
+    sales_scale: float = SALES_SCALE
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +71,8 @@ def run_room(room: Room, start: float) -> RoomRun:
     """Simulate one room and return its bins as the engine closes them."""
     kinds = tuple(IncidentKind) if room.incidents else ()
     sim = SimulatedSession(room.name, room.seed, room.rate, start,
-                           SimConfig(rate=room.rate, duration_s=room.duration_s, incidents=kinds))
+                           SimConfig(rate=room.rate, duration_s=room.duration_s, incidents=kinds,
+                                     sales_scale=room.sales_scale))
     engine = Engine()
     comments = CommentStage()
     bins: list[Bin] = []

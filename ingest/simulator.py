@@ -20,8 +20,15 @@ another product by popping that product's card for a moment (弹链接) and retu
 a question the host lets pass waits for a later question about the product (each gets its own
 chance) or its next pitch. Those pins are what the comment tracker sees as an answer.
 
-A sell-out incident gives the next product pitched 3 units; from the incident's start the host
-stays on it and viewers rush it until it is gone, so every sell-out happens, whatever the room size.
+A sell-out incident is the next product pitched: when its pitch begins only 3 units are left (the
+stock event says so), the host stays on it and viewers rush it until it is gone, so every sell-out
+happens on screen, whatever the room size. (Giving it 3 units from the session start let the
+background trickle sell them off screen before the pitch in a third of the rooms.)
+
+`sales_scale` multiplies every product's appeal (clicks, hence carts and orders): a room of a
+strong brand sells more per viewer. At 1 the pinned product brings 0–3 carts per 10 s in rooms
+of 6–20 events/s, too few for any conversion test; the detector bench uses a larger scale in
+every room, incident-free ones included (docs/alerts.md).
 Any product whose stock reaches 0 is labelled a sell-out then, injected or not, and the run of show
 skips products already sold out.
 
@@ -56,6 +63,7 @@ STOCK_EVERY_S = 5
 WAITING_SHARE = 0.4  # share of the target audience already in the room at the start
 HOST_ANSWERS = 0.85  # chance the host answers a question (the rest wait for a later question or the pitch)
 ANSWER_DELAY_S = (5.0, 30.0)  # how long a question waits for the host's answer, uniform
+SELLOUT_UNITS = 3  # stock of a sell-out incident's product when its pitch begins
 SELLOUT_RUSH_PER_S = 0.05  # extra orders per second for the last units of a sell-out incident's product (抢购)
 DULL_DWELL = 0.25  # a dwell-drop incident (a dull segment) scales everyone's remaining watch time
 
@@ -70,6 +78,7 @@ class SimConfig:
     pitch_s: float = 300.0  # mean length of one product's slot in the run of show
     incidents: tuple[IncidentKind, ...] = ()
     leaves: bool = False  # emit `leave` events (no platform does; useful to check dwell estimates)
+    sales_scale: float = 1.0  # multiplies product appeal: clicks, carts and orders per viewer
 
     def __post_init__(self) -> None:
         if not 0.1 <= self.rate <= 100_000:
@@ -78,6 +87,8 @@ class SimConfig:
             raise ValueError(f"duration_s: expected >= 0, got {self.duration_s}")
         if not 1 <= self.n_products <= 60:
             raise ValueError(f"n_products: expected 1-60, got {self.n_products}")
+        if not 0.1 <= self.sales_scale <= 100:
+            raise ValueError(f"sales_scale: expected 0.1-100, got {self.sales_scale}")
         if self.pitch_s < 30:
             raise ValueError(f"pitch_s: expected >= 30 seconds, got {self.pitch_s}")
 
@@ -107,18 +118,18 @@ class SimulatedSession:
         horizon = self.config.duration_s or 3600.0
         market_config = MarketConfig(n_products=self.config.n_products, duration_s=horizon)
         products = generate_products(market_config, self.rng)
-        products = tuple(replace(p, name=NAMES[i % len(NAMES)] if self.english < 0.5 else f"item {i + 1}")
+        products = tuple(replace(p, name=NAMES[i % len(NAMES)] if self.english < 0.5 else f"item {i + 1}",
+                                 appeal=p.appeal * self.config.sales_scale)
                          for i, p in enumerate(products))
         self.incidents = plan(session, self.config.incidents, self.rng, start, horizon, sim_text.TOPICS)
         self.show = self._run_of_show(products, horizon)
         self.incidents = [self._with_product(i) for i in self.incidents]
         sellout = next((i for i in self.incidents if i.kind is IncidentKind.SELL_OUT), None)
         if sellout is not None:  # a scarce product pitched at the incident: it sells out for real
-            index = next(k for k, p in enumerate(products) if p.product == sellout.product)
-            products = products[:index] + (replace(products[index], stock=3),) + products[index + 1:]
             self.incidents.remove(sellout)
         self.sellout_product = sellout.product if sellout else None
         self.sellout_from = sellout.start if sellout else math.inf
+        self.scarce = False  # the sell-out product's stock has been cut to SELLOUT_UNITS
         self.market = _AudienceMarket(products, market_config, self.rng, start)
         self.products = products
         self.index = {p.product: i for i, p in enumerate(products)}
@@ -243,13 +254,17 @@ class SimulatedSession:
         if c.duration_s and t >= self.start + c.duration_s:
             self.ended = True
             return [self._event("session_end", t)]
-        at = lambda: t + float(rng.random())  # noqa: E731 - event time inside this second
+        at = lambda: t + float(rng.random())  # event time inside this second
         # run of show
         pinned = self._pinned_at(t)
         if self.pinned is not None and self.pinned == self.sellout_product and t >= self.sellout_from:
             pinned = self.pinned  # "last few left": the host stays on the scarce product until it is gone
         elif pinned != self.pinned and pinned is not None and self.market.stock[self.index[pinned]] == 0:
             pinned = self.pinned  # the run of show skips a sold-out product: the host stays on the current one
+        if pinned is not None and pinned == self.sellout_product and t >= self.sellout_from and not self.scarce:
+            i = self.index[pinned]  # "last 3 left" as the pitch begins (shown by a stock event below)
+            self.market.stock[i] = min(int(self.market.stock[i]), SELLOUT_UNITS)
+            self.scarce = True
         if pinned != self.pinned:
             if self.pinned is not None:
                 out.append(self._event("product_unpin", t, product=self.pinned))

@@ -173,3 +173,23 @@ def _question_texts(room: SimulatedSession) -> set[str]:
             for index, product in enumerate(room.products, start=1):
                 out.add(template.format(n=index, name=product.name))
     return out
+
+
+def test_simulator_sell_out_product_is_cut_to_three_units_as_its_pitch_begins() -> None:
+    room, events = run("sell_out", duration=3600.0)
+    (label,) = room.labels()
+    stock = [e for e in events if e["type"] == "stock" and e["product"] == label["product"]]
+    cut = next(e for e in stock if e["stock"] <= 3)
+    assert cut["stock"] == 3  # "last 3" shown as the pitch begins ...
+    assert any(e["type"] == "product_pin" and e["product"] == label["product"] and e["ts"] == cut["ts"]
+               for e in events)
+    planned = next(e for e in events if e["type"] == "session_start")["products"]
+    assert next(p["stock"] for p in planned if p["id"] == label["product"]) > 3  # not scarce from the start
+    assert label["start"] >= cut["ts"]
+
+
+def test_simulator_sales_scale_multiplies_the_funnel() -> None:
+    def carts(scale: float) -> int:
+        room = SimulatedSession("room-1", 3, 8.0, START, SimConfig(rate=8.0, duration_s=600.0, sales_scale=scale))
+        return sum(e["type"] == "add_to_cart" for e in room.events_between(START, START + 600.0))
+    assert carts(10.0) > 5 * max(1, carts(1.0))
