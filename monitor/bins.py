@@ -48,6 +48,9 @@ class Bin:
     avg_dwell_s: float | None = None
     open_question_groups: int = 0
     oldest_question_age_s: float = 0.0
+    # the product with the most distinct viewers waiting on open questions: how many, since when
+    question_askers: int = 0
+    question_askers_age_s: float = 0.0
     events: int = 0
     products: tuple[ProductBin, ...] = field(default=())
 

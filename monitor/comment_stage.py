@@ -63,15 +63,16 @@ class CommentStage:
             session = snapshot["session"]
             summaries[session] = summary = self._tracker(session).summary(now)
             snapshot["comments"] = summary
-        bins = [self._fill(b, summaries.get(b.session)) for b in result.bins]
+        bins = [self._fill(b, summaries.get(b.session), now) for b in result.bins]
         return TickResult(snapshots=result.snapshots, bins=bins)
 
-    def _fill(self, closed: Bin, summary: dict[str, Any] | None) -> Bin:
+    def _fill(self, closed: Bin, summary: dict[str, Any] | None, now: float) -> Bin:
         tracker = self.trackers.get(closed.session)
         if tracker is None:
             return closed
         comments, negative, spam, raid, top_topic = tracker.bin_counts(closed.start, closed.start + BIN_SECONDS)
         questions = (summary or {}).get("open_questions", [])
+        askers, askers_age = tracker.most_waiting(now)
         return replace(
             closed,
             comments=comments,
@@ -81,6 +82,8 @@ class CommentStage:
             top_topic=top_topic,
             open_question_groups=len(questions),
             oldest_question_age_s=max((q["oldest_age_s"] for q in questions), default=0.0),
+            question_askers=askers,
+            question_askers_age_s=askers_age,
         )
 
     def retain(self, sessions: set[str]) -> None:

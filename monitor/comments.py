@@ -24,6 +24,7 @@ from monitor.spam import RAID, SpamConfig, SpamDetector
 from monitor.topics import classify_topic, phrases, rising_phrases
 
 MAX_NEGATIVES = 2_000
+MAX_ASKERS = 500  # distinct askers remembered per question group; beyond this the count is "500+"
 
 # Per-second counter slots.
 _N, _NEG, _POS, _SPAM, _RAID = range(5)
@@ -55,9 +56,12 @@ class CommentConfig:
 
 
 class QuestionGroup:
-    """Unanswered questions of one intent about one product."""
+    """Unanswered questions of one intent about one product, and the distinct viewers asking them.
 
-    __slots__ = ("answered_at", "count", "examples", "intent", "key", "oldest", "product")
+    `askers` is what tells many people waiting apart from one viewer asking again.
+    """
+
+    __slots__ = ("answered_at", "askers", "count", "examples", "intent", "key", "oldest", "product")
 
     def __init__(self, key: str, intent: str, product: str | None) -> None:
         self.key = key
@@ -67,14 +71,17 @@ class QuestionGroup:
         self.oldest = 0.0
         self.examples: list[dict[str, str]] = []
         self.answered_at: float | None = None
+        self.askers: set[str] = set()
 
     def to_list(self) -> list[Any]:
-        return [self.key, self.intent, self.product, self.count, self.oldest, self.examples, self.answered_at]
+        return [self.key, self.intent, self.product, self.count, self.oldest, self.examples, self.answered_at,
+                sorted(self.askers)]
 
     @classmethod
     def from_list(cls, raw: list[Any]) -> QuestionGroup:
         group = cls(raw[0], raw[1], raw[2])
         group.count, group.oldest, group.examples, group.answered_at = int(raw[3]), float(raw[4]), list(raw[5]), raw[6]
+        group.askers = set(raw[7]) if len(raw) > 7 else set()  # absent in checkpoints before askers were kept
         return group
 
 
@@ -148,7 +155,7 @@ class CommentTracker:
             self.recent_total.update(grams)
             self.baseline_phrases.update(grams)
             if question is not None:
-                self._ask(event.id, text, question.intent, question.product, now)
+                self._ask(event.id, event.user or event.id, text, question.intent, question.product, now)
         for comment_id, reason in flags:
             if comment_id != event.id:
                 self._unrate(comment_id, reason, now)
@@ -180,7 +187,7 @@ class CommentTracker:
             return self.products[int(product) - 1]
         return product if product is not None else self.pinned
 
-    def _ask(self, comment_id: str, text: str, intent: str, product: str | None, now: float) -> None:
+    def _ask(self, comment_id: str, user: str, text: str, intent: str, product: str | None, now: float) -> None:
         key_product = self._product_key(product)
         key = f"{intent}:{key_product or '-'}"
         group = self.groups.get(key)
@@ -188,15 +195,22 @@ class CommentTracker:
             group = self.groups[key] = QuestionGroup(key, intent, key_product)
         if group.answered_at is not None or group.count == 0:
             group.count, group.oldest, group.examples, group.answered_at = 0, now, [], None
+            group.askers = set()
         group.count += 1
+        if len(group.askers) < MAX_ASKERS:
+            group.askers.add(user)
         group.oldest = min(group.oldest, now)
         if len(group.examples) < self.config.question_examples:
             group.examples.append({"id": comment_id, "text": text})
 
     def on_pin(self, product: str, now: float) -> None:
-        """The host pinned `product`: its question groups (by id or by run-of-show index) are answered."""
+        """The host pinned `product`: its question groups (by id or by run-of-show index) are answered.
+
+        Groups filed under no product were asked before anything was pinned ("how much?" while
+        the show warms up); no later pin names them, so the first pitch answers them.
+        """
         self.pinned = product
-        names = {product}
+        names: set[str | None] = {product, None}
         if product in self.products:
             names.add(str(self.products.index(product) + 1))
         for group in self.groups.values():
@@ -238,6 +252,23 @@ class CommentTracker:
         topics = self._topics(start, end)
         top = min(topics.items(), key=lambda kv: (-kv[1], kv[0]))[0] if topics else None
         return total[_N], total[_NEG], total[_SPAM], total[_RAID], top
+
+    def most_waiting(self, now: float) -> tuple[int, float]:
+        """Return (distinct askers, oldest age in s) of the product with the most viewers waiting.
+
+        Open groups of one product are joined across intents: a crowd asking about #3 asks its
+        price, its stock and for its link, and is one crowd.
+        """
+        askers: dict[str | None, set[str]] = {}
+        oldest: dict[str | None, float] = {}
+        for g in self.groups.values():
+            if g.answered_at is None and g.count > 0:
+                askers.setdefault(g.product, set()).update(g.askers)
+                oldest[g.product] = min(oldest.get(g.product, g.oldest), g.oldest)
+        if not askers:
+            return 0, 0.0
+        top = max(askers, key=lambda p: (len(askers[p]), -oldest[p]))
+        return len(askers[top]), round(max(0.0, now - oldest[top]), 1)
 
     def summary(self, now: float) -> dict[str, Any]:
         """The snapshot's `comments` object (keys as in docs/architecture.md)."""
@@ -293,6 +324,7 @@ class CommentTracker:
                     "intent": g.intent,
                     "product": g.product,
                     "count": g.count,
+                    "askers": len(g.askers),
                     "oldest_age_s": round(max(0.0, now - g.oldest), 1),
                     "examples": list(g.examples),
                 }

@@ -107,7 +107,29 @@ def test_comments_open_questions_group_by_intent_and_product_until_pinned() -> N
     assert groups["price:p3"]["product"] == "p3"
     assert set(groups) == {"price:p3", "size:-", "price:-"}
     tracker.on_pin("p3", T0 + 11)
-    assert {g["group"] for g in tracker.summary(T0 + 12)["open_questions"]} == {"size:-", "price:-"}
+    # asked before anything was pinned, "-" groups name no product a later pin could: the first pitch answers them
+    assert tracker.summary(T0 + 12)["open_questions"] == []
+
+
+def test_comments_question_groups_count_distinct_askers_and_join_them_per_product() -> None:
+    tracker = CommentTracker()
+    tracker.add_comments([start(["p1", "p2", "p3"])])
+    tracker.on_pin("p1", T0)
+    tracker.add_comments(
+        [
+            comment(1, "3号多少钱", "a", 1),
+            comment(2, "3号多少钱？", "a", 2),
+            comment(3, "3号多少钱？", "b", 3),
+            comment(4, "3号还有吗", "c", 4),
+            comment(5, "多少钱", "d", 5),
+        ]
+    )
+    groups = {g["group"]: g for g in tracker.summary(T0 + 10)["open_questions"]}
+    assert groups["price:p3"]["count"] == 3 and groups["price:p3"]["askers"] == 2
+    # price and stock of #3 are one crowd of three viewers, waiting since the first question
+    assert tracker.most_waiting(T0 + 10) == (3, 9.0)
+    tracker.on_pin("p3", T0 + 11)
+    assert tracker.most_waiting(T0 + 12) == (1, 7.0)
 
 
 def test_comments_questions_while_pinned_belong_to_the_pinned_product_and_reopen() -> None:
