@@ -7,6 +7,12 @@ of 好好好 from a hired crowd must not drown real complaints. Comments are com
 
 Answers to a host's call (扣1, 1111, 已拍) and buyer questions are exempt: many people
 asking 多少钱 at once is demand, not a raid (PLATFORMS.md §5).
+
+A raid is `raid_min_accounts` accounts posting one fingerprint within `raid_window_s`, and
+either that text dominates the chat (`raid_min_share`) or several of those accounts post it
+again (`raid_min_repeaters`). The share alone missed raids in busy rooms (20 raiders are 5 %
+of a large room's chat); repetition is what a crew pasting one line does and a crowd of
+viewers typing the same short complaint once each rarely does.
 """
 
 from __future__ import annotations
@@ -47,6 +53,7 @@ class SpamConfig:
     raid_min_accounts: int = 5
     # In a busy room "好看" from five people in 30 s is normal; a raid also dominates the chat.
     raid_min_share: float = 0.2
+    raid_min_repeaters: int = 2  # accounts that posted the text twice or more in the window
     repeat_window_s: float = 60.0
     repeat_min: int = 3
 
@@ -59,6 +66,8 @@ class SpamConfig:
             raise ValueError(f"raid_min_accounts: expected >= 2, got {self.raid_min_accounts}")
         if not 0.0 <= self.raid_min_share <= 1.0:
             raise ValueError(f"raid_min_share: expected between 0 and 1, got {self.raid_min_share}")
+        if self.raid_min_repeaters < 1:
+            raise ValueError(f"raid_min_repeaters: expected >= 1, got {self.raid_min_repeaters}")
         if self.repeat_min < 2:
             raise ValueError(f"repeat_min: expected >= 2, got {self.repeat_min}")
 
@@ -85,6 +94,7 @@ class SpamDetector:
         self.raids: dict[str, Raid] = {}
         self.per_second: dict[int, int] = {}  # all comments checked, for the share of the window
         self.accounts: dict[str, Counter[str]] = {}  # fingerprint -> posts per account in the raid window
+        self.repeaters: Counter[str] = Counter()  # fingerprint -> accounts with >= 2 posts of it in the window
         self.pruned_second = -1
 
     def check(self, comment_id: str, user: str | None, text: str, now: float) -> list[tuple[str, str]]:
@@ -107,8 +117,13 @@ class SpamDetector:
         same_text.append((now, account, comment_id))
         accounts = self.accounts.setdefault(fp, Counter())
         accounts[account] += 1
+        if accounts[account] == 2:
+            self.repeaters[fp] += 1
         in_window = sum(self.per_second.values())
-        if len(accounts) >= self.config.raid_min_accounts and len(same_text) >= self.config.raid_min_share * in_window:
+        if len(accounts) >= self.config.raid_min_accounts and (
+            len(same_text) >= self.config.raid_min_share * in_window
+            or self.repeaters[fp] >= self.config.raid_min_repeaters
+        ):
             previous = self.raids.get(fp)
             if previous is None:
                 # The raid starts now: flag the whole run in the window, earlier posts included.
@@ -143,10 +158,13 @@ class SpamDetector:
             while q and q[0][0] < raid_horizon:
                 account = q.popleft()[1]
                 accounts[account] -= 1
+                if accounts[account] == 1:
+                    self.repeaters[fp] -= 1
                 if not accounts[account]:
                     del accounts[account]
             if not q:
                 del self.by_text[fp], self.accounts[fp]
+                self.repeaters.pop(fp, None)
         for user, own in list(self.by_user.items()):
             while own and own[0][0] < repeat_horizon:
                 own.popleft()
@@ -179,5 +197,6 @@ class SpamDetector:
         detector.raids = {r[0]: Raid(r[0], r[1], int(r[2]), float(r[3]), float(r[4])) for r in data["raids"]}
         detector.per_second = {int(k): int(v) for k, v in data["per_second"]}
         detector.accounts = {fp: Counter(account for _, account, _ in q) for fp, q in detector.by_text.items()}
+        detector.repeaters = Counter({fp: sum(n >= 2 for n in c.values()) for fp, c in detector.accounts.items()})
         detector.pruned_second = int(data["pruned_second"])
         return detector

@@ -70,3 +70,23 @@ def test_spam_common_phrase_in_a_busy_room_is_not_a_raid() -> None:
         text = "好看" if i % 16 == 0 else f"评论{chr(0x4E00 + i)}{chr(0x4E80 + i)}"
         flagged += detector.check(f"c{i}", f"a{i}", text, 100.0 + i * 0.25)
     assert flagged == []
+
+
+def test_spam_crew_repeating_one_line_in_a_busy_room_is_a_raid() -> None:
+    # 100 varied comments in 25 s; 6 accounts post 大家别买 in turn, a0 and a1 twice: 8 % of the chat, repeated
+    detector = SpamDetector(SpamConfig(raid_window_s=30, raid_min_accounts=5, raid_min_share=0.2,
+                                       raid_min_repeaters=2))
+    crew = ["a0", "a1", "a2", "a0", "a3", "a4", "a1", "a5"]
+    flagged = []
+    for i in range(100):
+        if i % 12 == 0 and i // 12 < len(crew):
+            flagged += detector.check(f"c{i}", crew[i // 12], "大家别买 主播骗人!", 100.0 + i * 0.25)
+        else:
+            flagged += detector.check(f"c{i}", f"v{i}", f"评论{chr(0x4E00 + i)}{chr(0x4E80 + i)}", 100.0 + i * 0.25)
+    # a1's second post (c72) makes two repeaters among 5 accounts: the whole run is flagged, c84 on arrival
+    assert {cid for cid, reason in flagged if reason == RAID} == {f"c{i}" for i in range(0, 96, 12)}
+
+
+def test_spam_config_rejects_zero_repeaters() -> None:
+    with pytest.raises(ValueError, match="raid_min_repeaters"):
+        SpamConfig(raid_min_repeaters=0)
