@@ -12,7 +12,9 @@ Access: the connection is authorised on connect (session cookie, or `Authorizati
 / `?token=` for non-browser clients); otherwise it is closed with 4401, with 4403 for a
 foreign Origin and 4429 when the token already holds `LIVEMON_WS_PER_TOKEN` connections.
 Every subscription is narrowed to the sessions the token may see (`Client.sessions`, the
-hub's only filter), so a host token never receives another room's data.
+hub's only filter), so a host token never receives another room's data. The token is looked
+up again every GRANT_RECHECK_S: once it is revoked or expired the connection is closed with
+4401, and the pages send the browser to /login.
 """
 
 from __future__ import annotations
@@ -22,10 +24,11 @@ import logging
 import time
 
 import orjson
+from redis.exceptions import RedisError
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from livemon import keys, telemetry
-from livemon.tokens import Grant, Permission
+from livemon.tokens import Grant, Permission, TokenStore
 from livemon.web import auth
 from livemon.web.hub import Client, Hub, snapshot_message
 
@@ -39,6 +42,7 @@ CLOSE_UNAUTHORISED = 4401
 CLOSE_FORBIDDEN = 4403
 CLOSE_TOO_MANY = 4429
 MAX_SUBSCRIBED_SESSIONS = 200
+GRANT_RECHECK_S = 5.0
 
 
 def parse_subscription(raw: str) -> frozenset[str] | None:
@@ -101,6 +105,21 @@ async def _receive_loop(websocket: WebSocket, client: Client, hub: Hub, grant: G
             await websocket.send_text(auth.error_message(problem))
 
 
+async def _watch_grant(websocket: WebSocket, grant: Grant) -> None:
+    """Close the connection once its token is revoked or expired; an open screen must not outlive it."""
+    store = TokenStore(websocket.app.state.redis)
+    while True:
+        await asyncio.sleep(GRANT_RECHECK_S)
+        try:
+            current = await store.lookup(grant.token_id, time.time())
+        except RedisError:
+            continue  # Redis is down: the subscription is idle anyway; check again when it is back
+        if current is None:
+            log.info("closing websocket of revoked or expired token %s", grant.token_id)
+            await websocket.close(code=CLOSE_UNAUTHORISED, reason="token revoked or expired: sign in again")
+            return
+
+
 async def _send_current(websocket: WebSocket, client: Client, hub: Hub) -> None:
     """Replay the latest snapshot of every subscribed session, so a new screen fills at once."""
     redis = websocket.app.state.redis
@@ -144,13 +163,14 @@ async def _serve(websocket: WebSocket, hub: Hub, grant: Grant) -> None:
     )
     sender = asyncio.create_task(_send_loop(websocket, client))
     receiver = asyncio.create_task(_receive_loop(websocket, client, hub, grant))
+    watcher = asyncio.create_task(_watch_grant(websocket, grant))
     try:
-        done, _ = await asyncio.wait({sender, receiver}, return_when=asyncio.FIRST_COMPLETED)
+        done, _ = await asyncio.wait({sender, receiver, watcher}, return_when=asyncio.FIRST_COMPLETED)
         for task in done:
             if not task.cancelled() and task.exception() and not isinstance(task.exception(), WebSocketDisconnect):
                 log.warning("websocket task failed", exc_info=task.exception())
     finally:
         hub.clients.discard(client)
         telemetry.WEBSOCKET_CLIENTS.dec()
-        for task in (sender, receiver):
+        for task in (sender, receiver, watcher):
             task.cancel()

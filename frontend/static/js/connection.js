@@ -9,6 +9,7 @@ const SILENT_CLOSE_MS = 16000;
 // After this long without a server, reload: the page may be older than the server's build
 // (Smashing does the same after 5 min). Reconnecting never needs a reload before that.
 const RELOAD_AFTER_MS = 10 * 60 * 1000;
+const CLOSE_UNAUTHORISED = 4401; // livemon/web/websocket.py
 
 export class LiveConnection {
   /**
@@ -55,8 +56,13 @@ export class LiveConnection {
       }
       this.dispatch(message);
     });
-    socket.addEventListener("close", () => {
+    socket.addEventListener("close", (event) => {
       if (this.socket !== socket) return;
+      if (event.code === CLOSE_UNAUTHORISED) {
+        // signed out, token revoked or expired: retrying cannot help, a new sign-in can
+        location.assign(`/login?next=${encodeURIComponent(location.pathname + location.search)}`);
+        return;
+      }
       this.onState("closed");
       this.downSince = this.downSince || Date.now();
       if (Date.now() - this.downSince > RELOAD_AFTER_MS) {
