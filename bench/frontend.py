@@ -26,10 +26,10 @@ from playwright.sync_api import CDPSession
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from livemon.redis_server import EmbeddedRedis  # noqa: E402
-from tests.browser import chromium  # noqa: E402
-from tests.events_factory import raw_event  # noqa: E402
-from tests.support import Stack, wait_for  # noqa: E402
+from livemon.redis_server import EmbeddedRedis
+from tests.browser import chromium
+from tests.events_factory import raw_event
+from tests.support import Stack, wait_for
 
 SESSIONS = [f"bench-{i:02d}" for i in range(16)]
 FEED_EVERY_S = 0.5
@@ -79,7 +79,7 @@ def run(seconds: float) -> dict[str, float]:
                     frames["snapshots"] += text.count('"type":"snapshot"')
 
                 page.on("websocket", lambda ws: ws.on("framereceived", on_frame))
-                page.goto(stack.login_url("/wall"))
+                stack.sign_in(page, "/wall")
                 page.locator(".tile").nth(15).wait_for(timeout=15_000)
                 cdp = page.context.new_cdp_session(page)
                 cdp.send("Performance.enable")

@@ -10,7 +10,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import httpx
 import orjson
@@ -135,6 +135,12 @@ class Stack:
     def login_url(self, next_path: str = "/wall", token: str | None = None) -> str:
         """A URL that signs a browser in (session cookie) and lands on `next_path`."""
         return f"{self.url}/login?token={token or self.admin_token}&next={next_path}"
+
+    def sign_in(self, page: Any, next_path: str = "/wall", token: str | None = None) -> None:
+        """Sign a Playwright page in as a person would: open the sign-in link, press "Sign in"."""
+        page.goto(self.login_url(next_path, token))
+        with page.expect_navigation():
+            page.click("button[type=submit]")
 
     def restart_engine(self) -> None:
         self.engine = LivemonProcess(["engine"], self.env, self.workdir / "engine.log").start()

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import subprocess
-from contextlib import closing
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 
 import httpx
@@ -53,7 +53,7 @@ def anonymous(stack: Stack) -> httpx.Client:
 def signed_in(stack: Stack, token: str) -> httpx.Client:
     """A browser-like client holding the session cookies from /login."""
     client = anonymous(stack)
-    response = client.get("/login", params={"token": token, "next": "/wall"})
+    response = client.post("/login", data={"token": token, "next": "/wall"})
     assert response.status_code == 303 and response.headers["location"] == "/wall"
     return client
 
@@ -88,7 +88,7 @@ def test_auth_login_sets_httponly_strict_cookie_that_reads_the_api(web: Stack) -
         assert client.get("/healthz").headers.get_list("set-cookie") == []  # only /login issues cookies
     assert SESSION_COOKIE in cookies and CSRF_COOKIE in cookies
     with anonymous(web) as client:
-        raw = client.get("/login", params={"token": web.token("wall")}).headers.get_list("set-cookie")
+        raw = client.post("/login", data={"token": web.token("wall")}).headers.get_list("set-cookie")
     session_cookie = next(c for c in raw if c.startswith(SESSION_COOKIE))
     assert "HttpOnly" in session_cookie and "SameSite=strict" in session_cookie
     assert next(c for c in raw if c.startswith(CSRF_COOKIE)).count("HttpOnly") == 0
@@ -97,13 +97,29 @@ def test_auth_login_sets_httponly_strict_cookie_that_reads_the_api(web: Stack) -
 def test_auth_login_refuses_bad_token_and_open_redirect(web: Stack) -> None:
     with anonymous(web) as client:
         bad = client.get("/login", params={"token": "lmt_000000000000_nope-nope-nope-nope-nope"})
-        offsite = client.get("/login", params={"token": web.token("wall"), "next": "//evil.example/x"})
+        offsite = client.post("/login", data={"token": web.token("wall"), "next": "//evil.example/x"})
         form = client.post("/login", data={"token": web.token("wall"), "next": "/wall"})
         cross_site = client.post("/login", data={"token": web.token("wall")}, headers={"Origin": "https://evil.example"})
+        opaque = client.post("/login", data={"token": web.token("wall")},
+                             headers={"Origin": "null", "Sec-Fetch-Site": "cross-site"})
     assert bad.status_code == 401 and "not valid" in bad.text
     assert offsite.headers["location"] == "/wall"
     assert form.status_code == 303
     assert cross_site.status_code == 403 and "evil.example" in cross_site.json()["error"]
+    assert opaque.status_code == 403  # a sandboxed frame or data: page elsewhere
+
+
+def test_auth_sign_in_link_only_asks_so_no_site_can_sign_a_visitor_in(web: Stack) -> None:
+    token = web.token("host", "room-a")
+    with anonymous(web) as client:
+        link = client.get("/login", params={"token": token, "next": "//evil.example/x"})
+        assert link.status_code == 200 and link.headers.get_list("set-cookie") == []
+        assert client.get("/api/v1/sessions").status_code == 401  # following the link signed nobody in
+        assert "host" in link.text and "room-a" in link.text
+        assert link.headers["referrer-policy"] == "no-referrer" and link.headers["cache-control"] == "no-store"
+        assert 'name="next" value="/wall"' in link.text  # the off-site target was dropped
+        confirmed = client.post("/login", data={"token": token, "next": "/wall"})
+        assert confirmed.status_code == 303 and client.get("/api/v1/sessions").status_code == 200
 
 
 def test_auth_host_token_sees_only_its_sessions_over_http(web: Stack) -> None:
@@ -188,12 +204,18 @@ def test_auth_roles_limit_what_a_token_may_do(web: Stack) -> None:
 def test_auth_revoked_or_expired_token_loses_access_at_once(web: Stack, redis_url: str) -> None:
     token = web.token("wall")
     token_id = token.split("_")[1]
-    with closing(signed_in(web, token)) as client:
+    with closing(signed_in(web, token)) as client, connect(f"{web.ws_url.split('?')[0]}?token={token}") as ws:
+        assert orjson.loads(ws.recv(timeout=5))["type"] == "hello"
+        ws.send(orjson.dumps({"type": "subscribe", "v": 1, "sessions": "*"}).decode())
         assert client.get("/api/v1/sessions").status_code == 200
         revoked = subprocess.run([sys.executable, "-m", "livemon", "token", "revoke", token_id],
                                  env=web.env, capture_output=True, text=True, check=True)
         assert f"revoked {token_id}" in revoked.stdout
         assert client.get("/api/v1/sessions").status_code == 401
+        with pytest.raises(ConnectionClosed) as closed:  # an open screen must not outlive its token
+            while True:
+                ws.recv(timeout=15)
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 4401
     expiring = create_token(redis_url, "wall", expires_at=time.time() + 1)
     with anonymous(web) as client:
         client.headers["Authorization"] = f"Bearer {expiring}"
@@ -215,7 +237,7 @@ def test_auth_token_cli_creates_lists_and_stores_only_a_hash(web: Stack, redis_u
     client.close()
     assert secret.encode() not in stored and created.encode() not in stored
     bad = subprocess.run([sys.executable, "-m", "livemon", "token", "create", "--role", "host"],
-                         env=web.env, capture_output=True, text=True)
+                         check=False, env=web.env, capture_output=True, text=True)
     assert bad.returncode != 0 and "must name its sessions" in bad.stderr
 
 

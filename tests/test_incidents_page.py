@@ -42,7 +42,7 @@ def test_incidents_console_lists_live_sessions_and_filters(stack: Stack) -> None
     with chromium() as browser:
         page = browser.new_page(viewport={"width": 1600, "height": 1000}, locale="en-US")
         dialogs, errors = watch(page)
-        page.goto(stack.login_url("/incidents?severity=critical"))
+        stack.sign_in(page, "/incidents?severity=critical")
         expect(page.locator("#connection")).to_have_attribute("data-state", "open", timeout=10_000)
         expect(page.locator('#session-filter option[value="room-i"]')).to_have_count(1, timeout=10_000)
         assert page.locator('select[name="severity"]').input_value() == "critical"  # filters come from the URL
@@ -84,9 +84,9 @@ def test_injected_storm_reaches_console_and_overlay_within_2s(stack: Stack) -> N
         overlay_dialogs, overlay_errors = watch(overlay)
         wall = browser.new_page(viewport={"width": 1920, "height": 1080}, locale="en-US")
         wall_dialogs, wall_errors = watch(wall)
-        console.goto(stack.login_url("/incidents"))
-        overlay.goto(stack.login_url("/overlay/room-s"))
-        wall.goto(stack.login_url("/wall?focus=room-s"))
+        stack.sign_in(console, "/incidents")
+        stack.sign_in(overlay, "/overlay/room-s")
+        stack.sign_in(wall, "/wall?focus=room-s")
         for page in (console, overlay, wall):
             expect(page.locator("#connection")).to_have_attribute("data-state", "open", timeout=10_000)
         expect(console.locator("#api-missing")).to_be_hidden()
@@ -132,7 +132,7 @@ def test_detected_storm_reaches_console_within_2s_of_firing(stack: Stack) -> Non
     with chromium() as browser:
         console = browser.new_page(viewport={"width": 1600, "height": 1000}, locale="en-US")
         dialogs, errors = watch(console)
-        console.goto(stack.login_url("/incidents"))
+        stack.sign_in(console, "/incidents")
         expect(console.locator("#connection")).to_have_attribute("data-state", "open", timeout=10_000)
         stack.post([raw_event("comment", "room-d", user=f"s{i}", text=f"{NEGATIVE[i % 10]}，{NEGATIVE[(i * 7) % 10]}！{i}")
                     for i in range(150)])

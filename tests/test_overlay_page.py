@@ -65,7 +65,7 @@ def test_overlay_shows_pinned_product_stock_from_the_engine(stack: Stack) -> Non
     with chromium() as browser:
         page = browser.new_page(viewport={"width": 1280, "height": 800}, locale="en-US")
         dialogs, errors = watch(page)
-        page.goto(stack.login_url("/overlay/room-o"))
+        stack.sign_in(page, "/overlay/room-o")
         expect(page.locator("#stock-product")).to_have_text("Serum", timeout=10_000)
         expect(page.locator("#stock-units")).to_have_text("14")
         expect(page.locator("#title")).to_have_text("Skincare live")
@@ -78,7 +78,7 @@ def test_overlay_shows_suggestion_and_questions_and_survives_missing_endpoints(s
     with chromium() as browser:
         page = browser.new_page(viewport={"width": 1280, "height": 800}, locale="en-US")
         dialogs, errors = watch(page)
-        page.goto(stack.login_url("/overlay/room-h"))
+        stack.sign_in(page, "/overlay/room-h")
         expect(page.locator("#connection")).to_have_attribute("data-state", "open", timeout=10_000)
         stack.publish_snapshot(host_snapshot("room-h"))
         expect(page.locator("#next-product")).to_have_text("Jasmine gift box", timeout=5_000)

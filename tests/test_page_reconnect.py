@@ -24,9 +24,9 @@ def test_wall_overlay_and_console_reconnect_after_web_restart(stack: Stack) -> N
         errors: list[str] = []
         for page in (wall, overlay, console):
             page.on("pageerror", lambda e: errors.append(str(e)))
-        wall.goto(stack.login_url("/wall"))
-        overlay.goto(stack.login_url("/overlay/room-r"))
-        console.goto(stack.login_url("/incidents"))
+        stack.sign_in(wall, "/wall")
+        stack.sign_in(overlay, "/overlay/room-r")
+        stack.sign_in(console, "/incidents")
         tile_online = wall.locator('.tile[data-session="room-r"] [data-metric="online"]')
         expect(tile_online).to_have_text("1,111", timeout=10_000)
         expect(overlay.locator("#stock-units")).to_have_text("50", timeout=10_000)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -26,7 +28,7 @@ def test_wallboard_shows_live_number_and_comment_as_text(stack: Stack) -> None:
         page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
         page.on("pageerror", lambda e: errors.append(str(e)))
         page.on("console", lambda m: errors.append(m.text) if "Content Security Policy" in m.text else None)
-        page.goto(stack.login_url("/wall"))
+        stack.sign_in(page, "/wall")
         tile = page.locator('.tile[data-session="room-w"]')
         tile.locator('[data-metric="online"]', has_text="4,321").wait_for(timeout=10_000)
         comments = tile.locator(".comments li")
@@ -64,7 +66,7 @@ def test_wallboard_focus_view_shows_product_table_funnel_and_curves(stack: Stack
         page = browser.new_page(viewport={"width": 1920, "height": 1080}, locale="en-US")
         errors: list[str] = []
         page.on("pageerror", lambda e: errors.append(str(e)))
-        page.goto(stack.login_url("/wall?focus=room-f"))
+        stack.sign_in(page, "/wall?focus=room-f")
         focus = page.locator("#focus")
         expect(focus.locator(".focus-title")).to_have_text("Autumn skincare", timeout=10_000)
         serum = focus.locator('.products tr[data-product="sku-1"]')
@@ -96,7 +98,7 @@ def test_wallboard_grid_fits_16_sessions_in_chinese_and_marks_stale_tiles_and_de
     wait_for(lambda: stack.metrics(sessions[-1]), what="last room snapshot")
     with chromium() as browser:
         page = browser.new_page(viewport={"width": 1920, "height": 1080}, locale="zh-CN")
-        page.goto(stack.login_url("/wall"))
+        stack.sign_in(page, "/wall")
         tiles = page.locator(".tile")
         expect(tiles).to_have_count(16, timeout=10_000)
         expect(page.locator("#connection")).to_have_text("实时")
@@ -106,7 +108,7 @@ def test_wallboard_grid_fits_16_sessions_in_chinese_and_marks_stale_tiles_and_de
         last = tiles.nth(15).bounding_box()
         assert last is not None and last["y"] + last["height"] <= 1080
         english = browser.new_page(viewport={"width": 1920, "height": 1080}, locale="en-US")
-        english.goto(stack.login_url("/wall"))  # the sandbox has no CJK font, so the picture is in English
+        stack.sign_in(english, "/wall")  # the sandbox has no CJK font, so the picture is in English
         expect(english.locator(".tile")).to_have_count(16, timeout=10_000)
         english.screenshot(path=str(SCREENSHOTS / "wallboard-16.png"))
         english.set_viewport_size({"width": 3840, "height": 2160})  # 4K: same layout, twice the pixels
@@ -120,3 +122,15 @@ def test_wallboard_grid_fits_16_sessions_in_chinese_and_marks_stale_tiles_and_de
         # the link is fine but the engine is silent: after 10 s the page-level indicator says so
         expect(page.locator("#connection")).to_have_attribute("data-state", "delayed", timeout=20_000)
         expect(page.locator("#connection")).to_have_text("数据延迟")
+
+
+def test_wallboard_sends_the_screen_to_sign_in_when_its_token_is_revoked(stack: Stack) -> None:
+    token = stack.token("wall")
+    with chromium() as browser:
+        page = browser.new_page(viewport={"width": 1280, "height": 720}, locale="en-US")
+        stack.sign_in(page, "/wall?focus=room-w", token=token)
+        expect(page.locator("#connection")).to_have_attribute("data-state", "open", timeout=10_000)
+        subprocess.run([sys.executable, "-m", "livemon", "token", "revoke", token.split("_")[1]],
+                       env=stack.env, check=True, capture_output=True)
+        page.wait_for_url("**/login?next=%2Fwall%3Ffocus%3Droom-w", timeout=20_000)
+        expect(page.locator("input[name=token]")).to_be_visible()

@@ -14,7 +14,9 @@ see that session; handlers that list sessions narrow with `grant_of(request).can
 CSRF (double submit + Origin): `/login` also sets a readable `lm_csrf` cookie whose value is
 inside the signed session cookie. A cookie-authenticated POST/PUT/PATCH/DELETE must send it
 back in the `X-CSRF-Token` header, and its `Origin` (when the browser sends one) must be this
-host. Both cookies are SameSite=Strict; the session cookie is HttpOnly.
+host. Both cookies are SameSite=Strict; the session cookie is HttpOnly. Cookies are only
+issued by a same-origin `POST /login`: a sign-in link (`GET /login?token=`) shows a form to
+confirm, so no other site can sign a visitor into a token of its choosing (login CSRF).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import logging
 import secrets
 import time
 from collections.abc import Awaitable, Callable
+from html import escape
 from urllib.parse import parse_qs, quote, urlsplit
 
 import orjson
@@ -98,10 +101,17 @@ async def authenticate(conn: HTTPConnection) -> tuple[Grant | None, str]:
 
 
 def same_origin(conn: HTTPConnection) -> bool:
-    """True when the request has no Origin header or its Origin is this host."""
+    """True when the request has no Origin header or its Origin is this host.
+
+    Our pages send no Referer, so browsers send `Origin: null` with their form posts; then the
+    browser's own `Sec-Fetch-Site` (which no page script can set) must say the post came from
+    this site.
+    """
     origin = conn.headers.get("origin")
     if origin is None:
         return True
+    if origin == "null":
+        return conn.headers.get("sec-fetch-site") == "same-origin"
     return urlsplit(origin).netloc == conn.headers.get("host", "")
 
 
@@ -166,6 +176,7 @@ def _safe_next(raw: str | None) -> str:
 
 _LOGIN_PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>livemon: sign in</title>
+<link rel="icon" href="/static/img/favicon.svg" type="image/svg+xml">
 <link rel="stylesheet" href="/static/css/base.css"></head>
 <body class="login"><main><h1>livemon</h1>
 <form method="post" action="/login">
@@ -175,11 +186,48 @@ _LOGIN_PAGE = """<!doctype html>
 <p class="error" role="alert">{error}</p></main></body></html>
 """
 
+_CONFIRM_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>livemon: sign in</title>
+<link rel="icon" href="/static/img/favicon.svg" type="image/svg+xml">
+<link rel="stylesheet" href="/static/css/base.css"></head>
+<body class="login"><main><h1>livemon</h1>
+<p>Sign in as <strong class="role">{role}</strong> for {sessions}{label}?</p>
+<form method="post" action="/login">
+<input type="hidden" name="token" value="{token}">
+<input type="hidden" name="next" value="{next}">
+<button type="submit">Sign in</button></form></main></body></html>
+"""
+
+
+def _private(response: HTMLResponse) -> HTMLResponse:
+    """Keep a page that carries a token out of caches (every page already sends no Referer)."""
+    response.headers["cache-control"] = "no-store"
+    return response
+
 
 def _login_page(next_path: str, error: str = "", status: int = 200) -> HTMLResponse:
-    from html import escape
+    return _private(
+        HTMLResponse(_LOGIN_PAGE.format(next=escape(next_path), error=escape(error)), status_code=status)
+    )
 
-    return HTMLResponse(_LOGIN_PAGE.format(next=escape(next_path), error=escape(error)), status_code=status)
+
+async def _confirm_page(request: Request, token: str, next_path: str) -> HTMLResponse:
+    """Ask before signing in with a link's token.
+
+    Signing in straight from `GET /login?token=` would let any site sign a visitor into the
+    attacker's own token (login CSRF) with a plain link or image; a same-origin POST from this
+    page cannot be forged that way.
+    """
+    grant = await TokenStore(request.app.state.redis).verify(token, time.time())
+    if grant is None:
+        return _login_page(next_path, "This token is not valid (wrong, expired or revoked).", status=401)
+    sessions = "all sessions" if grant.sessions is None else "sessions " + ", ".join(sorted(grant.sessions))
+    label = f" ({grant.label})" if grant.label else ""
+    page = _CONFIRM_PAGE.format(
+        role=escape(grant.role.value), sessions=escape(sessions), label=escape(label),
+        token=escape(token), next=escape(next_path),
+    )
+    return _private(HTMLResponse(page))
 
 
 async def _sign_in(request: Request, token: str, next_path: str) -> Response:
@@ -200,11 +248,11 @@ async def _sign_in(request: Request, token: str, next_path: str) -> Response:
 
 
 async def login(request: Request) -> Response:
-    """GET shows the form (or signs in with `?token=`); POST signs in with the form's token."""
+    """GET shows the form (or, with `?token=`, asks to confirm); POST signs in with the form's token."""
     if request.method == "GET":
         next_path = _safe_next(request.query_params.get("next"))
         token = request.query_params.get("token")
-        return await _sign_in(request, token, next_path) if token else _login_page(next_path)
+        return await _confirm_page(request, token, next_path) if token else _login_page(next_path)
     if not same_origin(request):
         return _refuse(403, f"cross-site sign-in refused: Origin {request.headers.get('origin')!r} is not this host")
     body = await request.body()
