@@ -10,6 +10,10 @@ Ownership: without `--partitions` an engine holds the partitions it has a lease 
 shares them with the other live engines, about P/N each (livemon/partition_leases.py);
 with `--partitions` it owns exactly those. Each partition is read with its own XREADGROUP
 (livemon/partition_reads.py), so the runner works unchanged on Redis Cluster.
+
+Cadence (livemon/cadence.py): a partition that folded new events publishes its snapshots
+within `LIVEMON_PUBLISH_S`; the tick (`LIVEMON_TICK_S`) applies commands, renews leases and
+publishes every partition; checkpoints run every `LIVEMON_CHECKPOINT_S`.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from livemon import keys
 from livemon.alerting import AlertStage, read_commands
 from livemon.answering import AnsweringStage, read_answers
+from livemon.cadence import Cadence
 from livemon.checkpoints import CheckpointWriter
 from livemon.command_streams import stream_order
 from livemon.partition_leases import PartitionLeases
@@ -45,7 +50,7 @@ from monitor.events import Event
 
 log = logging.getLogger(__name__)
 
-READ_COUNT = 2000
+READ_COUNT = 5000  # entries per XREADGROUP: bigger batches amortise the engine's per-batch numpy work
 # Wire markers of the kinds the comment stage reads (Event.to_wire writes compact JSON).
 _COMMENT_STAGE_KINDS = (b'"type":"comment"', b'"type":"session_start"', b'"type":"product_pin"')
 MAX_BLOCK_MS = 1000
@@ -87,6 +92,7 @@ class EngineRunner:
         self.client: aioredis.Redis = connect(settings.redis_url)
         self.reads = PartitionReads(self.reader, keys.ENGINE_GROUP, self.consumer, READ_COUNT)
         self.checkpoints = CheckpointWriter(self.client)
+        self.cadence = Cadence(settings.publish_s, settings.checkpoint_s)
         self.leases = None if partitions is not None else PartitionLeases(
             self.client, settings.engine_name, settings.partitions, settings.lease_ttl_s)
         self.ticks = 0
@@ -108,6 +114,7 @@ class EngineRunner:
                 for stream, entries in await self.reads.close():  # fold what the last reads delivered
                     self._fold(self.partitions[stream], entries)
                 await self._tick(time.time())
+                await self._checkpoint_due(force=True)
                 await self._release_all()
             except (RedisConnectionError, RedisTimeoutError, OSError) as exc:  # pending entries replay next start
                 log.warning("engine %s: final checkpoint skipped, redis unavailable: %s", self.consumer, exc)
@@ -135,6 +142,7 @@ class EngineRunner:
             part = Partition(number, Engine(self.config), AlertStage(self.alert_config, audit_s))
             part.suggestions = SuggestionStage(self.suggestion_config)
         self.partitions[stream] = part
+        self.cadence.add(number, time.monotonic())
         cursor = "0-0"
         while True:  # take over whatever a dead predecessor left pending in this partition
             cursor, *_ = await self.client.xautoclaim(
@@ -173,6 +181,8 @@ class EngineRunner:
             if payload is not None:  # None: trimmed or deleted while pending
                 payloads.append(payload)
             part.last_applied = entry_id
+        if payloads:
+            self.cadence.changed(part.number)
         try:
             part.engine.apply_wire(payloads)
         except (ValueError, TypeError, KeyError):  # one unreadable entry must not stop the partition
@@ -221,6 +231,7 @@ class EngineRunner:
     async def _reacquire(self) -> None:
         await self.reads.close()  # state is rebuilt from Redis below; what these reads delivered stays pending
         self.partitions.clear()
+        self.cadence.clear()
         if self.leases is None:
             for number in self.numbers:
                 await self._acquire(number)
@@ -250,6 +261,7 @@ class EngineRunner:
             log.warning("engine %s: read entries of partition %d after losing its lease; its successor "
                         "claims them", self.consumer, number)
         self.partitions.pop(stream, None)
+        self.cadence.forget(number)
         if self.leases is not None:
             self.leases.forget(number)
         log.warning("engine %s: lost the lease of partition %d", self.consumer, number)
@@ -265,6 +277,7 @@ class EngineRunner:
                 self._fold(part, entries)
             await self._checkpoint(part)
         self.partitions.pop(stream, None)
+        self.cadence.forget(number)
         await self.leases.release(number)
 
     async def _release_all(self) -> None:
@@ -280,7 +293,8 @@ class EngineRunner:
         next_tick = time.monotonic() + tick_s
         next_trim = time.monotonic()
         while not stop.is_set():
-            wait_ms = int(max(1.0, min(MAX_BLOCK_MS, (next_tick - time.monotonic()) * 1000)))
+            deadline = min(next_tick, self.cadence.next_deadline())
+            wait_ms = int(max(1.0, min(MAX_BLOCK_MS, (deadline - time.monotonic()) * 1000)))
             readable = [stream for stream, part in self.partitions.items()
                         if self.leases is None or self.leases.readable(part.number, wait_ms / 1000)]
             for stream, entries in await self.reads.read(readable, wait_ms):
@@ -299,6 +313,12 @@ class EngineRunner:
                 next_tick += tick_s
                 if next_tick < now:  # we fell behind: skip missed ticks instead of bursting
                     next_tick = now + tick_s
+            else:
+                due = set(self.cadence.publish_due(now))
+                if due:
+                    await self._publish_partitions([p for p in self.partitions.values() if p.number in due],
+                                                   time.time())
+            await self._checkpoint_due(force=False)
 
     async def _apply_purges(self, now: float) -> None:
         """`livemon purge`: checkpoint, scrub the session from the checkpoint, rebuild the partition from it.
@@ -321,22 +341,33 @@ class EngineRunner:
             log.info("engine %s: purged a session from partition %d", self.consumer, number)
 
     async def _tick(self, now: float) -> None:
-        """Publish one snapshot per active session, then checkpoint and XACK atomically."""
+        """Apply purges and the web's commands, then publish every partition's snapshots."""
         self.ticks += 1
         await self._apply_purges(now)
         started = time.perf_counter()
-        commands = await read_commands(self.client, [p.alerts for p in self.partitions.values()])
-        choices = await read_choices(self.client, [p.suggestions for p in self.partitions.values() if p.suggestions])
-        answers = await read_answers(self.client, [p.answering for p in self.partitions.values()])
+        parts = list(self.partitions.values())
+        commands = await read_commands(self.client, [p.alerts for p in parts])
+        choices = await read_choices(self.client, [p.suggestions for p in parts if p.suggestions])
+        answers = await read_answers(self.client, [p.answering for p in parts])
+        for part in parts:
+            sessions = set(part.engine.session_ids())
+            part.answering.apply(answers)
+            part.answering.comments.retain(sessions)
+            if part.suggestions is not None:
+                part.suggestions.retain(sessions)
+                part.suggestions.apply(choices)
+        await self._publish_partitions(parts, now, commands)
+        stats = {"tick_s": round(time.perf_counter() - started, 6), "at": now, "events": self.events_folded,
+                 "partitions": sorted(p.number for p in self.partitions.values())}
+        await self.client.hset(keys.ENGINE_STATS, self.consumer, orjson.dumps(stats))
+
+    async def _publish_partitions(self, parts: list[Partition], now: float,
+                                  commands: list[tuple[str, dict[str, Any]]] | None = None) -> None:
+        """Tick the partitions' engines to `now`, step their alerts, publish one snapshot per active session."""
         async with self.client.pipeline(transaction=False) as pipe:
-            for part in self.partitions.values():
-                part.answering.apply(answers)
-                part.answering.comments.retain(set(part.engine.session_ids()))
+            for part in parts:
                 result = part.answering.comments.enrich(part.engine.tick(now), now)
-                part.alerts.step(pipe, result.bins, commands, now)
-                if part.suggestions is not None:
-                    part.suggestions.retain(set(part.engine.session_ids()))
-                    part.suggestions.apply(choices)
+                part.alerts.step(pipe, result.bins, commands or [], now)
                 for snapshot in result.snapshots:
                     part.alerts.annotate(snapshot)
                     if part.suggestions is not None:
@@ -345,12 +376,18 @@ class EngineRunner:
                         continue
                     self._publish(pipe, snapshot)
             await pipe.execute()
+        self.cadence.published([p.number for p in parts], time.monotonic())
+
+    async def _checkpoint_due(self, force: bool) -> None:
+        """Checkpoint the partitions whose turn has come (every one when `force`); drop those whose lease is gone."""
+        due = set(self.cadence.checkpoint_due(time.monotonic()))
         for part in list(self.partitions.values()):
-            if not await self._checkpoint(part):
+            if not force and part.number not in due:
+                continue
+            if await self._checkpoint(part):
+                self.cadence.checkpointed(part.number, time.monotonic())
+            else:
                 await self._drop(part.number)
-        stats = {"tick_s": round(time.perf_counter() - started, 6), "at": now, "events": self.events_folded,
-                 "partitions": sorted(p.number for p in self.partitions.values())}
-        await self.client.hset(keys.ENGINE_STATS, self.consumer, orjson.dumps(stats))
 
     def _publish(self, pipe: Any, snapshot: dict[str, Any]) -> None:
         data = orjson.dumps(snapshot, option=orjson.OPT_SERIALIZE_NUMPY)

@@ -34,7 +34,9 @@ class Settings:
     partitions: int = 8
     dedup_ttl_s: int = 900
     stream_maxlen: int = 1_000_000
-    tick_s: float = 1.0
+    tick_s: float = 1.0  # housekeeping tick: commands, leases, every partition's snapshots
+    publish_s: float = 0.1  # a partition with new events publishes at most this often (livemon/cadence.py)
+    checkpoint_s: float = 5.0  # checkpoint + XACK cadence per partition; costs time in proportion to state
     engine_name: str = "engine-1"
     lease_ttl_s: float = 5.0  # partition lease TTL: a dead engine's partitions move after about this long
     engine_config: Path | None = None
@@ -62,6 +64,10 @@ class Settings:
             raise SettingsError(f"LIVEMON_DEDUP_TTL_S: expected >= 1, got {self.dedup_ttl_s}")
         if not 0.05 <= self.tick_s <= 60:
             raise SettingsError(f"LIVEMON_TICK_S: expected 0.05-60 seconds, got {self.tick_s}")
+        if not 0.01 <= self.publish_s <= 60:
+            raise SettingsError(f"LIVEMON_PUBLISH_S: expected 0.01-60 seconds, got {self.publish_s}")
+        if not 0.05 <= self.checkpoint_s <= 600:
+            raise SettingsError(f"LIVEMON_CHECKPOINT_S: expected 0.05-600 seconds, got {self.checkpoint_s}")
         if self.lease_ttl_s < 2 * self.tick_s + 1:  # renewed every tick; reads must fit inside with a margin
             raise SettingsError(f"LIVEMON_LEASE_TTL_S: expected >= 2 x LIVEMON_TICK_S + 1 s, got {self.lease_ttl_s}")
         if self.ingest_rate <= 0:
@@ -140,6 +146,8 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         dedup_ttl_s=_int(env, "LIVEMON_DEDUP_TTL_S", 900),
         stream_maxlen=_int(env, "LIVEMON_STREAM_MAXLEN", 1_000_000),
         tick_s=_float(env, "LIVEMON_TICK_S", 1.0),
+        publish_s=_float(env, "LIVEMON_PUBLISH_S", 0.1),
+        checkpoint_s=_float(env, "LIVEMON_CHECKPOINT_S", 5.0),
         engine_name=env.get("LIVEMON_ENGINE_NAME", "engine-1"),
         lease_ttl_s=_float(env, "LIVEMON_LEASE_TTL_S", 5.0),
         engine_config=Path(env["LIVEMON_ENGINE_CONFIG"]) if env.get("LIVEMON_ENGINE_CONFIG") else None,

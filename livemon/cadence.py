@@ -1,0 +1,87 @@
+"""When each partition publishes its snapshots and when it checkpoints: a pure schedule, time as a parameter.
+
+Publishing and checkpointing have different costs and different reasons, so they keep
+separate clocks (docs/architecture.md, "Engine cadence"):
+
+* **Publish** follows the data: a partition that folded new events publishes at once if
+  it has not published for `publish_s` (leading edge), otherwise at the end of that
+  interval (trailing edge), so a comment reaches the updates stream within about
+  `publish_s` instead of waiting for the next tick, and a busy partition still publishes
+  at most `1 / publish_s` times a second. The tick publishes every partition anyway,
+  because window figures move with time even when no events arrive.
+* **Checkpoint** (state + XACK, livemon/checkpoints.py) costs time proportional to the
+  partition's state, not to what changed, so it runs every `checkpoint_s`, with each
+  partition's turn offset by a fixed fraction of the interval so that one event-loop pass
+  does not serialise every partition at once. Exactly-once does not depend on how often
+  it runs: entries stay pending until the checkpoint that contains them is written.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+_SPREAD = (math.sqrt(5) - 1) / 2  # golden-ratio offsets spread any set of partition numbers over the interval
+
+
+@dataclass
+class _Clock:
+    published_at: float
+    checkpoint_at: float
+    dirty: bool = False
+
+
+class Cadence:
+    """Publish and checkpoint deadlines of the partitions one engine owns (monotonic seconds)."""
+
+    def __init__(self, publish_s: float, checkpoint_s: float) -> None:
+        self.publish_s = publish_s
+        self.checkpoint_s = checkpoint_s
+        self._clocks: dict[int, _Clock] = {}
+
+    def add(self, number: int, now: float) -> None:
+        """Start scheduling a partition acquired at `now`; its first checkpoint comes within one interval."""
+        offset = self.checkpoint_s * (((number + 1) * _SPREAD) % 1.0)
+        self._clocks[number] = _Clock(published_at=-math.inf, checkpoint_at=now + offset)
+
+    def forget(self, number: int) -> None:
+        """Stop scheduling a partition that was released, lost or dropped."""
+        self._clocks.pop(number, None)
+
+    def clear(self) -> None:
+        """Forget every partition (Redis came back; they are all acquired again)."""
+        self._clocks.clear()
+
+    def changed(self, number: int) -> None:
+        """Note that a partition folded new events and so has something to publish."""
+        clock = self._clocks.get(number)
+        if clock is not None:
+            clock.dirty = True
+
+    def publish_due(self, now: float) -> list[int]:
+        """Partitions with unpublished changes whose publish interval has passed."""
+        return [n for n, c in self._clocks.items() if c.dirty and now >= c.published_at + self.publish_s]
+
+    def published(self, numbers: list[int], now: float) -> None:
+        """Record that `numbers` published at `now`."""
+        for number in numbers:
+            clock = self._clocks.get(number)
+            if clock is not None:
+                clock.published_at = now
+                clock.dirty = False
+
+    def checkpoint_due(self, now: float) -> list[int]:
+        """Partitions whose checkpoint time has come."""
+        return [n for n, c in self._clocks.items() if now >= c.checkpoint_at]
+
+    def checkpointed(self, number: int, now: float) -> None:
+        """Record a checkpoint written at `now`; the next is due one interval later."""
+        clock = self._clocks.get(number)
+        if clock is not None:
+            clock.checkpoint_at = now + self.checkpoint_s
+
+    def next_deadline(self) -> float:
+        """The earliest publish or checkpoint deadline (inf when nothing is scheduled)."""
+        deadlines = [c.checkpoint_at for c in self._clocks.values()]
+        deadlines += [c.published_at + self.publish_s for c in self._clocks.values() if c.dirty]
+        return min(deadlines, default=math.inf)
