@@ -27,7 +27,7 @@ import orjson
 import redis.asyncio as aioredis
 from redis.exceptions import ResponseError
 
-from livemon import keys, telemetry
+from livemon import keys, redis_replies, telemetry
 from monitor.alert_config import AlertConfig, Receiver
 from monitor.detectors import Severity
 from monitor.notify_format import render
@@ -70,15 +70,15 @@ class Notifier:
                     if time.monotonic() >= next_claim:
                         await self._claim_abandoned()
                         next_claim = time.monotonic() + CLAIM_EVERY_S
-                    reply = await self.reader.xreadgroup(keys.NOTIFY_GROUP, self.consumer, {keys.ALERTS: ">"},
-                                                         count=READ_COUNT, block=BLOCK_MS)
+                    entries = await redis_replies.xreadgroup(self.reader, keys.NOTIFY_GROUP, self.consumer,
+                                                             keys.ALERTS, ">", count=READ_COUNT, block=BLOCK_MS)
                 except asyncio.CancelledError:
                     raise
                 except Exception:
                     log.warning("notifier: reading %s failed; retrying in 1 s", keys.ALERTS, exc_info=True)
                     await asyncio.sleep(1.0)
                     continue
-                for raw_id, fields in reply[0][1] if reply else []:
+                for raw_id, fields in entries:
                     await self._spawn(raw_id.decode(), fields)
         finally:
             for task in list(self.tasks):
@@ -96,9 +96,8 @@ class Notifier:
         """Deliver what this consumer read but never acknowledged in a previous life (at-least-once)."""
         after = "0"
         while True:
-            reply = await self.reader.xreadgroup(keys.NOTIFY_GROUP, self.consumer, {keys.ALERTS: after},
-                                                 count=READ_COUNT)
-            entries = reply[0][1] if reply else []
+            entries = await redis_replies.xreadgroup(self.reader, keys.NOTIFY_GROUP, self.consumer, keys.ALERTS,
+                                                     after, count=READ_COUNT)
             if not entries:
                 return
             for raw_id, fields in entries:
@@ -112,9 +111,9 @@ class Notifier:
         """Take over and deliver entries another notifier read but never acknowledged (it died)."""
         cursor = "0-0"
         while True:
-            cursor, entries, *_ = await self.redis.xautoclaim(keys.ALERTS, keys.NOTIFY_GROUP, self.consumer,
-                                                              min_idle_time=CLAIM_IDLE_MS, start_id=cursor,
-                                                              count=READ_COUNT)
+            cursor, entries = await redis_replies.xautoclaim(self.redis, keys.ALERTS, keys.NOTIFY_GROUP,
+                                                             self.consumer, min_idle_ms=CLAIM_IDLE_MS,
+                                                             start_id=cursor, count=READ_COUNT)
             for raw_id, fields in entries:
                 entry_id = raw_id.decode()
                 if fields:
@@ -122,7 +121,6 @@ class Notifier:
                     await self._spawn(entry_id, fields)
                 else:  # trimmed away while pending
                     await self.redis.xack(keys.ALERTS, keys.NOTIFY_GROUP, entry_id)
-            cursor = cursor.decode() if isinstance(cursor, bytes) else cursor
             if cursor == "0-0":
                 return
 

@@ -35,7 +35,7 @@ from dataclasses import dataclass
 import orjson
 import redis.asyncio as aioredis
 
-from livemon import keys
+from livemon import keys, redis_replies
 
 log = logging.getLogger(__name__)
 
@@ -165,7 +165,7 @@ class PartitionLeases:
         beat = {"at": now, "name": self.name, "partitions": sorted(self.valid_until)}
         await self.client.hset(keys.ENGINES, self.instance, orjson.dumps(beat))
         live, stale = [self.instance], []
-        for raw_instance, raw in (await self.client.hgetall(keys.ENGINES)).items():
+        for raw_instance, raw in (await redis_replies.hgetall(self.client, keys.ENGINES)).items():
             instance = raw_instance.decode()
             if instance == self.instance:
                 continue

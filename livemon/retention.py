@@ -26,7 +26,7 @@ import orjson
 import redis.asyncio as aioredis
 from redis.exceptions import WatchError
 
-from livemon import keys
+from livemon import keys, redis_replies
 from livemon.settings import Settings
 
 TRIM_EVERY_S = 60.0
@@ -74,7 +74,7 @@ async def _xdel_matching(client: aioredis.Redis, stream: str, matches: Any) -> i
     deleted = 0
     start = "-"
     while True:
-        entries = await client.xrange(stream, min=start, max="+", count=SCAN_COUNT)
+        entries = await redis_replies.xrange(client, stream, start, "+", count=SCAN_COUNT)
         doomed = [raw_id for raw_id, fields in entries if matches(fields)]
         if doomed:
             deleted += await client.xdel(stream, *doomed)
@@ -141,7 +141,7 @@ async def _sweep_outputs(client: aioredis.Redis, session: str, checkpoint: str, 
     report.alert_transitions += await _xdel_matching(
         client, keys.ALERTS, lambda fields: fields.get(session_field) == session.encode()
     )
-    active = await client.hgetall(keys.ALERTS_ACTIVE)
+    active = await redis_replies.hgetall(client, keys.ALERTS_ACTIVE)
     doomed = [fp for fp, record in active.items() if orjson.loads(record).get("session") == session]
     if doomed:
         report.active_alerts += await client.hdel(keys.ALERTS_ACTIVE, *doomed)
@@ -150,7 +150,7 @@ async def _sweep_outputs(client: aioredis.Redis, session: str, checkpoint: str, 
 
 async def fresh_purges(client: aioredis.Redis, now: float) -> dict[str, str]:
     """Sessions purged within PURGE_MARKER_S, with their marker; older markers are removed."""
-    markers = await client.hgetall(keys.PURGE)
+    markers = await redis_replies.hgetall(client, keys.PURGE)
     stale = [s for s, at in markers.items() if now - float(at) > PURGE_MARKER_S]
     if stale:
         await client.hdel(keys.PURGE, *stale)

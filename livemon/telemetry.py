@@ -12,7 +12,7 @@ import orjson
 import redis.asyncio as aioredis
 from prometheus_client import CollectorRegistry, Counter, Gauge, generate_latest
 
-from livemon import keys
+from livemon import keys, redis_replies
 
 REGISTRY = CollectorRegistry()
 
@@ -59,7 +59,7 @@ async def stream_lag(client: aioredis.Redis, partition: int) -> tuple[int, dict[
     if lag is None:
         last = group["last-delivered-id"]
         last = last.decode() if isinstance(last, bytes) else last
-        entries = await client.xrange(stream, min=f"({last}", max="+", count=LAG_SCAN_LIMIT)
+        entries = await redis_replies.xrange(client, stream, f"({last}", "+", count=LAG_SCAN_LIMIT)
         lag = len(entries)
     pending: dict[str, int] = {}
     if group["pending"]:
@@ -85,7 +85,7 @@ async def render(client: aioredis.Redis, partitions: int, now: float) -> bytes:
         _STREAM_LAG.labels(str(partition)).set(lag)
         for consumer, count in pending.items():
             _STREAM_PENDING.labels(str(partition), consumer).set(count)
-    stats: dict[bytes, bytes] = await client.hgetall(keys.ENGINE_STATS)
+    stats = await redis_replies.hgetall(client, keys.ENGINE_STATS)
     for name, raw in stats.items():
         data: dict[str, Any] = orjson.loads(raw)
         engine = name.decode()

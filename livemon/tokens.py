@@ -29,8 +29,9 @@ from dataclasses import dataclass
 
 import orjson
 import redis.asyncio as aioredis
+from redis.typing import EncodableT, FieldT
 
-from livemon import keys
+from livemon import keys, redis_replies
 from livemon.redis_client import is_cluster
 
 TOKEN_PREFIX = "lmt"
@@ -173,7 +174,7 @@ class TokenStore:
         token_id = secrets.token_hex(6)
         secret = secrets.token_urlsafe(24)
         grant = Grant(token_id, role, sessions, expires_at, label)
-        record = {
+        record: dict[FieldT, EncodableT] = {  # redis-py's key and value types, as hset(mapping=) wants
             "hash": _digest(secret),
             "role": role.value,
             "sessions": orjson.dumps(None if sessions is None else sorted(sessions)),
@@ -204,7 +205,7 @@ class TokenStore:
         """Load a token's grant by id (checking the secret when given); None if gone or expired."""
         if not re.fullmatch(r"[0-9a-f]{12}", token_id):
             return None
-        record = await self.client.hgetall(keys.token_key(token_id))
+        record = await redis_replies.hgetall(self.client, keys.token_key(token_id))
         if not record:
             return None
         if secret_digest is not None and not hmac.compare_digest(record[b"hash"].decode(), secret_digest):
@@ -223,7 +224,7 @@ class TokenStore:
     async def list(self, now: float) -> list[Grant]:
         """Every live token, oldest id order; ids of expired tokens are dropped from the index."""
         grants: list[Grant] = []
-        for raw_id in sorted(await self.client.smembers(keys.TOKENS)):
+        for raw_id in sorted(await redis_replies.smembers(self.client, keys.TOKENS)):
             grant = await self.lookup(raw_id.decode(), now)
             if grant is None:
                 await self.client.srem(keys.TOKENS, raw_id)

@@ -20,7 +20,7 @@ import weakref
 import orjson
 import redis.asyncio as aioredis
 
-from livemon import keys
+from livemon import keys, redis_replies
 from livemon.command_streams import is_stream_id, stream_order
 from livemon.web.hub import Client, Hub
 
@@ -62,18 +62,17 @@ class AlertFeed:
         last_id = "$"
         while True:
             try:
-                reply = await self.reader.xread({keys.ALERTS: last_id}, count=1000, block=1000)
+                entries = await redis_replies.xread(self.reader, keys.ALERTS, last_id, count=1000, block=1000)
             except asyncio.CancelledError:
                 raise
             except Exception:
                 log.warning("alert feed: reading %s failed; retrying in 1 s", keys.ALERTS, exc_info=True)
                 await asyncio.sleep(1.0)
                 continue
-            for _stream, entries in reply or []:
-                for raw_id, fields in entries:
-                    last_id = raw_id.decode()
-                    self.offer(last_id, fields[keys.ALERT_SESSION_FIELD.encode()].decode(),
-                               fields[keys.ALERT_RECORD_FIELD.encode()])
+            for raw_id, fields in entries:
+                last_id = raw_id.decode()
+                self.offer(last_id, fields[keys.ALERT_SESSION_FIELD.encode()].decode(),
+                           fields[keys.ALERT_RECORD_FIELD.encode()])
 
     async def resume(self, client: Client, since: object) -> str | None:
         """Replay the transitions after `since` that the client may see; return an error text if `since` is bad."""
@@ -87,7 +86,7 @@ class AlertFeed:
         try:
             start, sent = f"({since}", 0
             while sent < MAX_REPLAY:
-                entries = await self.redis.xrange(keys.ALERTS, min=start, max="+", count=REPLAY_PAGE)
+                entries = await redis_replies.xrange(self.redis, keys.ALERTS, start, "+", count=REPLAY_PAGE)
                 for raw_id, fields in entries:
                     last = raw_id.decode()
                     session = fields[keys.ALERT_SESSION_FIELD.encode()].decode()
