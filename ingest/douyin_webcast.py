@@ -61,7 +61,7 @@ def parse_count(value: object) -> int | None:
     if not match:
         return None
     number = float(match.group(1).replace(",", ""))
-    return int(round(number * _UNITS.get(match.group(2) or "", 1)))
+    return round(number * _UNITS.get(match.group(2) or "", 1))
 
 
 def _int(value: object) -> int | None:
@@ -74,13 +74,18 @@ def _int(value: object) -> int | None:
     return None
 
 
+def _object(value: object) -> Mapping[str, Any]:
+    """A nested JSON object of the message, or {} when it is missing or not an object."""
+    return value if isinstance(value, dict) else {}
+
+
 def map_message(message: Mapping[str, Any], received_ms: int) -> dict[str, object] | None:
     """The event of one webcast message, or None when it has nothing livemon counts.
 
     Raises:
         ValueError: the message lacks `common.msgId` or `common.roomId`.
     """
-    common = message.get("common") if isinstance(message.get("common"), dict) else {}
+    common = _object(message.get("common"))
     method = str(common.get("method") or message.get("method") or "")
     msg_id = common.get("msgId") or message.get("msgId")
     room = common.get("roomId") or message.get("roomId")
@@ -88,7 +93,7 @@ def map_message(message: Mapping[str, Any], received_ms: int) -> dict[str, objec
         raise ValueError(f"{method or 'message'}: expected common.msgId and common.roomId")
     created = _int(common.get("createTime"))
     ts = created if created and created > 10**11 else received_ms
-    user = message.get("user") if isinstance(message.get("user"), dict) else {}
+    user = _object(message.get("user"))
     uid = user.get("id") or user.get("secUid") or user.get("shortId")
     base: dict[str, object] = {"id": f"dy-{msg_id}", "session": str(room), "ts": ts, "platform": "douyin"}
     if uid:
@@ -126,7 +131,7 @@ def map_message(message: Mapping[str, Any], received_ms: int) -> dict[str, objec
 
 
 def _gift(message: Mapping[str, Any], base: dict[str, object]) -> dict[str, object] | None:
-    gift = message.get("gift") if isinstance(message.get("gift"), dict) else {}
+    gift = _object(message.get("gift"))
     combo = bool(gift.get("combo"))
     if combo and _int(message.get("repeatEnd")) != 1:
         return None  # a running combo: the message that ends it carries the final repeatCount
@@ -151,7 +156,7 @@ def map_messages(items: list[object], received_ms: int) -> tuple[list[dict[str, 
     ignored = 0
     for index, item in enumerate(items, start=1):
         if not isinstance(item, dict):
-            raise ValueError(f"message {index}: expected a JSON object")
+            raise ValueError(f"message {index}: expected a JSON object")  # noqa: TRY004 - bad input: answered 400
         try:
             event = map_message(item, received_ms)
         except ValueError as exc:

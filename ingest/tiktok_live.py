@@ -54,7 +54,7 @@ class LiveMapper:
         created = int(common.create_time or 0)
         event: dict[str, object] = {"id": f"tt-{common.message_id}", "session": self.session, "type": kind,
                                     "ts": created if created > 10**11 else int(now * 1000), "platform": "tiktok"}
-        if user is not None and getattr(user, "id", 0):
+        if user is not None and getattr(user, "id", None):
             event["user"] = str(user.id)
         return event
 
@@ -149,7 +149,7 @@ async def run_room(unique_id: str, session: str, poster: BatchPoster, stop: asyn
                                              return_when=asyncio.FIRST_COMPLETED)
             except asyncio.CancelledError:
                 raise
-            except Exception as exc:  # task boundary: log, back off, reconnect
+            except Exception as exc:  # noqa: BLE001 - task boundary: log, back off, reconnect
                 limited = "rate" in str(exc).lower() or "429" in str(exc)
                 wait = RATE_LIMIT_BACKOFF_S if limited else backoff(attempt, rng)
                 log.warning("tiktok-live %s: %s; reconnecting in %.0fs", unique_id, exc, wait)
