@@ -45,7 +45,8 @@ class Ring:
         self._sec: list[int] = []
         self._chan: list[int] = []
         self._val: list[float] = []
-        self._columns: list[tuple[IntArray, IntArray, FloatArray | None]] = []  # (seconds, channels, amounts)
+        # (seconds, channels or one channel for all, amounts or None for 1 each)
+        self._columns: list[tuple[IntArray, IntArray | int, FloatArray | None]] = []
 
     @property
     def channels(self) -> int:
@@ -58,8 +59,13 @@ class Ring:
         self._chan.append(channel)
         self._val.append(amount)
 
-    def add_columns(self, seconds: IntArray, channels: IntArray, amounts: FloatArray | None = None) -> None:
-        """Buffer one add per element (`amounts` None means 1 each): a batch in three arrays."""
+    def add_columns(self, seconds: IntArray, channels: IntArray | int, amounts: FloatArray | None = None) -> None:
+        """Buffer one add per element (`amounts` None means 1 each): a batch in three arrays.
+
+        `channels` may be one channel for every element; an element whose channel is
+        negative adds nothing, so a caller can map kinds to channels with a lookup table
+        and pass the whole column instead of selecting the counted rows first.
+        """
         if len(seconds):
             self._columns.append((seconds, channels, amounts))
 
@@ -70,7 +76,7 @@ class Ring:
         parts = [(np.asarray(self._sec, dtype=np.int64), np.asarray(self._chan, dtype=np.int64))]
         values = [np.asarray(self._val, dtype=np.float64)]
         for seconds, chans, amounts in self._columns:
-            parts.append((seconds, chans))
+            parts.append((seconds, np.full(len(seconds), chans) if isinstance(chans, int) else chans))
             values.append(np.ones(len(seconds)) if amounts is None else amounts)
         self._sec.clear()
         self._chan.clear()
@@ -79,6 +85,11 @@ class Ring:
         seconds = np.concatenate([p[0] for p in parts])
         chans = np.concatenate([p[1] for p in parts])
         vals = np.concatenate(values)
+        counted = chans >= 0
+        if not counted.all():
+            seconds, chans, vals = seconds[counted], chans[counted], vals[counted]
+            if not len(seconds):
+                return
         buckets = seconds // self.width
         self._advance(int(buckets.max()))
         assert self.head is not None
