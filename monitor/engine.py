@@ -12,8 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-import orjson
-
+from monitor.batch import Batch
 from monitor.bins import Bin
 from monitor.config import EngineConfig, load_engine_config
 from monitor.events import Event
@@ -45,40 +44,32 @@ class Engine:
         The same fold as `apply_wire` (events become their wire dicts), so both give the
         same figures by construction; the runner uses `apply_wire`, which skips `Event`.
         """
-        self._fold([e.to_dict() for e in events])
+        self._fold(Batch.from_dicts(e.to_dict() for e in events))
 
     def apply_wire(self, payloads: Iterable[bytes | str]) -> None:
-        """Fold a batch of `Event.to_wire` payloads (the runner's fast path).
+        """Fold a batch of `Event.to_wire` payloads (the runner's fast path)."""
+        self._fold(Batch.from_wire(list(payloads)))
 
-        The batch is decoded by one `orjson.loads` of the payloads joined into a JSON array
-        (one call instead of one per event); a batch that does not join into exactly one
-        value per payload (str payloads, a payload that is not one JSON value) is decoded one
-        by one, so a bad payload fails as it would alone.
-        """
-        payloads = list(payloads)
-        try:
-            rows = orjson.loads(b"[" + b",".join(payloads) + b"]")  # type: ignore[arg-type]
-            if not isinstance(rows, list) or len(rows) != len(payloads):
-                raise ValueError("payloads do not join into one value each")
-        except (TypeError, ValueError):
-            rows = [orjson.loads(raw) for raw in payloads]
-        self._fold(rows)
-
-    def _fold(self, rows: list[dict[str, Any]]) -> None:
-        """Split decoded events by session, keeping arrival order, and fold each part."""
-        groups: dict[str, list[dict[str, Any]]] = {}
-        for d in rows:
-            group = groups.get(d["session"])
-            if group is None:
-                groups[d["session"]] = [d]
-            else:
-                group.append(d)
+    def _fold(self, batch: Batch) -> None:
+        """Group a batch by session (arrival order kept), drop duplicates, fold each part."""
+        batch.group()
         sessions = self.sessions
-        for sid, part in groups.items():
+        states = []
+        dropped: list[int] = []
+        ids, times = batch.ids, batch.times
+        start = 0
+        for sid, rows in batch.spans():
             state = sessions.get(sid)
             if state is None:
                 state = sessions[sid] = SessionState(sid, self.config)
-            state.fold_batch(part)
+            states.append(state)
+            seen = state.seen.admit([ids[i] for i in rows], [times[i] for i in rows])
+            dropped += [start + i for i in seen]
+            start += len(rows)
+        if dropped:
+            batch.drop(dropped)
+        for state, part in zip(states, batch.parts()):
+            state.fold(part)
 
     def tick(self, now: float) -> TickResult:
         """Advance every session to wall time `now` (epoch s): close due bins, snapshot all."""

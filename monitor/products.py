@@ -16,7 +16,7 @@ import numpy.typing as npt
 
 from monitor.bins import BIN_SECONDS
 from monitor.events import PlannedProduct
-from monitor.windows import IntArray, Ring
+from monitor.windows import FloatArray, IntArray, Ring
 
 # Ring channels per product
 CLICKS, CARTS, ORDERS, PAID, GMV, QTY = range(6)
@@ -53,7 +53,18 @@ class ProductTable:
     The ring has room for at least `len(totals)` products (columns beyond them stay zero).
     """
 
-    __slots__ = ("_rows", "_rows_bucket", "current", "dirty", "products", "recent_s", "ring", "totals")
+    __slots__ = (
+        "_rows",
+        "_rows_bucket",
+        "current",
+        "dirty",
+        "pending",
+        "pitched",
+        "products",
+        "recent_s",
+        "ring",
+        "totals",
+    )
 
     def __init__(self, recent_s: int, lateness_s: float) -> None:
         self.products: dict[str, Product] = {}
@@ -63,6 +74,8 @@ class ProductTable:
         self.ring = Ring(0, slots, BIN_SECONDS)
         self.recent_s = recent_s
         self.current: str | None = None
+        self.pitched = False  # some product has been pinned: clicks are checked against its pin time
+        self.pending: list[tuple[list[str], IntArray, npt.NDArray[np.bool_]]] = []  # (ids, ts_ms, is_click)
         # Row cache: a row changes only when its product gets news, when the 10-s window
         # slides, or while it is pinned (pitch seconds), so most ticks rebuild few rows.
         self.dirty: set[str] = set()
@@ -89,35 +102,65 @@ class ProductTable:
         product.margin = planned.margin if planned.margin is not None else product.margin
         product.planned_stock = planned.stock if planned.stock is not None else product.planned_stock
 
-    def count(self, product_id: str, ts_ms: int, channel: int, total: int, amount: float) -> None:
-        """Add `amount` to a ring channel (or none when channel < 0) and a total."""
-        product = self.get(product_id)
-        self.dirty.add(product_id)
-        if channel >= 0:
-            self.ring.add(ts_ms // 1000, product.index * CHANNELS + channel, amount)
-        self.totals[product.index][total] += amount
-        if channel == CLICKS and product.pin_started_ms is not None and ts_ms >= product.pin_started_ms:
-            product.clicks_in_pitch += 1
+    def count_deltas(
+        self, product_ids: tuple[str, ...], ts_ms: IntArray, channels: IntArray, totals: IntArray, amounts: FloatArray
+    ) -> None:
+        """Add order deltas, one per element: `amount` on a ring channel (none when < 0) and a total.
+
+        A delta without a product ("") counts nowhere here (the session totals have it).
+        """
+        named = [i for i, p in enumerate(product_ids) if p]
+        if len(named) < len(product_ids):
+            if not named:
+                return
+            product_ids = tuple(product_ids[i] for i in named)
+            ts_ms, channels, totals, amounts = ts_ms[named], channels[named], totals[named], amounts[named]
+        self.dirty.update(product_ids)
+        index = np.fromiter([self.get(p).index for p in product_ids], np.int64, len(product_ids))
+        self.ring.add_columns(ts_ms // 1000, np.where(channels >= 0, index * CHANNELS + channels, -1), amounts)
+        rows = self.totals
+        for i, total, amount in zip(index.tolist(), totals.tolist(), amounts.tolist()):
+            rows[i][total] += amount
 
     def count_columns(self, product_ids: list[str], ts_ms: IntArray, is_click: npt.NDArray[np.bool_]) -> None:
-        """Count a batch of clicks (`is_click`) and add-to-carts, one per element, as `count` would."""
-        seen = list(dict.fromkeys(product_ids))
-        for product_id in seen:  # rows are created in first-seen order
-            self.get(product_id)
+        """Count a batch of clicks (`is_click`) and add-to-carts, one per element.
+
+        Rows (first-seen order) and pitch clicks follow the batch now; ring and totals wait
+        for `settle`, which adds every batch since the last one with one set of numpy calls.
+        """
+        products = self.products
+        distinct = dict.fromkeys(product_ids)
+        if not distinct.keys() <= products.keys():
+            for product_id in distinct:  # rows are created in first-seen order
+                self.get(product_id)
         self.dirty.update(product_ids)
+        if self.pitched:  # clicks since the pin feed the pitch uplift
+            for product_id, t, click in zip(product_ids, ts_ms.tolist(), is_click.tolist()):
+                product = products[product_id]
+                if click and product.pin_started_ms is not None and t >= product.pin_started_ms:
+                    product.clicks_in_pitch += 1
+        self.pending.append((product_ids, ts_ms, is_click))
+
+    def settle(self) -> None:
+        """Add the clicks and add-to-carts of `count_columns` since the last call to ring and totals."""
+        if not self.pending:
+            return
+        product_ids: list[str] = []
+        for part in self.pending:
+            product_ids += part[0]
+        ts_ms = np.concatenate([p[1] for p in self.pending])
+        is_click = np.concatenate([p[2] for p in self.pending])
+        self.pending.clear()
         products = self.products
         index = np.fromiter([products[p].index for p in product_ids], np.int64, len(product_ids))
         self.ring.add_columns(ts_ms // 1000, index * CHANNELS + np.where(is_click, CLICKS, CARTS))
-        clicks = np.bincount(index[is_click], minlength=len(self.totals)).tolist()
-        carts = np.bincount(index[~is_click], minlength=len(self.totals)).tolist()
-        for product_id in seen:
-            product = products[product_id]
-            totals = self.totals[product.index]
-            totals[T_CLICKS] += clicks[product.index]
-            totals[T_CARTS] += carts[product.index]
-            if product.pin_started_ms is not None:  # clicks since the pin feed the pitch uplift
-                mine = is_click & (index == product.index) & (ts_ms >= product.pin_started_ms)
-                product.clicks_in_pitch += int(np.count_nonzero(mine))
+        count = len(self.totals)
+        clicks = np.bincount(index[is_click], minlength=count).tolist()
+        carts = np.bincount(index[~is_click], minlength=count).tolist()
+        for i in np.flatnonzero(np.bincount(index, minlength=count)).tolist():
+            totals = self.totals[i]
+            totals[T_CLICKS] += clicks[i]
+            totals[T_CARTS] += carts[i]
 
     def set_stock(self, product_id: str, ts_ms: int, stock: int) -> None:
         """Keep the newest reported stock level (by event time)."""
@@ -136,11 +179,13 @@ class ProductTable:
             self._end_pitch(self.products[self.current], ts_ms)
         product.pin_key = (ts_ms, event_id)
         if not product.pinned:
+            self.settle()
             self.ring.flush()
             before = self.ring.window(ts_ms // 1000 - BIN_SECONDS, self.recent_s)
             product.baseline_clicks_per_s = float(before[product.index * CHANNELS + CLICKS]) / self.recent_s
             product.pinned = True
             product.pin_started_ms = ts_ms
+            self.pitched = True
             product.pitch_count += 1
             product.clicks_in_pitch = 0
         self.current = product_id
@@ -164,6 +209,7 @@ class ProductTable:
 
     def rows(self, clock_s: int, clock_ms: int, unpaid: dict[str, int]) -> list[dict[str, Any]]:
         """Return the live table, one JSON-ready dict per product (`unpaid` from the order book)."""
+        self.settle()
         self.ring.flush()
         count = len(self.totals)
         if not count:
@@ -232,6 +278,7 @@ class ProductTable:
 
     def to_state(self) -> dict[str, Any]:
         """Return JSON-ready state."""
+        self.settle()
         return {
             "products": [
                 [
@@ -299,3 +346,4 @@ class ProductTable:
         self.totals = [list(t) for t in data["totals"]]
         self.ring = Ring.from_state(data["ring"])
         self.current = data["current"]
+        self.pitched = any(p.pin_started_ms is not None for p in self.products.values())

@@ -15,8 +15,10 @@ from typing import Any
 import numpy as np
 
 from monitor import products as P
+from monitor.batch import CART, CLICK, COMMENT, FOLLOW, GIFT, JOIN, LEAVE, LIKE, RARE, SHARE, Part
 from monitor.bins import BIN_SECONDS, Bin, ProductBin
 from monitor.config import EngineConfig
+from monitor.dedup import SeenIds
 from monitor.dwell import Audience
 from monitor.events import PlannedProduct
 from monitor.metrics import gpm, ratio
@@ -60,42 +62,46 @@ CHANNELS = 21
 M_ENTRIES, M_LEAVES, M_GMV, M_COMMENTS, M_ONLINE_SUM, M_ONLINE_N = range(6)
 MINUTE_CHANNELS = 6
 
-_ORDER_CHANNELS = {
-    O_ORDERS: (ORDERS, P.ORDERS, P.T_ORDERS),
-    O_PAID: (PAID, P.PAID, P.T_PAID),
-    O_GMV: (GMV, P.GMV, P.T_GMV),
-    O_QTY: (-1, P.QTY, P.T_QTY),
-    O_REFUNDS: (REFUNDS, -1, P.T_REFUNDS),
-    O_REFUND_N: (REFUND_N, -1, P.T_REFUND_N),
-}
-# Kind codes of the batch fold: the frequent kinds are folded as numpy columns, the rest
-# (orders, pins, stock, session start/end) one by one as RARE.
-COMMENT, LIKE, JOIN, LEAVE, CLICK, CART, VIEWER_COUNT, SHARE, FOLLOW, GIFT, RARE = range(11)
-_KIND_CODE = {
-    "comment": COMMENT,
-    "like": LIKE,
-    "join": JOIN,
-    "leave": LEAVE,
-    "product_click": CLICK,
-    "add_to_cart": CART,
-    "viewer_count": VIEWER_COUNT,
-    "share": SHARE,
-    "follow": FOLLOW,
-    "gift": GIFT,
-}
-
-
-def _table(values: dict[int, Any], default: Any, dtype: type) -> Any:
-    """A lookup array indexed by kind code (numpy fancy indexing maps a whole column)."""
-    out: Any = np.full(RARE + 1, default, dtype=dtype)
+def _table(values: dict[int, Any], default: Any, dtype: type, size: int = RARE + 1) -> Any:
+    """A lookup array indexed by code (numpy fancy indexing maps a whole column)."""
+    out: Any = np.full(size, default, dtype=dtype)
     for code, value in values.items():
         out[code] = value
     return out
 
 
-# +1 per event on these 1-s ring channels / minute ring channels (-1: none)
+# order book channel -> 1-s ring channel / product ring channel / product total (-1: none)
+_ORDER_SESSION = _table(
+    {O_ORDERS: ORDERS, O_PAID: PAID, O_GMV: GMV, O_REFUNDS: REFUNDS, O_REFUND_N: REFUND_N}, -1, np.int64, 6
+)
+_ORDER_PRODUCT = _table({O_ORDERS: P.ORDERS, O_PAID: P.PAID, O_GMV: P.GMV, O_QTY: P.QTY}, -1, np.int64, 6)
+_ORDER_TOTAL = _table(
+    {
+        O_ORDERS: P.T_ORDERS,
+        O_PAID: P.T_PAID,
+        O_GMV: P.T_GMV,
+        O_QTY: P.T_QTY,
+        O_REFUNDS: P.T_REFUNDS,
+        O_REFUND_N: P.T_REFUND_N,
+    },
+    -1,
+    np.int64,
+    6,
+)
+
+# +weight (like/gift count, else 1) per event on these 1-s ring channels; +1 on minute channels (-1: none)
 _UNIT_CHANNEL = _table(
-    {COMMENT: COMMENTS, JOIN: JOINS, LEAVE: LEAVES, CLICK: CLICKS, CART: CARTS, SHARE: SHARES, FOLLOW: FOLLOWS},
+    {
+        COMMENT: COMMENTS,
+        LIKE: LIKES,
+        JOIN: JOINS,
+        LEAVE: LEAVES,
+        CLICK: CLICKS,
+        CART: CARTS,
+        SHARE: SHARES,
+        FOLLOW: FOLLOWS,
+        GIFT: GIFTS,
+    },
     -1,
     np.int64,
 )
@@ -107,6 +113,7 @@ _LATEST_CHANNEL = np.array([INTERACTORS, CLICKERS], dtype=np.int64)  # by key & 
 
 
 RECENT_COMMENTS = 8
+MAX_PENDING = 4096  # settle early past this many waiting events: bounds memory and the work of one tick
 
 
 class SessionState:
@@ -127,12 +134,10 @@ class SessionState:
         self.totals = [0.0] * CHANNELS
         self.ring = Ring(CHANNELS, config.ring_seconds)
         self.minutes = Ring(MINUTE_CHANNELS, config.series_minutes + 2, 60)
-        self.seen: set[str] = set()
-        self.seen_by_minute: dict[int, list[str]] = {}
+        self.seen = SeenIds()
         # Viewers are interned to ints once per session, so per-viewer state is numpy arrays
         # indexed by that int (flags, newest action second, -1 for none) instead of string maps.
         self.user_index: dict[str, int] = {}
-        self.user_names: list[str] = []
         self.viewer_flags = np.zeros(0, dtype=bool)
         self.clicker_flags = np.zeros(0, dtype=bool)
         # newest second of each viewer's interaction (even index) and click (odd), -1: none
@@ -149,101 +154,102 @@ class SessionState:
         self.last_series_s: float | None = None
         self.pruned_minute = 0  # not checkpointed: a restart prunes at its first tick
         self.recent_comments: list[dict[str, Any]] = []  # newest RECENT_COMMENTS by event time, for screens
+        self.order_deltas: list[tuple[int, int, str, float]] = []  # (ts_ms, book channel, product, amount)
+        # columns folded at the next `settle`: (users, ts_ms, seconds, kind codes, weights) per batch
+        self.pending: list[tuple[list[str | None], IntArray, IntArray, IntArray, FloatArray]] = []
+        self.pending_events = 0
 
     # ------------------------------------------------------------------ events
 
-    def fold_batch(self, rows: list[dict[str, Any]]) -> None:
-        """Fold a batch of this session's events, given as `Event.to_dict` / wire dicts.
+    def fold(self, part: Part) -> None:
+        """Fold this session's admitted rows of a batch (`monitor.batch.Part`), in any order.
 
-        The frequent kinds are folded column by column: one numpy array per field and a
-        handful of vectorised adds per batch instead of a dozen calls per event. Rare kinds
-        (orders, pins, stock, session start/end) follow, one by one, in batch order; so a
-        product first seen in this batch is listed in that order, and a click in the same
-        batch as a pin may fall outside the pitch count: both orders are valid arrivals.
+        What later events of the batch depend on is folded now: the clock, product rows,
+        pitch clicks, viewer counts, newest comments, and the rare kinds (orders, pins,
+        stock, session start/end) one by one in batch order, after this batch's clicks, so
+        a click in the same batch as a pin may fall outside the pitch count (both orders
+        are valid arrivals). The columns (window counts, totals, viewers, watch time) wait
+        in `pending` until `settle`, which folds every batch since the last tick with one
+        set of numpy calls: nothing reads them in between.
         """
-        rows = self._admit(rows)
-        if not rows:
+        index = part.index
+        if not index:
             return
-        n = len(rows)
-        times = [d["ts"] for d in rows]
-        ts = np.fromiter(times, np.int64, n)
-        codes = np.fromiter(map(_KIND_CODE.get, [d["type"] for d in rows], repeat(RARE)), np.int64, n)
-        secs = ts // 1000
-        newest, oldest = max(times), min(times)  # builtins: a numpy reduction costs more on ~100 values
+        batch = part.batch
+        newest, oldest = int(part.ts.max()), int(part.ts.min())
         clock = self.clock
         clock.max_event_ms = max(clock.max_event_ms, newest)
         if self.min_event_ms is None or oldest < self.min_event_ms:
             self.min_event_ms = oldest
-        if self.next_bin is not None:
-            self.late_events += int(np.count_nonzero(secs < self.next_bin))
+        if self.next_bin is not None and oldest // 1000 < self.next_bin:
+            self.late_events += int(np.count_nonzero(part.secs < self.next_bin))
         if self.platform == "other":
-            for d in rows:
-                platform = d.get("platform")
+            for platform in map(batch.platforms.__getitem__, index):
                 if platform:
                     self.platform = str(platform)
                     if platform != "other":
                         break
+        if part.product_ids:
+            self.products.count_columns(part.product_ids, part.product_ts, part.product_click)
+        rows = batch.rows
+        for i in part.viewer_counts:
+            d: Any = rows[index[i]]
+            self._viewer_count(d["id"], d["ts"], d.get("viewers") or 0, d.get("total_viewers") or 0)
+        if part.comments:
+            self._fold_comments(part)
+        for i in part.rare:
+            self._fold_rare(rows[index[i]])  # type: ignore[arg-type]
+        self.pending.append((part.users, part.ts, part.secs, part.codes, part.weights))
+        self.pending_events += len(index)
+        if self.pending_events >= MAX_PENDING:
+            self.settle()
+
+    def settle(self) -> None:
+        """Fold the columns of every batch since the last call: rings, totals, viewers, orders."""
+        self.products.settle()
+        self._add_order_deltas()
+        if not self.pending:
+            return
+        users: list[str | None] = []
+        for part in self.pending:
+            users += part[0]
+        ts, secs, codes, weights = (np.concatenate([p[k] for p in self.pending]) for k in range(1, 5))
+        self.pending.clear()
+        self.pending_events = 0
         ring, totals = self.ring, self.totals
-        ring.add_columns(secs, np.full(n, EVENTS))
-        totals[EVENTS] += n
+        ring.add_columns(secs, EVENTS)
+        totals[EVENTS] += len(secs)
         channels = _UNIT_CHANNEL[codes]
-        counted = channels >= 0
-        ring.add_columns(secs[counted], channels[counted])
-        for channel, count in enumerate(np.bincount(channels[counted], minlength=CHANNELS).tolist()):
+        ring.add_columns(secs, channels, weights)
+        counts = np.bincount(channels + 1, weights=weights, minlength=CHANNELS + 1).tolist()
+        for channel, count in enumerate(counts[1:]):
             if count:
                 totals[channel] += count
-        minute_channels = _MINUTE_CHANNEL[codes]
-        counted = minute_channels >= 0
-        self.minutes.add_columns(secs[counted], minute_channels[counted])
-        self._fold_users(rows, codes, ts, secs)
-        self._fold_values(rows, codes, ts, secs)
-        for i in np.flatnonzero(codes == RARE).tolist():
-            self._fold_rare(rows[i])
+        self.minutes.add_columns(secs, _MINUTE_CHANNEL[codes])
+        self._fold_users(users, codes, ts, secs)
 
-    def _admit(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """Drop ids seen before (in this batch or the last `dedup_horizon_s`); remember the rest.
-
-        Duplicates are rare (the ingest gate removes most), so membership is tested once per
-        batch with set operations; only a batch that holds one is filtered event by event.
-        """
-        seen = self.seen
-        ids = [d["id"] for d in rows]
-        fresh = set(ids)
-        if len(fresh) != len(ids) or not seen.isdisjoint(fresh):
-            first = dict(zip(reversed(ids), range(len(ids) - 1, -1, -1)))  # id -> first position
-            fresh = set(first) - seen  # set - set walks the smaller side (keys() - set walks all of seen)
-            rows = [rows[i] for i in sorted(map(first.__getitem__, fresh))]
-        if rows:
-            seen |= fresh
-            # remembered under the batch's newest minute: kept at least as long as their own
-            minute = max([d["ts"] for d in rows]) // 60_000
-            self.seen_by_minute.setdefault(minute, []).extend(fresh)
-        return rows
-
-    def _fold_users(self, rows: list[dict[str, Any]], codes: IntArray, ts: IntArray, secs: IntArray) -> None:
+    def _fold_users(self, users: list[str | None], codes: IntArray, ts: IntArray, secs: IntArray) -> None:
         """Distinct viewers, clickers, latest-position rates and the audience replay queue."""
-        users: list[str | None] = [d.get("user") for d in rows]
         index = self.user_index
-        distinct = dict.fromkeys(users)
-        distinct.pop(None, None)
-        if not distinct.keys() <= index.keys():  # set operations in C; a long session meets few new viewers
-            new = [user for user in distinct if user is not None and user not in index]  # arrival order: stable ids
-            index.update(zip(new, range(len(self.user_names), len(self.user_names) + len(new))))
-            self.user_names.extend(new)
-        self._grow_users(len(self.user_names))
-        lookup: Any = index.get  # (user or None, -1): an unknown None maps to -1
+        lookup: Any = index.get  # (user or None, -1): an unknown user or None maps to -1
         uid = np.fromiter(map(lookup, users, repeat(-1)), np.int64, len(users))
+        unknown = np.flatnonzero(uid < 0)
+        if len(unknown):  # a long session meets few new viewers: intern them in arrival order (stable ids)
+            strangers = [users[i] for i in unknown.tolist()]
+            new = [user for user in dict.fromkeys(strangers) if user is not None]
+            if new:
+                index.update(zip(new, range(len(index), len(index) + len(new))))
+                uid[unknown] = np.fromiter(map(lookup, strangers, repeat(-1)), np.int64, len(strangers))
+        self._grow_users(len(index))
         known = uid >= 0
         active = known & _ACTIVE[codes]
         self.viewer_flags[uid[active]] = True
-        self.audience.add_columns(ts[active], np.zeros(int(active.sum()), dtype=bool), uid[active])
         leaving = known & (codes == LEAVE)
-        if leaving.any():
-            self.audience.add_columns(ts[leaving], np.ones(int(leaving.sum()), dtype=bool), uid[leaving])
-        interacting = known & _INTERACT[codes]
+        moving = active | leaving
+        self.audience.add_columns(ts[moving], leaving[moving], uid[moving])
         clicking = known & (codes == CLICK)
         self.clicker_flags[uid[clicking]] = True
-        acting = interacting | clicking  # no kind is both
+        acting = (known & _INTERACT[codes]) | clicking  # no kind is both
         self._latest(uid[acting] * 2 + clicking[acting], secs[acting])
 
     def _latest(self, keys: IntArray, secs: IntArray) -> None:
@@ -280,31 +286,16 @@ class SessionState:
         self.clicker_flags = np.concatenate((self.clicker_flags, np.zeros(grow, dtype=bool)))
         self.latest = np.concatenate((self.latest, np.full(2 * grow, -1, dtype=np.int64)))
 
-    def _fold_values(self, rows: list[dict[str, Any]], codes: IntArray, ts: IntArray, secs: IntArray) -> None:
-        """Fields beyond kind and time: like/gift counts, products, audience figures, comments."""
-        for code, channel in ((LIKE, LIKES), (GIFT, GIFTS)):
-            picked = np.flatnonzero(codes == code)
-            if len(picked):
-                weights = np.fromiter([float(rows[i].get("count") or 1) for i in picked.tolist()], np.float64)
-                self.ring.add_columns(secs[picked], np.full(len(picked), channel), weights)
-                self.totals[channel] += float(weights.sum())
-        picked = np.flatnonzero((codes == CLICK) | (codes == CART))
-        if len(picked):
-            self.products.count_columns(
-                [rows[i].get("product") or "" for i in picked.tolist()], ts[picked], codes[picked] == CLICK
-            )
-        for i in np.flatnonzero(codes == VIEWER_COUNT).tolist():
-            d = rows[i]
-            self._viewer_count(d["id"], d["ts"], d.get("viewers") or 0, d.get("total_viewers") or 0)
-        picked = np.flatnonzero(codes == COMMENT)
-        if len(picked):
-            recent = self.recent_comments
-            oldest = (recent[0]["ts"], recent[0]["id"]) if len(recent) >= RECENT_COMMENTS else (-1, "")
-            # only comments newer than the oldest shown can enter the newest eight
-            comments = [c for i in picked.tolist() if (c := (rows[i]["ts"], rows[i]["id"], i)) > oldest]
-            comments.sort()
-            for t, event_id, i in comments[-RECENT_COMMENTS:]:
-                self._remember_comment(event_id, t, rows[i].get("text"))
+    def _fold_comments(self, part: Part) -> None:
+        """Keep the newest RECENT_COMMENTS comments (by time, then id) for screens."""
+        recent = self.recent_comments
+        oldest = (recent[0]["ts"], recent[0]["id"]) if len(recent) >= RECENT_COMMENTS else (-1, "")
+        # only comments newer than the oldest shown can enter the newest eight
+        times, ids, index = part.batch.times, part.batch.ids, part.index
+        comments = [c for i in part.comments if (c := (times[index[i]], ids[index[i]], index[i])) > oldest]
+        comments.sort()
+        for t, event_id, row in comments[-RECENT_COMMENTS:]:
+            self._remember_comment(event_id, t, part.batch.aux[row])
 
     def _fold_rare(self, d: dict[str, Any]) -> None:
         kind = d["type"]
@@ -349,10 +340,6 @@ class SessionState:
         if len(recent) > RECENT_COMMENTS:
             del recent[0]
 
-    def _count(self, second: int, channel: int, amount: float) -> None:
-        self.ring.add(second, channel, amount)
-        self.totals[channel] += amount
-
     def _viewer_count(self, event_id: str, ts: int, viewers: int, total_viewers: int) -> None:
         key = (ts, event_id, viewers)
         if self.viewer_count is None or key[:2] > self.viewer_count[:2]:
@@ -363,14 +350,29 @@ class SessionState:
         self.minutes.add(ts // 1000, M_ONLINE_N, 1.0)
 
     def _order_delta(self, ts_ms: int, channel: int, product: str, amount: float) -> None:
-        session_channel, product_channel, product_total = _ORDER_CHANNELS[channel]
-        second = ts_ms // 1000
-        if session_channel >= 0:
-            self._count(second, session_channel, amount)
-        if session_channel == GMV:
-            self.minutes.add(second, M_GMV, amount)
-        if product:
-            self.products.count(product, ts_ms, product_channel, product_total, amount)
+        self.order_deltas.append((ts_ms, channel, product, amount))
+
+    def _add_order_deltas(self) -> None:
+        """Add the batch's order deltas to rings and totals as columns (totals in emit order)."""
+        deltas = self.order_deltas
+        if not deltas:
+            return
+        times, book, products, amounts = zip(*deltas)
+        deltas.clear()
+        ts = np.array(times, dtype=np.int64)
+        secs = ts // 1000
+        book_channels = np.array(book, dtype=np.int64)
+        values = np.array(amounts, dtype=np.float64)
+        channels = _ORDER_SESSION[book_channels]
+        self.ring.add_columns(secs, channels, values)
+        totals = self.totals
+        for channel, amount in zip(channels.tolist(), amounts):
+            if channel >= 0:
+                totals[channel] += amount
+        gmv = channels == GMV
+        if gmv.any():
+            self.minutes.add_columns(secs[gmv], M_GMV, values[gmv])
+        self.products.count_deltas(products, ts, _ORDER_PRODUCT[book_channels], _ORDER_TOTAL[book_channels], values)
 
     def _pin(self, event_id: str, ts: int, product: str, pinning: bool) -> None:
         if pinning:
@@ -405,6 +407,7 @@ class SessionState:
 
     def tick(self, now: float) -> list[Bin]:
         """Advance clock and watermark, replay audience, close due bins, expire old state."""
+        self.settle()
         self.ring.flush()
         clock = self.clock
         clock.advance(now)
@@ -481,8 +484,7 @@ class SessionState:
     def _expire(self) -> None:
         clock_s = self.clock.clock_ms // 1000
         horizon = (clock_s - self.config.dedup_horizon_s) // 60
-        for minute in [m for m in self.seen_by_minute if m < horizon]:
-            self.seen.difference_update(self.seen_by_minute.pop(minute))
+        self.seen.expire(horizon)
         self.audience.expire_recent(clock_s)
         if clock_s // 60 != self.pruned_minute:  # once a minute is plenty: these only bound memory
             self.pruned_minute = clock_s // 60
@@ -492,6 +494,7 @@ class SessionState:
 
     def snapshot(self, now: float) -> dict[str, Any]:
         """Return the JSON-ready session snapshot (docs/architecture.md, docs/metrics.md)."""
+        self.settle()
         cfg = self.config
         clock_s = self.clock.clock_ms // 1000
         t = self.totals
@@ -615,6 +618,7 @@ class SessionState:
 
     def to_state(self) -> dict[str, Any]:
         """Return all state as JSON-ready data (rings compressed, sets as sorted lists)."""
+        self.settle()
         return {
             "meta": [
                 self.platform,
@@ -636,11 +640,11 @@ class SessionState:
             "totals": self.totals,
             "ring": self.ring.to_state(),
             "minutes": self.minutes.to_state(),
-            "seen": {str(m): ids for m, ids in self.seen_by_minute.items()},
-            "users": self.user_names,
+            "seen": self.seen.to_state(),
+            "users": list(self.user_index),
             "viewers": np.flatnonzero(self.viewer_flags).tolist(),
             "clickers": np.flatnonzero(self.clicker_flags).tolist(),
-            "latest": self.latest[: 2 * len(self.user_names)].tolist(),
+            "latest": self.latest[: 2 * len(self.user_index)].tolist(),
             "orders": self.orders.to_state(),
             "products": self.products.to_state(),
             "audience": self.audience.to_state(),
@@ -673,14 +677,12 @@ class SessionState:
         state.totals = list(data["totals"])
         state.ring = Ring.from_state(data["ring"])
         state.minutes = Ring.from_state(data["minutes"])
-        state.seen_by_minute = {int(m): list(ids) for m, ids in data["seen"].items()}
-        state.seen = {i for ids in state.seen_by_minute.values() for i in ids}
-        state.user_names = list(data["users"])
-        state.user_index = {user: uid for uid, user in enumerate(state.user_names)}
-        state._grow_users(len(state.user_names))
+        state.seen = SeenIds.from_state(data["seen"])
+        state.user_index = {user: uid for uid, user in enumerate(data["users"])}
+        state._grow_users(len(state.user_index))
         state.viewer_flags[data["viewers"]] = True
         state.clicker_flags[data["clickers"]] = True
-        state.latest[: 2 * len(state.user_names)] = data["latest"]
+        state.latest[: 2 * len(state.user_index)] = data["latest"]
         state.orders = OrderBook.from_state(data["orders"])
         state.products.restore(data["products"])
         state.audience.restore(data["audience"])

@@ -1,0 +1,217 @@
+"""A decoded batch of events as columns, grouped by session: the engine's unit of work.
+
+The engine folds a few thousand events at a time from many sessions. Each field is read
+out of the event dicts once for the whole batch (one list per field, then numpy columns
+for times and kinds), the rows are grouped by session with one stable sort, and each
+session folds a contiguous slice (`Part`) of those columns; within a session the rows
+keep their arrival order. So the per-event work is a few C-level passes, and the numpy
+calls are a few per batch, not per session.
+
+Wire payloads are decoded `DECODE_CHUNK` at a time and only the columns are kept (plus
+the dicts of the few kinds folded one by one): a batch never holds thousands of dicts
+at once, which would make CPython's garbage collector scan them again and again (it
+runs after every 700 net allocations of containers).
+
+Two steps, because duplicates are per session: `Batch.group` sorts the columns by
+session, each session drops the ids it has seen (`Batch.drop`), and `Batch.parts`
+builds the numpy columns of the rest.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from itertools import repeat
+from typing import Any
+
+import numpy as np
+import orjson
+
+from monitor.windows import BoolArray, FloatArray, IntArray
+
+# Kind codes: the frequent kinds are folded as numpy columns, viewer counts and the rest
+# (orders, pins, stock, session start/end: RARE) one by one from their dicts.
+COMMENT, LIKE, JOIN, LEAVE, CLICK, CART, VIEWER_COUNT, SHARE, FOLLOW, GIFT, RARE = range(11)
+KIND_CODE = {
+    "comment": COMMENT,
+    "like": LIKE,
+    "join": JOIN,
+    "leave": LEAVE,
+    "product_click": CLICK,
+    "add_to_cart": CART,
+    "viewer_count": VIEWER_COUNT,
+    "share": SHARE,
+    "follow": FOLLOW,
+    "gift": GIFT,
+}
+# The one field beyond id/session/type/ts/user/platform that a columnar kind needs
+_AUX_FIELD = {"like": "count", "gift": "count", "product_click": "product", "add_to_cart": "product", "comment": "text"}
+_COLUMNAR = frozenset(KIND_CODE) - {"viewer_count"}
+DECODE_CHUNK = 256  # payloads decoded per orjson call: well under the collector's 700
+
+
+@dataclass(slots=True)
+class Part:
+    """One session's admitted rows of a batch, in arrival order.
+
+    `index` holds each row's position in the batch's own columns (`batch.ids`,
+    `batch.aux`, …), which are shared, not copied; `users` and the numpy columns are this
+    session's own. `weights` is the `count` of likes and gifts (1 for every other kind).
+    Clicks and add-to-carts are also given as their own columns (`product_*`);
+    `comments`, `viewer_counts` and `rare` are positions (in `index`) of the kinds folded
+    one by one.
+    """
+
+    batch: Batch
+    index: list[int]
+    users: list[str | None]
+    ts: IntArray
+    secs: IntArray
+    codes: IntArray
+    weights: FloatArray
+    product_ids: list[str]
+    product_ts: IntArray
+    product_click: BoolArray
+    comments: list[int]
+    viewer_counts: list[int]
+    rare: list[int]
+
+
+@dataclass(slots=True)
+class Batch:
+    """A batch's fields as lists in arrival order, one element per event, and its session grouping."""
+
+    sessions: list[str] = field(default_factory=list)
+    ids: list[str] = field(default_factory=list)
+    times: list[int] = field(default_factory=list)
+    types: list[str] = field(default_factory=list)
+    users: list[str | None] = field(default_factory=list)
+    platforms: list[str | None] = field(default_factory=list)
+    aux: list[Any] = field(default_factory=list)
+    rows: list[dict[str, Any] | None] = field(default_factory=list)  # dicts of kinds folded one by one
+    # after `group`: sessions in first-seen order, rows by session (positions in the columns
+    # above) and the end of each session's share of `order`
+    sessions_seen: list[str] = field(default_factory=list)
+    order: list[int] = field(default_factory=list)
+    bounds: list[int] = field(default_factory=list)
+
+    @classmethod
+    def from_wire(cls, payloads: list[bytes | str]) -> Batch:
+        """Decode `Event.to_wire` payloads, `DECODE_CHUNK` per `orjson.loads` of a joined array.
+
+        A chunk that does not join into exactly one value per payload (str payloads, a
+        payload that is not one JSON value) is decoded one by one, so a bad payload fails
+        as it would alone.
+        """
+        batch = cls()
+        for lo in range(0, len(payloads), DECODE_CHUNK):
+            chunk = payloads[lo : lo + DECODE_CHUNK]
+            try:
+                rows = orjson.loads(b"[" + b",".join(chunk) + b"]")  # type: ignore[arg-type]
+                if not isinstance(rows, list) or len(rows) != len(chunk):
+                    raise ValueError("payloads do not join into one value each")
+            except (TypeError, ValueError):
+                rows = [orjson.loads(raw) for raw in chunk]
+            batch.extend(rows)
+        return batch
+
+    @classmethod
+    def from_dicts(cls, rows: Iterable[dict[str, Any]]) -> Batch:
+        """Build a batch from `Event.to_dict` / wire dicts."""
+        batch = cls()
+        batch.extend(list(rows))
+        return batch
+
+    def extend(self, rows: list[dict[str, Any]]) -> None:
+        """Append the fields of decoded events; keep the dicts only of kinds folded one by one."""
+        types = [d["type"] for d in rows]
+        self.sessions += [d["session"] for d in rows]
+        self.ids += [d["id"] for d in rows]
+        self.times += [d["ts"] for d in rows]
+        self.types += types
+        self.users += [d.get("user") for d in rows]
+        self.platforms += [d.get("platform") for d in rows]
+        self.aux += [d.get(name) for d, name in zip(rows, map(_AUX_FIELD.get, types))]  # type: ignore[call-overload]
+        self.rows += [None if kind in _COLUMNAR else d for d, kind in zip(rows, types)]
+
+    def group(self) -> None:
+        """Order the rows by session with one stable sort (arrival order kept inside)."""
+        self.sessions_seen = list(dict.fromkeys(self.sessions))
+        n = len(self.sessions)
+        if len(self.sessions_seen) > 1:
+            code = dict(zip(self.sessions_seen, range(len(self.sessions_seen))))
+            group = np.fromiter(map(code.__getitem__, self.sessions), np.int64, n)
+            self.order = np.argsort(group, kind="stable").tolist()
+            self.bounds = np.cumsum(np.bincount(group, minlength=len(self.sessions_seen))).tolist()
+        else:
+            self.order = list(range(n))
+            self.bounds = [n]
+
+    def spans(self) -> list[tuple[str, list[int]]]:
+        """Return each session with the positions of its rows, in arrival order."""
+        order = self.order
+        return [(sid, order[a:b]) for sid, a, b in zip(self.sessions_seen, [0, *self.bounds[:-1]], self.bounds)]
+
+    def drop(self, positions: list[int]) -> None:
+        """Remove the rows at `positions` of `order` (ascending), e.g. duplicates."""
+        gone = set(positions)
+        self.order = [row for i, row in enumerate(self.order) if i not in gone]
+        before = np.searchsorted(np.array(positions, dtype=np.int64), self.bounds).tolist()  # dropped rows < end
+        self.bounds = [end - dropped for end, dropped in zip(self.bounds, before)]
+
+    def parts(self) -> list[Part]:
+        """Build the numpy columns once for the whole batch and cut them into one `Part` per session."""
+        order = self.order
+        n = len(order)
+        at = np.fromiter(order, np.int64, n)
+        aux, users = self.aux, self.users
+        ts = np.fromiter(self.times, np.int64, len(self.times))[at]
+        codes = np.fromiter(map(KIND_CODE.get, self.types, repeat(RARE)), np.int64, len(self.types))[at]
+        weights = np.ones(n)
+        weighted = np.flatnonzero((codes == LIKE) | (codes == GIFT)).tolist()
+        if weighted:
+            weights[weighted] = [float(aux[order[i]] or 1) for i in weighted]
+        secs = ts // 1000
+        bounds = self.bounds
+        starts = [0, *bounds[:-1]]
+        at_product = np.flatnonzero((codes == CLICK) | (codes == CART))
+        product_ids = [aux[order[i]] or "" for i in at_product.tolist()]
+        product_ts = ts[at_product]
+        product_click = codes[at_product] == CLICK
+        product_cut = [0, *np.searchsorted(at_product, bounds).tolist()]
+        comments, viewer_counts, rare = (_positions(codes == c, starts, bounds) for c in (COMMENT, VIEWER_COUNT, RARE))
+        out = []
+        for k, (start, end) in enumerate(zip(starts, bounds)):
+            a, b = product_cut[k], product_cut[k + 1]
+            index = order[start:end]
+            out.append(
+                Part(
+                    self,
+                    index,
+                    [users[i] for i in index],
+                    ts[start:end],
+                    secs[start:end],
+                    codes[start:end],
+                    weights[start:end],
+                    product_ids[a:b],
+                    product_ts[a:b],
+                    product_click[a:b],
+                    comments[k],
+                    viewer_counts[k],
+                    rare[k],
+                )
+            )
+        return out
+
+
+def _positions(mask: BoolArray, starts: list[int], ends: list[int]) -> list[list[int]]:
+    """Positions where `mask` holds, per span, relative to the span's start."""
+    at = np.flatnonzero(mask)
+    cuts = np.searchsorted(at, ends).tolist()
+    flat = at.tolist()
+    out = []
+    lo = 0
+    for start, hi in zip(starts, cuts):
+        out.append([i - start for i in flat[lo:hi]] if hi > lo else [])
+        lo = hi
+    return out
