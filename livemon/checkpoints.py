@@ -10,6 +10,8 @@ overwrite the checkpoint of the partition's new owner.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import redis.asyncio as aioredis
 
 from livemon import keys
@@ -34,7 +36,7 @@ class CheckpointWriter:
     def __init__(self, client: aioredis.Redis) -> None:
         self._script = client.register_script(_CHECKPOINT)
 
-    async def write(self, partition: int, payload: bytes, acked: list[str], lease_owner: str | None) -> bool:
+    async def write(self, partition: int, payload: bytes, acked: Sequence[bytes | str], lease_owner: str | None) -> bool:
         """Store `payload` as the partition's checkpoint and XACK `acked`; False if the lease is not ours.
 
         `lease_owner=None` (static `--partitions` ownership) writes unconditionally.

@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -52,7 +53,8 @@ log = logging.getLogger(__name__)
 
 READ_COUNT = 5000  # entries per XREADGROUP: bigger batches amortise the engine's per-batch numpy work
 # Wire markers of the kinds the comment stage reads (Event.to_wire writes compact JSON).
-_COMMENT_STAGE_KINDS = (b'"type":"comment"', b'"type":"session_start"', b'"type":"product_pin"')
+_COMMENT_STAGE_KINDS = re.compile(rb'"type":"(?:comment|session_start|product_pin)"')
+_EVENT_FIELD = keys.EVENT_FIELD.encode()
 MAX_BLOCK_MS = 1000
 PUBLISH_QUIET_AFTER_S = 600
 RECONNECT_MIN_S = 0.5
@@ -67,7 +69,7 @@ class Partition:
     engine: Engine
     alerts: AlertStage
     last_applied: str = "0-0"
-    unacked: list[str] = field(default_factory=list)
+    unacked: list[bytes] = field(default_factory=list)  # ids read since the last checkpoint, XACKed with the next
     suggestions: SuggestionStage | None = None
     answering: AnsweringStage = field(default_factory=lambda: AnsweringStage.from_state(None))
 
@@ -162,6 +164,8 @@ class EngineRunner:
             self._fold(part, entries)
             start = entries[-1][0].decode()
         log.info("partition %d restored at %s", number, part.last_applied)
+        if part.unacked and not await self._checkpoint(part):  # keep the replay, so it is not done again
+            await self._drop(number)
 
     def _fold(self, part: Partition, entries: list[tuple[bytes, dict[bytes, bytes]]]) -> None:
         """Apply entries newer than the partition's checkpointed position.
@@ -170,17 +174,18 @@ class EngineRunner:
         comment stage reads are decoded into `Event`s, because building one costs more
         than folding it.
         """
+        if not entries:
+            return
+        part.unacked.extend(raw_id for raw_id, _ in entries)
         done = stream_order(part.last_applied)
-        payloads: list[bytes] = []
-        for raw_id, fields in entries:
-            entry_id = raw_id.decode()
-            part.unacked.append(entry_id)
-            if stream_order(entry_id) <= done:
-                continue
-            payload = fields.get(keys.EVENT_FIELD.encode()) if fields else None
-            if payload is not None:  # None: trimmed or deleted while pending
-                payloads.append(payload)
-            part.last_applied = entry_id
+        fresh = entries
+        if stream_order(entries[0][0].decode()) <= done:  # replay after a restart: skip what the checkpoint holds
+            fresh = [e for e in entries if stream_order(e[0].decode()) > done]
+            if not fresh:
+                return
+        part.last_applied = fresh[-1][0].decode()  # entries come in stream order
+        # a missing field: the entry was trimmed or deleted while pending
+        payloads = [p for _, fields in fresh if fields and (p := fields.get(_EVENT_FIELD)) is not None]
         if payloads:
             self.cadence.changed(part.number)
         try:
@@ -188,7 +193,7 @@ class EngineRunner:
         except (ValueError, TypeError, KeyError):  # one unreadable entry must not stop the partition
             payloads = self._fold_one_by_one(part, payloads)
         part.answering.comments.observe(
-            [Event.from_wire(p) for p in payloads if any(marker in p for marker in _COMMENT_STAGE_KINDS)]
+            [Event.from_wire(p) for p in payloads if _COMMENT_STAGE_KINDS.search(p)]
         )
         self.events_folded += len(payloads)
 
@@ -251,6 +256,8 @@ class EngineRunner:
         for number in step.claim:
             if await self.leases.claim(number):
                 await self._acquire(number)
+                for lost in await self.leases.renew():  # a long replay must not let the other leases lapse
+                    await self._drop(lost)
         if step.claim or step.release:
             log.info("engine %s owns partitions %s", self.leases.instance, sorted(self.leases.owned))
 
