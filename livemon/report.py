@@ -188,8 +188,9 @@ async def review_from_redis(redis: aioredis.Redis, session: str, partitions: int
     heads: list[Headline] = []
     for other in previous:
         past = await read_payloads(redis, other, partitions)
-        if past:
-            heads.append((await asyncio.to_thread(build_review_wire, past)).headline)
+        if not past:  # comparing with nothing while saying "vs 2 earlier sessions" would mislead
+            raise ReportError(f"no events of earlier session {other!r} to compare with")
+        heads.append((await asyncio.to_thread(build_review_wire, past)).headline)
     alerts = await read_alerts(redis, session)
     if choices is None:
         choices = await read_choices(redis, session)

@@ -8,6 +8,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import orjson
 import pytest
 import redis
@@ -129,3 +130,26 @@ def test_report_reads_the_hosts_suggestion_choices_of_the_session_from_redis(loa
     assert (data["suggestions"]["accepted"], data["suggestions"]["skipped"]) == (1, 2)
     kinds = [m["kind"] for m in data["timeline"]["markers"] if m["kind"].startswith("suggestion_")]
     assert sorted(kinds) == ["suggestion_accepted", "suggestion_skipped", "suggestion_skipped"]
+
+
+def test_report_compares_with_earlier_sessions_the_token_may_see(loaded: Stack) -> None:
+    calm = "room-review-yesterday"
+    answer = loaded.post([e.to_dict() for e in session_events(problems=False, session=calm)])
+    assert answer.status_code == 200, answer.text
+    alone = loaded.http.get(f"/sessions/{calm}/report.json").json()
+    data = loaded.http.get(f"/sessions/{SESSION}/report.json", params={"previous": calm}).json()
+    assert data["previous_sessions"] == 1
+    gmv = next(c for c in data["comparisons"] if c["metric"] == "gmv")
+    assert gmv["previous_mean"] == alone["headline"]["gmv"] and gmv["value"] == data["headline"]["gmv"]
+    page = loaded.http.get(f"/sessions/{SESSION}/report", params={"previous": calm, "lang": "en"})
+    assert page.status_code == 200 and "vs previous 1 session(s)" in page.text
+    cli = _run_report(loaded, "--previous", f"{calm},no-such-room", "--out", "/dev/null")
+    assert cli.returncode == 1 and "no events of earlier session 'no-such-room'" in cli.stderr
+    host = httpx.Client(base_url=loaded.url, timeout=30, headers={"Authorization": f"Bearer {loaded.token('host', SESSION)}"})
+    with host:
+        foreign = host.get(f"/sessions/{SESSION}/report.json", params={"previous": calm})
+    too_many = loaded.http.get(f"/sessions/{SESSION}/report.json", params={"previous": ",".join(["a"] * 11)})
+    missing = loaded.http.get(f"/sessions/{SESSION}/report.json", params={"previous": "no-such-room"})
+    assert foreign.status_code == 403 and calm in foreign.json()["error"]
+    assert too_many.status_code == 400 and "'previous'" in too_many.json()["error"]
+    assert missing.status_code == 404 and "no-such-room" in missing.json()["error"]

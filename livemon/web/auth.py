@@ -264,7 +264,7 @@ async def login(request: Request) -> Response:
     except ValueError:
         return _login_page("/wall", "The sign-in form has too many fields.", status=400)
     token = (form.get("token") or [""])[0]
-    next_path = _safe_next((form.get("next") or [None])[0])
+    next_path = _safe_next((form.get("next") or [""])[0])
     if not token:
         return _login_page(next_path, "Enter an access token.", status=400)
     return await _sign_in(request, token, next_path)

@@ -186,8 +186,12 @@ SPEC: dict[str, Any] = {
         **_SUGGESTION_PATHS,
         "/sessions/{session}/report.json": {
             "get": {"summary": "Post-live review of a finished session", "security": _VIEWER_AUTH,
-                    "parameters": [_SESSION_PARAM],
-                    "responses": {"200": {"description": "report"}, "401": _ERROR, "403": _ERROR, "404": _ERROR}}
+                    "parameters": [_SESSION_PARAM,
+                                   {"name": "previous", "in": "query", "required": False,
+                                    "description": "comma-separated earlier session ids to compare with (at most 10)",
+                                    "schema": {"type": "string"}}],
+                    "responses": {"200": {"description": "report"}, "400": _ERROR, "401": _ERROR, "403": _ERROR,
+                                  "404": _ERROR}}
         },
         "/sessions/{session}/products.csv": {
             "get": {"summary": "Per-product table of a session as CSV", "security": _VIEWER_AUTH,

@@ -2,21 +2,48 @@
 
 The HTML is the same template as `livemon report` writes, with the stylesheet linked from
 /static instead of inlined, so the app's CSP (styles from 'self' only) holds unchanged.
+`?previous=a,b` compares the headline with those earlier sessions of the room, as
+`livemon report --previous` does.
 """
 
 from __future__ import annotations
+
+import re
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from livemon.report import ReportError, products_csv, render_html, review_from_redis, to_json
+from livemon.web.auth import grant_of
 from monitor.review import Review
+
+MAX_PREVIOUS = 10  # each earlier session is read and reviewed in full
+_SESSION_ID = re.compile(r"[A-Za-z0-9_.:@\-]{1,128}")  # the event schema's id rule (monitor/events.py)
+
+
+def _previous(request: Request) -> list[str] | Response:
+    """The `previous` query: earlier session ids this token may see, or a 4xx naming the problem."""
+    ids = [s.strip() for s in request.query_params.get("previous", "").split(",") if s.strip()]
+    if len(ids) > MAX_PREVIOUS:
+        return JSONResponse({"error": f"query 'previous': at most {MAX_PREVIOUS} session ids, got {len(ids)}"},
+                            status_code=400)
+    for session in ids:
+        if not _SESSION_ID.fullmatch(session):
+            return JSONResponse({"error": f"query 'previous': {session[:40]!r} is not a session id"}, status_code=400)
+        if not grant_of(request).can_see(session):
+            return JSONResponse({"error": f"query 'previous': this token may not see session {session!r}"},
+                                status_code=403)
+    return ids
 
 
 async def _review(request: Request) -> Review | Response:
     session = request.path_params["session"]
+    previous = _previous(request)
+    if isinstance(previous, Response):
+        return previous
     try:
-        return await review_from_redis(request.app.state.redis, session, request.app.state.settings.partitions)
+        return await review_from_redis(request.app.state.redis, session, request.app.state.settings.partitions,
+                                       previous)
     except ReportError as exc:
         return JSONResponse({"error": str(exc)}, status_code=404)
 
