@@ -94,6 +94,8 @@ class Batch:
     sessions_seen: list[str] = field(default_factory=list)
     order: list[int] = field(default_factory=list)
     bounds: list[int] = field(default_factory=list)
+    ts: IntArray = field(default_factory=lambda: np.zeros(0, np.int64))  # times (ms) in `order`
+    codes: IntArray = field(default_factory=lambda: np.zeros(0, np.int64))  # kind codes in `order`
 
     @classmethod
     def from_wire(cls, payloads: list[bytes | str]) -> Batch:
@@ -131,31 +133,41 @@ class Batch:
         self.types += types
         self.users += [d.get("user") for d in rows]
         self.platforms += [d.get("platform") for d in rows]
-        self.aux += [d.get(name) for d, name in zip(rows, map(_AUX_FIELD.get, types))]  # type: ignore[call-overload]
+        self.aux += [d.get(name) for d, name in zip(rows, map(_AUX_FIELD.get, types))]  # type: ignore[arg-type]
         self.rows += [None if kind in _COLUMNAR else d for d, kind in zip(rows, types)]
 
     def group(self) -> None:
         """Order the rows by session with one stable sort (arrival order kept inside)."""
         self.sessions_seen = list(dict.fromkeys(self.sessions))
         n = len(self.sessions)
+        ts = np.fromiter(self.times, np.int64, n)
+        codes = np.fromiter(map(KIND_CODE.get, self.types, repeat(RARE)), np.int64, n)
         if len(self.sessions_seen) > 1:
             code = dict(zip(self.sessions_seen, range(len(self.sessions_seen))))
             group = np.fromiter(map(code.__getitem__, self.sessions), np.int64, n)
-            self.order = np.argsort(group, kind="stable").tolist()
+            at = np.argsort(group, kind="stable")
+            self.order = at.tolist()
+            self.ts, self.codes = ts[at], codes[at]
             self.bounds = np.cumsum(np.bincount(group, minlength=len(self.sessions_seen))).tolist()
         else:
             self.order = list(range(n))
+            self.ts, self.codes = ts, codes
             self.bounds = [n]
 
-    def spans(self) -> list[tuple[str, list[int]]]:
-        """Return each session with the positions of its rows, in arrival order."""
+    def spans(self) -> list[tuple[str, list[int], int]]:
+        """Return each session with the positions of its rows (arrival order) and its newest time (ms)."""
+        starts = [0, *self.bounds[:-1]]
+        newest = np.maximum.reduceat(self.ts, starts).tolist() if self.order else []
         order = self.order
-        return [(sid, order[a:b]) for sid, a, b in zip(self.sessions_seen, [0, *self.bounds[:-1]], self.bounds)]
+        return [(sid, order[a:b], t) for sid, a, b, t in zip(self.sessions_seen, starts, self.bounds, newest)]
 
     def drop(self, positions: list[int]) -> None:
         """Remove the rows at `positions` of `order` (ascending), e.g. duplicates."""
         gone = set(positions)
         self.order = [row for i, row in enumerate(self.order) if i not in gone]
+        keep = np.ones(len(self.ts), dtype=bool)
+        keep[positions] = False
+        self.ts, self.codes = self.ts[keep], self.codes[keep]
         before = np.searchsorted(np.array(positions, dtype=np.int64), self.bounds).tolist()  # dropped rows < end
         self.bounds = [end - dropped for end, dropped in zip(self.bounds, before)]
 
@@ -163,10 +175,8 @@ class Batch:
         """Build the numpy columns once for the whole batch and cut them into one `Part` per session."""
         order = self.order
         n = len(order)
-        at = np.fromiter(order, np.int64, n)
         aux, users = self.aux, self.users
-        ts = np.fromiter(self.times, np.int64, len(self.times))[at]
-        codes = np.fromiter(map(KIND_CODE.get, self.types, repeat(RARE)), np.int64, len(self.types))[at]
+        ts, codes = self.ts, self.codes
         weights = np.ones(n)
         weighted = np.flatnonzero((codes == LIKE) | (codes == GIFT)).tolist()
         if weighted:

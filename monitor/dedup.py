@@ -24,12 +24,12 @@ class SeenIds:
         self.ids: dict[str, None] = {}
         self.by_minute: dict[int, list[str]] = {}  # minute -> newline-joined ids, one string per batch
 
-    def admit(self, ids: list[str], times: list[int]) -> list[int]:
+    def admit(self, ids: list[str], newest_ms: int) -> list[int]:
         """Remember a batch's new ids; return the positions of ids seen before or earlier in it.
 
         Duplicates are rare (the ingest gate removes most), so membership is tested once per
         batch with set operations; only a batch that holds one is walked id by id. The new
-        ids are remembered under the newest minute of the admitted events (`times`, ms), so
+        ids are remembered under the minute of the batch's newest event (`newest_ms`), so
         each is kept at least as long as its own minute.
         """
         seen = self.ids
@@ -38,13 +38,11 @@ class SeenIds:
         if len(fresh) != len(ids) or not seen.keys().isdisjoint(fresh):
             fresh = set()
             add = fresh.add
-            dropped = [i for i, x in enumerate(ids) if x in seen or x in fresh or add(x)]
+            dropped = [i for i, x in enumerate(ids) if x in seen or x in fresh or add(x)]  # type: ignore[func-returns-value]
             if not fresh:
                 return dropped
-            gone = set(dropped)
-            times = [t for i, t in enumerate(times) if i not in gone]
         seen |= dict.fromkeys(fresh)
-        self.by_minute.setdefault(max(times) // 60_000, []).append(_SEP.join(fresh))
+        self.by_minute.setdefault(newest_ms // 60_000, []).append(_SEP.join(fresh))
         return dropped
 
     def expire(self, before_minute: int) -> None:

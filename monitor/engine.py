@@ -56,14 +56,14 @@ class Engine:
         sessions = self.sessions
         states = []
         dropped: list[int] = []
-        ids, times = batch.ids, batch.times
+        ids = batch.ids
         start = 0
-        for sid, rows in batch.spans():
+        for sid, rows, newest_ms in batch.spans():
             state = sessions.get(sid)
             if state is None:
                 state = sessions[sid] = SessionState(sid, self.config)
             states.append(state)
-            seen = state.seen.admit([ids[i] for i in rows], [times[i] for i in rows])
+            seen = state.seen.admit([ids[i] for i in rows], newest_ms)
             dropped += [start + i for i in seen]
             start += len(rows)
         if dropped:
