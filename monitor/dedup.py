@@ -38,7 +38,7 @@ class SeenIds:
         if len(fresh) != len(ids) or not seen.keys().isdisjoint(fresh):
             fresh = set()
             add = fresh.add
-            dropped = [i for i, x in enumerate(ids) if x in seen or x in fresh or add(x)]  # type: ignore[func-returns-value]
+            dropped = [i for i, x in enumerate(ids) if x in seen or x in fresh or add(x)]
             if not fresh:
                 return dropped
         seen |= dict.fromkeys(fresh)
