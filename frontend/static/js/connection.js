@@ -102,3 +102,35 @@ export class LiveConnection {
     } else console.warn("livemon: unknown message type", message.type, message);
   }
 }
+
+/**
+ * Open a page's live feed and start it: the subscription resumes alerts after the last one
+ * seen, every (re)connect reloads the alert list, snapshots update the indicator and the
+ * alerts they carry before `onSnapshot` sees them, and server errors reach the console.
+ * @param {object} options
+ * @param {"*" | string[]} options.sessions  what to subscribe to
+ * @param {import("./alerts.js").AlertStore} options.alerts
+ * @param {Function} options.indicator  from status.js connectionIndicator()
+ * @param {(message: object) => void} options.onSnapshot
+ * @returns {LiveConnection}
+ */
+export function openLiveFeed({ sessions, alerts, indicator, onSnapshot }) {
+  const connection = new LiveConnection({
+    subscription: () => ({ type: "subscribe", v: 1, sessions, last_alert_id: alerts.lastId }),
+    onState: indicator,
+    onOpen: () => alerts.load(),
+    handlers: {
+      hello: () => {},
+      heartbeat: (message) => indicator.heartbeat(message),
+      snapshot: (message) => {
+        indicator.fresh();
+        alerts.adoptFromSnapshot(message.session, message.data.alerts);
+        onSnapshot(message);
+      },
+      alert: (message) => alerts.apply(message),
+      error: (message) => console.error("livemon server:", message.error),
+    },
+  });
+  connection.start();
+  return connection;
+}

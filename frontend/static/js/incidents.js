@@ -3,7 +3,7 @@
 
 import { AlertStore } from "./alerts.js";
 import { postJSON } from "./api.js";
-import { LiveConnection } from "./connection.js";
+import { openLiveFeed } from "./connection.js";
 import { formatClock } from "./format.js";
 import { IncidentDetail } from "./incident_detail.js";
 import { applyTranslations, pickLanguage, ruleLabel, translator } from "./i18n.js";
@@ -126,27 +126,18 @@ alerts.onChange((fingerprint) => {
 });
 
 const indicator = connectionIndicator($("connection"), t);
-const connection = new LiveConnection({
-  subscription: () => ({ type: "subscribe", v: 1, sessions: "*", last_alert_id: alerts.lastId }),
-  onState: indicator,
-  onOpen: () => alerts.load(),
-  handlers: {
-    hello: () => {},
-    heartbeat: (message) => indicator.heartbeat(message),
-    snapshot: (message) => {
-      indicator.fresh();
-      alerts.adoptFromSnapshot(message.session, message.data.alerts);
-      const previous = snapshots.get(message.session);
-      const isNew = !previous;
-      const data = previous && !message.data.series ? { ...message.data, series: previous.series } : message.data;
-      snapshots.set(message.session, data);
-      if (isNew) renderSessions();
-      if (selected && alerts.alerts.get(selected)?.session === message.session && message.data.series) renderDetail();
-    },
-    alert: (message) => alerts.apply(message),
-    error: (message) => console.error("livemon server:", message.error),
+renderList();
+openLiveFeed({
+  sessions: "*",
+  alerts,
+  indicator,
+  onSnapshot: (message) => {
+    const previous = snapshots.get(message.session);
+    const isNew = !previous;
+    const data = previous && !message.data.series ? { ...message.data, series: previous.series } : message.data;
+    snapshots.set(message.session, data);
+    if (isNew) renderSessions();
+    if (selected && alerts.alerts.get(selected)?.session === message.session && message.data.series) renderDetail();
   },
 });
-renderList();
-connection.start();
 startClock($("clock"), lang);

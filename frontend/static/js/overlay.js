@@ -4,7 +4,7 @@
 
 import { AlertStore } from "./alerts.js";
 import { postJSON } from "./api.js";
-import { LiveConnection } from "./connection.js";
+import { openLiveFeed } from "./connection.js";
 import { formatAge, formatNumber } from "./format.js";
 import { setGauge } from "./gauge.js";
 import { applyTranslations, pickLanguage, ruleLabel, translator } from "./i18n.js";
@@ -175,21 +175,12 @@ function render(data) {
 
 alerts.onChange(renderCritical);
 const indicator = connectionIndicator($("connection"), t);
-const connection = new LiveConnection({
-  subscription: () => ({ type: "subscribe", v: 1, sessions: [session], last_alert_id: alerts.lastId }),
-  onState: indicator,
-  onOpen: () => alerts.load(),
-  handlers: {
-    hello: () => {},
-    heartbeat: (message) => indicator.heartbeat(message),
-    snapshot: (message) => {
-      indicator.fresh();
-      alerts.adoptFromSnapshot(message.session, message.data.alerts);
-      if (message.session === session) render(message.data);
-    },
-    alert: (message) => alerts.apply(message),
-    error: (message) => console.error("livemon server:", message.error),
+openLiveFeed({
+  sessions: [session],
+  alerts,
+  indicator,
+  onSnapshot: (message) => {
+    if (message.session === session) render(message.data);
   },
 });
-connection.start();
 startClock($("clock"), lang, tick);

@@ -3,7 +3,7 @@
 // the back button clears it), so a kiosk can be pointed at one room by URL alone.
 
 import { AlertStore } from "./alerts.js";
-import { LiveConnection } from "./connection.js";
+import { openLiveFeed } from "./connection.js";
 import { FocusView } from "./focus.js";
 import { applyTranslations, pickLanguage, translator } from "./i18n.js";
 import { connectionIndicator, startClock } from "./status.js";
@@ -57,30 +57,21 @@ const params = new URLSearchParams(location.search);
 const sessions = params.get("sessions") ? params.get("sessions").split(",") : "*";
 
 const indicator = connectionIndicator(document.getElementById("connection"), t);
-const connection = new LiveConnection({
-  subscription: () => ({ type: "subscribe", v: 1, sessions, last_alert_id: alerts.lastId }),
-  onState: indicator,
-  onOpen: () => alerts.load(),
-  handlers: {
-    hello: () => {},
-    heartbeat: (message) => indicator.heartbeat(message),
-    snapshot: (message) => {
-      indicator.fresh();
-      alerts.adoptFromSnapshot(message.session, message.data.alerts);
-      empty.hidden = true;
-      const previous = latest.get(message.session);
-      // series/markers come at most every 10 s; keep the last ones so a focus view fills at once
-      const data = previous && !message.data.series
-        ? { ...message.data, series: previous.series, markers: previous.markers }
-        : message.data;
-      latest.set(message.session, data);
-      grid.update(message.session, message.data);
-      if (focus.session === message.session) focus.update(message.data);
-    },
-    alert: (message) => alerts.apply(message),
-    error: (message) => console.error("livemon server:", message.error),
+applyRoute();
+openLiveFeed({
+  sessions,
+  alerts,
+  indicator,
+  onSnapshot: (message) => {
+    empty.hidden = true;
+    const previous = latest.get(message.session);
+    // series/markers come at most every 10 s; keep the last ones so a focus view fills at once
+    const data = previous && !message.data.series
+      ? { ...message.data, series: previous.series, markers: previous.markers }
+      : message.data;
+    latest.set(message.session, data);
+    grid.update(message.session, message.data);
+    if (focus.session === message.session) focus.update(message.data);
   },
 });
-applyRoute();
-connection.start();
 startClock(document.getElementById("clock"), lang, () => grid.refreshAges());
