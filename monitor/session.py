@@ -1,7 +1,9 @@
-"""One live room's state: folds events, closes 10-s bins, builds the snapshot.
+"""One live room's state: folds events, closes 10-s bins, expires old state.
 
 Three rings hold windowed counts (1-s buckets for session figures, 10-s buckets per
 product, 1-min buckets for the 60-minute chart curves); totals live in plain lists.
+Their channels are in `monitor.channels`, the snapshot built from them in
+`monitor.snapshot`, the checkpoint layout in `monitor.checkpoint`.
 Distinct-user rates ("clickers in the last minute") use latest-position counting: each
 user is counted once, in the bucket of their most recent action, so a window that ends
 at the clock sums to the number of distinct users who acted inside it.
@@ -15,102 +17,46 @@ from typing import Any
 import numpy as np
 
 from monitor import products as P
-from monitor.batch import CART, CLICK, COMMENT, FOLLOW, GIFT, JOIN, LEAVE, LIKE, RARE, SHARE, Part
+from monitor.batch import CLICK, LEAVE, Part
 from monitor.bins import BIN_SECONDS, Bin, ProductBin
+from monitor.channels import (
+    ACTIVE,
+    CARTS,
+    CHANNELS,
+    CLICKS,
+    COMMENTS,
+    DWELL_EST,
+    DWELL_N,
+    DWELL_SUM,
+    EVENTS,
+    GMV,
+    INTERACT,
+    JOINS,
+    LATEST_CHANNEL,
+    LEAVES,
+    LEAVES_EST,
+    M_GMV,
+    M_LEAVES,
+    M_ONLINE_N,
+    M_ONLINE_SUM,
+    MINUTE_CHANNEL,
+    MINUTE_CHANNELS,
+    ORDER_PRODUCT,
+    ORDER_SESSION,
+    ORDER_TOTAL,
+    ORDERS,
+    PAID,
+    UNIT_CHANNEL,
+)
+from monitor.checkpoint import restore, to_state
 from monitor.config import EngineConfig
 from monitor.dedup import SeenIds
 from monitor.dwell import Audience
 from monitor.events import PlannedProduct
-from monitor.metrics import gpm, ratio
-from monitor.orders import GMV as O_GMV
-from monitor.orders import ORDERS as O_ORDERS
-from monitor.orders import PAID as O_PAID
-from monitor.orders import PAID_QTY as O_QTY
-from monitor.orders import REFUND_N as O_REFUND_N
-from monitor.orders import REFUNDS as O_REFUNDS
 from monitor.orders import OrderBook
-from monitor.trend import trend
+from monitor.snapshot import snapshot
 from monitor.watermark import EventClock
 from monitor.windows import BoolArray, FloatArray, IntArray, Ring
-
-# 1-s ring channels (also the session totals list, same indices)
-(
-    EVENTS,
-    COMMENTS,
-    LIKES,
-    JOINS,
-    LEAVES,
-    LEAVES_EST,
-    CLICKS,
-    CARTS,
-    ORDERS,
-    PAID,
-    GMV,
-    REFUNDS,
-    REFUND_N,
-    FOLLOWS,
-    SHARES,
-    GIFTS,
-    CLICKERS,
-    INTERACTORS,
-    DWELL_SUM,
-    DWELL_N,
-    DWELL_EST,
-) = range(21)
-CHANNELS = 21
-# minute ring channels
-M_ENTRIES, M_LEAVES, M_GMV, M_COMMENTS, M_ONLINE_SUM, M_ONLINE_N = range(6)
-MINUTE_CHANNELS = 6
-
-def _table(values: dict[int, Any], default: Any, dtype: type, size: int = RARE + 1) -> Any:
-    """A lookup array indexed by code (numpy fancy indexing maps a whole column)."""
-    out: Any = np.full(size, default, dtype=dtype)
-    for code, value in values.items():
-        out[code] = value
-    return out
-
-
-# order book channel -> 1-s ring channel / product ring channel / product total (-1: none)
-_ORDER_SESSION = _table(
-    {O_ORDERS: ORDERS, O_PAID: PAID, O_GMV: GMV, O_REFUNDS: REFUNDS, O_REFUND_N: REFUND_N}, -1, np.int64, 6
-)
-_ORDER_PRODUCT = _table({O_ORDERS: P.ORDERS, O_PAID: P.PAID, O_GMV: P.GMV, O_QTY: P.QTY}, -1, np.int64, 6)
-_ORDER_TOTAL = _table(
-    {
-        O_ORDERS: P.T_ORDERS,
-        O_PAID: P.T_PAID,
-        O_GMV: P.T_GMV,
-        O_QTY: P.T_QTY,
-        O_REFUNDS: P.T_REFUNDS,
-        O_REFUND_N: P.T_REFUND_N,
-    },
-    -1,
-    np.int64,
-    6,
-)
-
-# +weight (like/gift count, else 1) per event on these 1-s ring channels; +1 on minute channels (-1: none)
-_UNIT_CHANNEL = _table(
-    {
-        COMMENT: COMMENTS,
-        LIKE: LIKES,
-        JOIN: JOINS,
-        LEAVE: LEAVES,
-        CLICK: CLICKS,
-        CART: CARTS,
-        SHARE: SHARES,
-        FOLLOW: FOLLOWS,
-        GIFT: GIFTS,
-    },
-    -1,
-    np.int64,
-)
-_MINUTE_CHANNEL = _table({COMMENT: M_COMMENTS, JOIN: M_ENTRIES, LEAVE: M_LEAVES}, -1, np.int64)
-# a viewer's activity (opens or extends a visit) and the interaction rate's kinds
-_ACTIVE = _table({k: True for k in (COMMENT, LIKE, JOIN, CLICK, CART, SHARE, FOLLOW, GIFT)}, False, np.bool_)
-_INTERACT = _table({COMMENT: True, LIKE: True, SHARE: True}, False, np.bool_)
-_LATEST_CHANNEL = np.array([INTERACTORS, CLICKERS], dtype=np.int64)  # by key & 1 in `_latest`
-
 
 RECENT_COMMENTS = 8
 MAX_PENDING = 4096  # settle early past this many waiting events: bounds memory and the work of one tick
@@ -219,13 +165,13 @@ class SessionState:
         ring, totals = self.ring, self.totals
         ring.add_columns(secs, EVENTS)
         totals[EVENTS] += len(secs)
-        channels = _UNIT_CHANNEL[codes]
+        channels = UNIT_CHANNEL[codes]
         ring.add_columns(secs, channels, weights)
         counts = np.bincount(channels + 1, weights=weights, minlength=CHANNELS + 1).tolist()
         for channel, count in enumerate(counts[1:]):
             if count:
                 totals[channel] += count
-        self.minutes.add_columns(secs, _MINUTE_CHANNEL[codes])
+        self.minutes.add_columns(secs, MINUTE_CHANNEL[codes])
         self._fold_users(users, codes, ts, secs)
 
     def _fold_users(self, users: list[str | None], codes: IntArray, ts: IntArray, secs: IntArray) -> None:
@@ -240,16 +186,16 @@ class SessionState:
             if new:
                 index.update(zip(new, range(len(index), len(index) + len(new))))
                 uid[unknown] = np.fromiter(map(lookup, strangers, repeat(-1)), np.int64, len(strangers))
-        self._grow_users(len(index))
+        self.grow_users(len(index))
         known = uid >= 0
-        active = known & _ACTIVE[codes]
+        active = known & ACTIVE[codes]
         self.viewer_flags[uid[active]] = True
         leaving = known & (codes == LEAVE)
         moving = active | leaving
         self.audience.add_columns(ts[moving], leaving[moving], uid[moving])
         clicking = known & (codes == CLICK)
         self.clicker_flags[uid[clicking]] = True
-        acting = (known & _INTERACT[codes]) | clicking  # no kind is both
+        acting = (known & INTERACT[codes]) | clicking  # no kind is both
         self._latest(uid[acting] * 2 + clicking[acting], secs[acting])
 
     def _latest(self, keys: IntArray, secs: IntArray) -> None:
@@ -269,13 +215,13 @@ class SessionState:
         keys, newest = keys[last], secs[last]
         old = self.latest[keys]
         moved = newest > old
-        channels = _LATEST_CHANNEL[keys & 1]
+        channels = LATEST_CHANNEL[keys & 1]
         self.ring.add_columns(newest[moved], channels[moved])
         drop = moved & (old >= 0)
         self.ring.add_columns(old[drop], channels[drop], np.full(int(np.count_nonzero(drop)), -1.0))
         self.latest[keys[moved]] = newest[moved]
 
-    def _grow_users(self, count: int) -> None:
+    def grow_users(self, count: int) -> None:  # also used by `monitor.checkpoint.restore`
         """Make the per-viewer arrays hold `count` viewers (doubling, so growth is amortised)."""
         size = len(self.viewer_flags)
         if count <= size:
@@ -363,7 +309,7 @@ class SessionState:
         secs = ts // 1000
         book_channels = np.array(book, dtype=np.int64)
         values = np.array(amounts, dtype=np.float64)
-        channels = _ORDER_SESSION[book_channels]
+        channels = ORDER_SESSION[book_channels]
         self.ring.add_columns(secs, channels, values)
         totals = self.totals
         for channel, amount in zip(channels.tolist(), amounts):
@@ -372,7 +318,7 @@ class SessionState:
         gmv = channels == GMV
         if gmv.any():
             self.minutes.add_columns(secs[gmv], M_GMV, values[gmv])
-        self.products.count_deltas(products, ts, _ORDER_PRODUCT[book_channels], _ORDER_TOTAL[book_channels], values)
+        self.products.count_deltas(products, ts, ORDER_PRODUCT[book_channels], ORDER_TOTAL[book_channels], values)
 
     def _pin(self, event_id: str, ts: int, product: str, pinning: bool) -> None:
         if pinning:
@@ -495,197 +441,18 @@ class SessionState:
     def snapshot(self, now: float) -> dict[str, Any]:
         """Return the JSON-ready session snapshot (docs/architecture.md, docs/metrics.md)."""
         self.settle()
-        cfg = self.config
-        clock_s = self.clock.clock_ms // 1000
-        t = self.totals
-        rate = self.ring.window(clock_s, cfg.rate_window_s)
-        per_min = 60.0 / cfg.rate_window_s
-        recent = self.ring.window(clock_s, cfg.recent_window_s)
-        dwell = self.ring.window(clock_s, cfg.dwell_window_s)
-        n = cfg.trend_window_s
-        cur, before = self.ring.window(clock_s, n), self.ring.window(clock_s - n, n)
-        views = self.total_viewers or t[JOINS]
-        buyers = len(self.orders.buyers)
-        unique = int(np.count_nonzero(self.viewer_flags))
-        online = self.online
-
-        def per_minute(window: Any, channel: int) -> float:
-            return round(float(window[channel]) * 60.0 / n, 3)
-
-        online_now, online_before = self._online_means(clock_s, n)
-        snap: dict[str, Any] = {
-            "session": self.session,
-            "platform": self.platform,
-            "title": self.title,
-            "host": self.host,
-            "live": self.live,
-            "online": online,
-            "online_estimated": self.online_estimated,
-            "peak_online": self.peak_online,
-            "unique_viewers": unique,
-            "views": int(views),
-            "views_estimated": not self.total_viewers,
-            "entries_per_min": round(float(rate[JOINS]) * per_min, 3),
-            "leaves_per_min": round(float(rate[LEAVES] + rate[LEAVES_EST]) * per_min, 3),
-            "leaves_estimated": bool(rate[LEAVES_EST]),
-            "comments_per_min": round(float(rate[COMMENTS]) * per_min, 3),
-            "likes_per_min": round(float(rate[LIKES]) * per_min, 3),
-            "orders_per_min": round(float(rate[ORDERS]) * per_min, 3),
-            "interaction_rate": ratio(float(rate[INTERACTORS]), online),
-            "click_rate": ratio(float(rate[CLICKERS]), online),
-            "follows_total": int(t[FOLLOWS]),
-            "shares_total": int(t[SHARES]),
-            "comments_total": int(t[COMMENTS]),
-            "likes_total": int(t[LIKES]),
-            "clicks_total": int(t[CLICKS]),
-            "carts_total": int(t[CARTS]),
-            "orders_total": int(t[ORDERS]),
-            "paid_total": int(t[PAID]),
-            "unpaid": self.orders.unpaid,
-            "payment_rate": ratio(t[PAID], t[ORDERS]),
-            "cart_rate": ratio(t[CARTS], t[CLICKS]),
-            "buyers": buyers,
-            "click_to_purchase": ratio(buyers, int(np.count_nonzero(self.clicker_flags))),
-            "conversion": ratio(buyers, unique),
-            "gmv_total": round(t[GMV], 2),
-            "gmv_5m": round(float(recent[GMV]), 2),
-            "refunds": int(t[REFUND_N]),
-            "refund_amount": round(t[REFUNDS], 2),
-            "gmv_net": round(t[GMV] - t[REFUNDS], 2),
-            "gpm": gpm(t[GMV], views),
-            "uv_value": ratio(t[GMV], unique, 2),
-            "avg_order_value": ratio(t[GMV], t[PAID], 2),
-            "avg_watch_s": ratio(self.audience.total_s, self.audience.closed, 1),
-            "median_watch_s": self.audience.median_session(),
-            "avg_watch_s_15m": ratio(float(dwell[DWELL_SUM]), float(dwell[DWELL_N]), 1),
-            "median_watch_s_15m": self.audience.median_recent(),
-            "watch_estimated": self.audience.closed_estimated > 0 or not t[LEAVES],
-            "events_total": int(t[EVENTS]),
-            "last_event_ts": self.clock.max_event_ms,
-            "late_events": self.late_events,
-            "watermark_ts": self.clock.watermark_ms,
-            "trend": {
-                "online": trend(online_now, online_before, cfg.trend_flat_ratio),
-                "comments_per_min": trend(
-                    per_minute(cur, COMMENTS), per_minute(before, COMMENTS), cfg.trend_flat_ratio
-                ),
-                "likes_per_min": trend(per_minute(cur, LIKES), per_minute(before, LIKES), cfg.trend_flat_ratio),
-                "orders_per_min": trend(per_minute(cur, ORDERS), per_minute(before, ORDERS), cfg.trend_flat_ratio),
-                "entries_per_min": trend(per_minute(cur, JOINS), per_minute(before, JOINS), cfg.trend_flat_ratio),
-                "clicks_per_min": trend(per_minute(cur, CLICKS), per_minute(before, CLICKS), cfg.trend_flat_ratio),
-                "gmv": trend(float(cur[GMV]), float(before[GMV]), cfg.trend_flat_ratio),
-                "avg_watch_s": trend(
-                    ratio(float(cur[DWELL_SUM]), float(cur[DWELL_N]), 1),
-                    ratio(float(before[DWELL_SUM]), float(before[DWELL_N]), 1),
-                    cfg.trend_flat_ratio,
-                ),
-            },
-            "products": self.products.rows(clock_s, self.clock.clock_ms, self.orders.unpaid_by_product),
-            "recent_comments": self.recent_comments,
-        }
-        if self.last_series_s is None or now - self.last_series_s >= cfg.series_interval_s:
-            self.last_series_s = now
-            snap["series"] = self.series(clock_s)
-            snap["markers"] = sorted(self.markers, key=lambda m: m["ts"])
-        return snap
-
-    def _online_means(self, clock_s: int, n: int) -> tuple[float | None, float | None]:
-        minutes = max(1, n // 60)
-        rows = self.minutes.buckets(clock_s, 2 * minutes)
-
-        def mean(part: Any) -> float | None:
-            count = part[:, M_ONLINE_N].sum()
-            return round(float(part[:, M_ONLINE_SUM].sum() / count), 1) if count else None
-
-        return mean(rows[minutes:]), mean(rows[:minutes])
-
-    def series(self, clock_s: int) -> dict[str, Any]:
-        """Minute curves for the last `series_minutes` minutes, oldest first."""
-        count = self.config.series_minutes
-        rows = self.minutes.buckets(clock_s, count)
-        online = [round(float(s / c), 1) if c else None for s, c in zip(rows[:, M_ONLINE_SUM], rows[:, M_ONLINE_N])]
-        return {
-            "start": (clock_s // 60 - count + 1) * 60,
-            "step": 60,
-            "online": online,
-            "entries": [int(v) for v in rows[:, M_ENTRIES]],
-            "leaves": [int(v) for v in rows[:, M_LEAVES]],
-            "gmv": [round(float(v), 2) for v in rows[:, M_GMV]],
-            "comments": [int(v) for v in rows[:, M_COMMENTS]],
-        }
+        return snapshot(self, now)
 
     # ------------------------------------------------------------------ checkpoint
 
     def to_state(self) -> dict[str, Any]:
         """Return all state as JSON-ready data (rings compressed, sets as sorted lists)."""
         self.settle()
-        return {
-            "meta": [
-                self.platform,
-                self.title,
-                self.host,
-                self.live,
-                self.ended_ms,
-                self.min_event_ms,
-                self.next_bin,
-                self.late_events,
-                self.total_viewers,
-                self.peak_online,
-                self.online,
-                self.online_estimated,
-                self.last_series_s,
-            ],
-            "viewer_count": list(self.viewer_count) if self.viewer_count else None,
-            "clock": self.clock.to_state(),
-            "totals": self.totals,
-            "ring": self.ring.to_state(),
-            "minutes": self.minutes.to_state(),
-            "seen": self.seen.to_state(),
-            "users": list(self.user_index),
-            "viewers": np.flatnonzero(self.viewer_flags).tolist(),
-            "clickers": np.flatnonzero(self.clicker_flags).tolist(),
-            "latest": self.latest[: 2 * len(self.user_index)].tolist(),
-            "orders": self.orders.to_state(),
-            "products": self.products.to_state(),
-            "audience": self.audience.to_state(),
-            "markers": self.markers,
-            "recent_comments": self.recent_comments,
-        }
+        return to_state(self)
 
     @classmethod
     def from_state(cls, session: str, config: EngineConfig, data: dict[str, Any]) -> SessionState:
         """Rebuild a session from `to_state` output."""
         state = cls(session, config)
-        (
-            state.platform,
-            state.title,
-            state.host,
-            state.live,
-            state.ended_ms,
-            state.min_event_ms,
-            state.next_bin,
-            state.late_events,
-            state.total_viewers,
-            state.peak_online,
-            state.online,
-            state.online_estimated,
-            state.last_series_s,
-        ) = data["meta"]
-        vc = data["viewer_count"]
-        state.viewer_count = (vc[0], vc[1], vc[2]) if vc else None
-        state.clock.restore(data["clock"])
-        state.totals = list(data["totals"])
-        state.ring = Ring.from_state(data["ring"])
-        state.minutes = Ring.from_state(data["minutes"])
-        state.seen = SeenIds.from_state(data["seen"])
-        state.user_index = {user: uid for uid, user in enumerate(data["users"])}
-        state._grow_users(len(state.user_index))
-        state.viewer_flags[data["viewers"]] = True
-        state.clicker_flags[data["clickers"]] = True
-        state.latest[: 2 * len(state.user_index)] = data["latest"]
-        state.orders = OrderBook.from_state(data["orders"])
-        state.products.restore(data["products"])
-        state.audience.restore(data["audience"])
-        state.markers = list(data["markers"])
-        state.recent_comments = list(data.get("recent_comments", []))
+        restore(state, data)
         return state
