@@ -3,7 +3,7 @@
 Starts an embedded Redis, `livemon web` and `livemon engine`, posts events at a steady rate
 (comments carry their post time in the text), keeps websocket clients subscribed, and
 measures: end-to-end latency (post → snapshot on a websocket), RSS of each process over time
-(trend in MB/min), and errors. A named baseline phase at a tenth of the rate runs first in
+(trend in MB/min), CPU seconds of each process, and errors. A named baseline phase at a tenth of the rate runs first in
 the same run, so the table compares like with like on this machine.
 
     python bench/soak.py --short            # 2 minutes (after a 20-s baseline)
@@ -33,8 +33,8 @@ from websockets.exceptions import ConnectionClosed
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from livemon.redis_server import EmbeddedRedis, free_port  # noqa: E402
-from tests.support import create_token  # noqa: E402
+from livemon.redis_server import EmbeddedRedis, free_port
+from tests.support import create_token
 
 INGEST_KEY = "soak-key"
 STAMP = "t="  # comment text "t=<post time ms> …"
@@ -84,12 +84,18 @@ class Observed:
 
 
 async def watch(ws_url: str, session: str, until: float, seen: Observed) -> None:
-    """One client: subscribe to one session; time each comment the first time it appears."""
+    """One client: subscribe to one session; time each comment the first time it appears.
+
+    The snapshot the server replays on (re)connect is not timed, only remembered: its
+    comments were posted before this connection existed (or while it was down, which the
+    disconnect count already reports), so their age is not a delivery latency.
+    """
     known: set[str] = set()
     while time.time() < until:
         try:
             async with connect(ws_url, max_size=None, open_timeout=20) as ws:
                 await ws.send(orjson.dumps({"type": "subscribe", "v": 1, "sessions": [session]}).decode())
+                replayed = False
                 while time.time() < until:
                     raw = await asyncio.wait_for(ws.recv(), timeout=max(0.1, until - time.time()))
                     received = time.time() * 1000
@@ -101,7 +107,9 @@ async def watch(ws_url: str, session: str, until: float, seen: Observed) -> None
                             text = comment.get("text", "")
                             if text.startswith(STAMP) and comment["id"] not in known:
                                 known.add(comment["id"])
-                                seen.latencies_ms.append(received - int(text[len(STAMP):].split()[0]))
+                                if replayed:
+                                    seen.latencies_ms.append(received - int(text[len(STAMP):].split()[0]))
+                        replayed = True
         except TimeoutError:
             return
         except ConnectionClosed as exc:  # counted by close code (4008 = cut for reading too slowly)
@@ -109,7 +117,7 @@ async def watch(ws_url: str, session: str, until: float, seen: Observed) -> None
             code = str(exc.rcvd.code) if exc.rcvd else "none"
             seen.close_codes[code] = seen.close_codes.get(code, 0) + 1
             await asyncio.sleep(0.5)
-        except Exception as exc:  # a failed connect is counted and the client retries, as a browser would
+        except Exception as exc:  # noqa: BLE001 - a failed connect is counted and the client retries, as a browser would
             seen.disconnects += 1
             seen.close_codes[type(exc).__name__] = seen.close_codes.get(type(exc).__name__, 0) + 1
             await asyncio.sleep(0.5)
@@ -121,6 +129,12 @@ def rss_mb(pid: int) -> float:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     return 0.0
+
+
+def cpu_s(pid: int) -> float:
+    """User + system CPU seconds a process has used so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def slope_mb_per_min(samples: list[tuple[float, float]]) -> float:
@@ -148,11 +162,13 @@ async def phase(name: str, url: str, rate: float, sessions: int, clients: int, s
     ws_url = url.replace("http", "ws", 1) + f"/ws?token={token}"
     tasks = [asyncio.create_task(watch(ws_url, f"room-{i % sessions}", until, seen)) for i in range(clients)]
     rss: dict[str, list[tuple[float, float]]] = {k: [] for k in pids}
+    cpu_before = {k: cpu_s(pid) for k, pid in pids.items()}
     started = time.time()
     while time.time() < until:
         for proc_name, pid in pids.items():
             rss[proc_name].append((time.time() - started, rss_mb(pid)))
         await asyncio.sleep(min(10.0, max(0.1, until - time.time())))
+    cpu_used = {k: round(cpu_s(pid) - cpu_before[k], 1) for k, pid in pids.items()}
     await asyncio.gather(*tasks)
     for proc in procs:
         proc.join(timeout=30)
@@ -165,6 +181,7 @@ async def phase(name: str, url: str, rate: float, sessions: int, clients: int, s
         "phase": name, "rate": rate, "seconds": seconds, "clients": clients, "samples": len(lat),
         "p50_ms": pct(0.50), "p99_ms": pct(0.99), "max_ms": round(lat[-1], 1) if lat else float("nan"),
         "post_errors": errors.value, "ws_disconnects": seen.disconnects, "ws_close_codes": seen.close_codes,
+        "cpu_s": cpu_used,
         "rss_mb": {k: round(v[-1][1], 1) for k, v in rss.items() if v},
         "rss_slope_mb_per_min": {k: round(slope_mb_per_min(v), 2) for k, v in rss.items()},
     }
@@ -178,7 +195,10 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=5000.0, help="events/s")
     parser.add_argument("--sessions", type=int, default=20)
     parser.add_argument("--clients", type=int, default=200)
-    parser.add_argument("--tick", type=float, default=0.25, help="engine tick, seconds (LIVEMON_TICK_S)")
+    parser.add_argument("--tick", type=float, default=1.0, help="engine tick, seconds (LIVEMON_TICK_S)")
+    parser.add_argument("--publish", type=float, default=0.1, help="publish interval, seconds (LIVEMON_PUBLISH_S)")
+    parser.add_argument("--checkpoint", type=float, default=5.0,
+                        help="checkpoint interval, seconds (LIVEMON_CHECKPOINT_S)")
     args = parser.parse_args()
     minutes = args.minutes if args.minutes is not None else (2.0 if args.short or args.quick else 30.0)
 
@@ -188,6 +208,7 @@ def main() -> None:
     url = f"http://127.0.0.1:{port}"
     env = dict(os.environ, REDIS_URL=redis_server.url, PORT=str(port), LIVEMON_INGEST_KEY=INGEST_KEY,
                LIVEMON_DATA_DIR=str(workdir), LIVEMON_PSEUDONYM_SECRET="soak", LIVEMON_TICK_S=str(args.tick),
+               LIVEMON_PUBLISH_S=str(args.publish), LIVEMON_CHECKPOINT_S=str(args.checkpoint),
                LIVEMON_WS_PER_TOKEN="10000", LIVEMON_INGEST_RATE=str(max(20_000.0, args.rate * 2)),
                LIVEMON_LOG_LEVEL="WARNING")
     children = {name: subprocess.Popen([sys.executable, "-m", "livemon", name], env=env,
@@ -219,7 +240,7 @@ def main() -> None:
         redis_server.stop()
 
     print(f"\nlivemon soak: {args.sessions} sessions, {args.clients} websocket clients, tick {args.tick}s, "
-          f"{os.cpu_count()} CPUs\n")
+          f"publish {args.publish}s, checkpoint {args.checkpoint}s, {os.cpu_count()} CPUs\n")
     print(f"{'phase':<9} {'events/s':>9} {'min':>5} {'samples':>8} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} "
           f"{'post err':>8} {'ws drops':>8}  RSS MB (slope MB/min)")
     for r in rows:
@@ -227,8 +248,11 @@ def main() -> None:
         print(f"{r['phase']:<9} {r['rate']:>9.0f} {float(r['seconds']) / 60:>5.1f} {r['samples']:>8} "  # type: ignore[arg-type]
               f"{r['p50_ms']:>8} {r['p99_ms']:>8} {r['max_ms']:>8} {r['post_errors']:>8} {r['ws_disconnects']:>8}  {rss}")
     for r in rows:
-        print(f"{r['phase']}: websocket closes by code {r['ws_close_codes']}")
-    print(orjson.dumps({"bench": "soak", "tick_s": args.tick, "sessions": args.sessions, "rows": rows}).decode())
+        cores = ", ".join(f"{k} {v} s ({float(v) / float(r['seconds']):.2f} cores)"  # type: ignore[arg-type]
+                          for k, v in r["cpu_s"].items())  # type: ignore[attr-defined]
+        print(f"{r['phase']}: CPU {cores}; websocket closes by code {r['ws_close_codes']}")
+    print(orjson.dumps({"bench": "soak", "tick_s": args.tick, "publish_s": args.publish,
+                        "checkpoint_s": args.checkpoint, "sessions": args.sessions, "rows": rows}).decode())
 
 
 if __name__ == "__main__":
