@@ -40,8 +40,9 @@ INGEST_KEY = "soak-key"
 STAMP = "t="  # comment text "t=<post time ms> …"
 
 
-def produce(url: str, rate: float, sessions: int, seconds: float, prefix: str, errors: multiprocessing.Value) -> None:
-    """Post `rate` events/s (one comment in five, the rest likes) in 10 batches a second."""
+def produce(url: str, rate: float, sessions: int, seconds: float, prefix: str, errors: multiprocessing.Value,
+            sent: multiprocessing.Value) -> None:
+    """Post `rate` events/s (one comment in five, the rest likes) in 10 batches a second; count what was accepted."""
     client = httpx.Client(headers={"Authorization": f"Bearer {INGEST_KEY}"}, timeout=10)
     per_batch = max(1, int(rate / 10))
     start = time.monotonic()
@@ -63,6 +64,9 @@ def produce(url: str, rate: float, sessions: int, seconds: float, prefix: str, e
             if response.status_code != 200:
                 with errors.get_lock():
                     errors.value += 1
+            else:
+                with sent.get_lock():
+                    sent.value += len(batch)
         except httpx.HTTPError:
             with errors.get_lock():
                 errors.value += 1
@@ -152,9 +156,10 @@ async def phase(name: str, url: str, rate: float, sessions: int, clients: int, s
                 pids: dict[str, int], token: str) -> dict[str, object]:
     """Run producers and clients for `seconds`; return figures."""
     errors = multiprocessing.Value("i", 0)
+    sent = multiprocessing.Value("q", 0)
     producers = max(1, int(rate // 2500) + (1 if rate % 2500 else 0))
     procs = [multiprocessing.Process(target=produce, args=(url, rate / producers, sessions, seconds,
-                                                              f"{name}{k}-", errors)) for k in range(producers)]
+                                                              f"{name}{k}-", errors, sent)) for k in range(producers)]
     for proc in procs:
         proc.start()
     seen = Observed()
@@ -178,7 +183,7 @@ async def phase(name: str, url: str, rate: float, sessions: int, clients: int, s
         return round(lat[min(len(lat) - 1, int(p * len(lat)))], 1) if lat else float("nan")
 
     return {
-        "phase": name, "rate": rate, "seconds": seconds, "clients": clients, "samples": len(lat),
+        "phase": name, "rate": rate, "achieved": round(sent.value / seconds), "seconds": seconds, "clients": clients, "samples": len(lat),
         "p50_ms": pct(0.50), "p99_ms": pct(0.99), "max_ms": round(lat[-1], 1) if lat else float("nan"),
         "post_errors": errors.value, "ws_disconnects": seen.disconnects, "ws_close_codes": seen.close_codes,
         "cpu_s": cpu_used,
@@ -241,11 +246,11 @@ def main() -> None:
 
     print(f"\nlivemon soak: {args.sessions} sessions, {args.clients} websocket clients, tick {args.tick}s, "
           f"publish {args.publish}s, checkpoint {args.checkpoint}s, {os.cpu_count()} CPUs\n")
-    print(f"{'phase':<9} {'events/s':>9} {'min':>5} {'samples':>8} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} "
+    print(f"{'phase':<9} {'events/s':>9} {'achieved':>9} {'min':>5} {'samples':>8} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} "
           f"{'post err':>8} {'ws drops':>8}  RSS MB (slope MB/min)")
     for r in rows:
         rss = ", ".join(f"{k} {r['rss_mb'][k]} ({r['rss_slope_mb_per_min'][k]:+})" for k in r["rss_mb"])  # type: ignore[index]
-        print(f"{r['phase']:<9} {r['rate']:>9.0f} {float(r['seconds']) / 60:>5.1f} {r['samples']:>8} "  # type: ignore[arg-type]
+        print(f"{r['phase']:<9} {r['rate']:>9.0f} {r['achieved']:>9} {float(r['seconds']) / 60:>5.1f} {r['samples']:>8} "  # type: ignore[arg-type]
               f"{r['p50_ms']:>8} {r['p99_ms']:>8} {r['max_ms']:>8} {r['post_errors']:>8} {r['ws_disconnects']:>8}  {rss}")
     for r in rows:
         cores = ", ".join(f"{k} {v} s ({float(v) / float(r['seconds']):.2f} cores)"  # type: ignore[arg-type]
