@@ -25,8 +25,8 @@ stock event says so), the host stays on it and viewers rush it until it is gone,
 happens on screen, whatever the room size. (Giving it 3 units from the session start let the
 background trickle sell them off screen before the pitch in a third of the rooms.)
 
-`sales_scale` multiplies every product's appeal (clicks, hence carts and orders): a room of a
-strong brand sells more per viewer. At 1 the pinned product brings 0–3 carts per 10 s in rooms
+`sales_scale` multiplies every product's appeal (clicks, hence carts and orders) and its stock:
+a room of a strong brand sells more per viewer and stocks accordingly. At 1 the pinned product brings 0–3 carts per 10 s in rooms
 of 6–20 events/s, too few for any conversion test; the detector bench uses a larger scale in
 every room, incident-free ones included (docs/alerts.md).
 Any product whose stock reaches 0 is labelled a sell-out then, injected or not, and the run of show
@@ -78,7 +78,7 @@ class SimConfig:
     pitch_s: float = 300.0  # mean length of one product's slot in the run of show
     incidents: tuple[IncidentKind, ...] = ()
     leaves: bool = False  # emit `leave` events (no platform does; useful to check dwell estimates)
-    sales_scale: float = 1.0  # multiplies product appeal: clicks, carts and orders per viewer
+    sales_scale: float = 1.0  # multiplies product appeal and stock: clicks, carts and orders per viewer
 
     def __post_init__(self) -> None:
         if not 0.1 <= self.rate <= 100_000:
@@ -119,7 +119,8 @@ class SimulatedSession:
         market_config = MarketConfig(n_products=self.config.n_products, duration_s=horizon)
         products = generate_products(market_config, self.rng)
         products = tuple(replace(p, name=NAMES[i % len(NAMES)] if self.english < 0.5 else f"item {i + 1}",
-                                 appeal=p.appeal * self.config.sales_scale)
+                                 appeal=p.appeal * self.config.sales_scale,
+                                 stock=int(p.stock * self.config.sales_scale))
                          for i, p in enumerate(products))
         self.incidents = plan(session, self.config.incidents, self.rng, start, horizon, sim_text.TOPICS)
         self.show = self._run_of_show(products, horizon)
@@ -320,6 +321,8 @@ class SimulatedSession:
         for outcome, product in zip(step.outcomes, self.products, strict=True):
             i = self.products.index(product)
             clicks, carts, orders, paid = outcome.clicks, outcome.carts, outcome.orders, outcome.paid
+            if orders == 0 and self.market.stock[i] == 0:
+                carts = 0  # sold out before this second: the cart button is gone, viewers can only look
             if product.product == self.sellout_product == self.pinned and t >= self.sellout_from:
                 # "only a few left": viewers rush the scarce product, so it sells out in small rooms too
                 rush = min(int(rng.poisson(SELLOUT_RUSH_PER_S)), int(self.market.stock[i]))
