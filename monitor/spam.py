@@ -9,10 +9,11 @@ Answers to a host's call (扣1, 1111, 已拍) and buyer questions are exempt: ma
 asking 多少钱 at once is demand, not a raid (PLATFORMS.md §5).
 
 A raid is `raid_min_accounts` accounts posting one fingerprint within `raid_window_s`, and
-either that text dominates the chat (`raid_min_share`) or several of those accounts post it
-again (`raid_min_repeaters`). The share alone missed raids in busy rooms (20 raiders are 5 %
-of a large room's chat); repetition is what a crew pasting one line does and a crowd of
-viewers typing the same short complaint once each rarely does.
+either that text dominates the chat (`raid_min_share`) or its accounts keep posting it: at
+least `raid_min_repeaters` of them, and `raid_repeater_share` of them, posted it twice or more
+in the window. The share alone missed raids in busy rooms (20 raiders are 5 % of a large
+room's chat); repetition is what a crew pasting one line does. A crowd typing the same short
+complaint or question has a few repeaters by chance once it is large, but not a tenth of it.
 """
 
 from __future__ import annotations
@@ -54,6 +55,7 @@ class SpamConfig:
     # In a busy room "好看" from five people in 30 s is normal; a raid also dominates the chat.
     raid_min_share: float = 0.2
     raid_min_repeaters: int = 2  # accounts that posted the text twice or more in the window
+    raid_repeater_share: float = 0.1  # ... and at least this share of its accounts
     repeat_window_s: float = 60.0
     repeat_min: int = 3
 
@@ -68,6 +70,8 @@ class SpamConfig:
             raise ValueError(f"raid_min_share: expected between 0 and 1, got {self.raid_min_share}")
         if self.raid_min_repeaters < 1:
             raise ValueError(f"raid_min_repeaters: expected >= 1, got {self.raid_min_repeaters}")
+        if not 0.0 <= self.raid_repeater_share <= 1.0:
+            raise ValueError(f"raid_repeater_share: expected between 0 and 1, got {self.raid_repeater_share}")
         if self.repeat_min < 2:
             raise ValueError(f"repeat_min: expected >= 2, got {self.repeat_min}")
 
@@ -122,7 +126,7 @@ class SpamDetector:
         in_window = sum(self.per_second.values())
         if len(accounts) >= self.config.raid_min_accounts and (
             len(same_text) >= self.config.raid_min_share * in_window
-            or self.repeaters[fp] >= self.config.raid_min_repeaters
+            or self.repeaters[fp] >= max(self.config.raid_min_repeaters, self.config.raid_repeater_share * len(accounts))
         ):
             previous = self.raids.get(fp)
             if previous is None:
