@@ -164,7 +164,7 @@ def main() -> None:
 def load_cache(path: Path, rooms: list[Room]) -> list[RoomRun] | None:
     """Reuse simulated rooms when the cache holds exactly these (tuning detectors re-reads the same bins)."""
     try:
-        data = pickle.loads(path.read_bytes())  # noqa: S301 - the bench's own cache file
+        data = pickle.loads(path.read_bytes())  # the bench's own cache file
     except (OSError, pickle.UnpicklingError, EOFError, AttributeError):
         return None
     return data if isinstance(data, list) and [r.room for r in data] == rooms else None

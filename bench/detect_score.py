@@ -82,6 +82,7 @@ BASELINE_SERIES: dict[str, tuple[str, Callable[[Bin], float]]] = {
     "viewer_crash": ("down", lambda b: float(b.viewers)),
     "dwell_drop": ("down", lambda b: b.avg_dwell_s or 0.0),
     "ingest_silence": ("down", lambda b: float(b.events)),
+    "unanswered_questions": ("up", lambda b: float(b.question_askers)),
 }
 
 

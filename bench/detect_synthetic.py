@@ -21,6 +21,7 @@ from monitor.bins import BIN_SECONDS, Bin, ProductBin
 
 T0 = 1_767_225_600  # 2026-01-01
 WARM_BINS = 60  # incidents start after 10 min: baselines need a history
+DWELL_S = 90.0  # usual mean stay of a viewer
 
 # incident kind -> rules that catch it and rules that may legitimately fire too
 KINDS: dict[str, KindRules] = {
@@ -30,7 +31,8 @@ KINDS: dict[str, KindRules] = {
     "conversion_drop_30": KindRules(("conversion_drop",), frozenset({"carts_not_converting"})),
     "checkout_broken": KindRules(("checkout_broken",), frozenset({"conversion_drop", "carts_not_converting"})),
     "viewer_crash": KindRules(("viewer_crash",), frozenset({"dwell_drop", "conversion_drop"})),
-    "dwell_drop": KindRules(("dwell_drop",)),
+    # viewers staying half as long halve the audience too (the flow model below), as in the simulator
+    "dwell_drop": KindRules(("dwell_drop",), frozenset({"viewer_crash"})),
     "carts_stuck": KindRules(("carts_not_converting",), frozenset({"conversion_drop"})),
     "sellout": KindRules(("sellout_risk",), frozenset({"out_of_stock_pinned", "conversion_drop", "checkout_broken",
                                                        "carts_not_converting"})),
@@ -63,12 +65,14 @@ def make_bins(plan: SessionPlan, rng: np.random.Generator) -> list[Bin]:
     the true start.
     """
     viewers0 = float(rng.uniform(400, 5000))
-    level = viewers0
+    level = viewers0  # the audience the arrivals would sustain at the usual dwell
+    online = viewers0  # the audience present: a flow, dL = joins - L·dt/W
     logit = math.log(0.1 / 0.9) + float(rng.normal(0, 0.3))
     products = [f"{plan.name}-p{k}" for k in range(12)]
     conv = {p: 0.30 * float(rng.uniform(0.8, 1.2)) for p in products}
     pin_index, next_switch = 0, int(rng.integers(36, 72))
     surge_until = -1
+    askers = 0
     stock: int | None = None
     out = []
     for i in range(plan.bins):
@@ -85,8 +89,12 @@ def make_bins(plan: SessionPlan, rng: np.random.Generator) -> list[Bin]:
             surge_until = i + int(rng.integers(6, 18))  # flash sale: volume up, share unchanged
         surge = 2.5 if i < surge_until else 1.0
         level *= math.exp(float(rng.normal(0, 0.008)) - 0.0005 * math.log(level / viewers0))
+        # arrivals at the usual dwell of 90 s (a flash sale brings 30 % more); a dwell drop halves the stay
+        joins = int(rng.poisson(level * (1.3 if surge > 1 else 1) * BIN_SECONDS / DWELL_S))
+        stay = DWELL_S * (1 - 0.5 * f if kind == "dwell_drop" else 1.0)
+        online += joins - online * BIN_SECONDS / stay
         crash = 0.5 if kind == "viewer_crash" else 1.0  # a gauge: the bin reports the value at its end
-        viewers = int(level * crash * (1 + float(rng.normal(0, 0.03))) * (1.3 if surge > 1 else 1))
+        viewers = int(online * crash * (1 + float(rng.normal(0, 0.03))))
         logit += float(rng.normal(0, 0.03)) - 0.02 * (logit - math.log(0.1 / 0.9))
         share = 1 / (1 + math.exp(-logit))
         share *= 1 + (2 if kind == "storm_x3" else 1 if kind == "storm_x2" else 0) * f
@@ -124,26 +132,29 @@ def make_bins(plan: SessionPlan, rng: np.random.Generator) -> list[Bin]:
             h_orders = int(rng.binomial(h_carts, 0.02))
             product_bins.append(ProductBin(hes, clicks=h_clicks, carts=h_carts, orders=h_orders))
             clicks, carts, orders = clicks + h_clicks, carts + h_carts, orders + h_orders
-        dwell = float(rng.normal(90, 10)) * (1 - 0.5 * f if kind == "dwell_drop" else 1.0)
+        dwell = float(rng.normal(DWELL_S, 10)) * (1 - 0.5 * f if kind == "dwell_drop" else 1.0)
         if kind == "questions" and inc is not None:
-            # a surge nobody answers, 3 min like the simulator's longest: a new group every 15 s (up to 6);
-            # one group left open alone is an ordinary show (docs/alerts.md), not this incident
+            # a surge nobody answers, 3 min like the simulator's longest: a new group every 15 s (up to 6) and
+            # about 3 more viewers asking every 10 s; one group left open alone is an ordinary show (docs/alerts.md)
             waited = float(min(end, inc.end) - inc.start)
             groups, age = min(6, 1 + int(waited // 15)), waited
+            askers += int(rng.poisson(3.0 * f))
         else:
             opened = rng.random() < 0.15  # asked and answered within seconds
             groups, age = int(opened), float(rng.uniform(1, 9)) if opened else 0.0
+            askers = int(opened) * (1 + int(rng.poisson(1.0)))
         events = n + spam + clicks + carts + orders + 3
         if kind == "silence":
             if f >= 1:
-                n = negative = spam = raid = clicks = carts = orders = groups = 0
+                n = negative = spam = raid = clicks = carts = orders = groups = joins = askers = 0
                 age, product_bins = 0.0, []
             events = int(events * (1 - f))
-        out.append(Bin(session=plan.name, start=start, viewers=viewers, viewers_estimated=False,
+        out.append(Bin(session=plan.name, start=start, viewers=viewers, viewers_estimated=False, joins=joins,
                        comments=n + spam, negative=negative, spam=spam, raid=raid,
                        top_topic="quality" if kind in ("storm_x3", "storm_x2") else None,
                        clicks=clicks, carts=carts, orders=orders, gmv=orders * 99.0, avg_dwell_s=dwell,
-                       open_question_groups=groups, oldest_question_age_s=age, events=events,
+                       open_question_groups=groups, oldest_question_age_s=age, question_askers=askers,
+                       question_askers_age_s=age if askers else 0.0, events=events,
                        products=tuple(product_bins)))
     return out
 

@@ -20,7 +20,7 @@ class CartsConfig:
 
     window_bins: int = 30
     min_clicks: int = 30
-    min_carts: int = 10
+    min_carts: int = 20
     min_cart_rate: float = 0.15
     max_order_rate: float = 0.10
 
