@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 
+import numpy as np
 import orjson
 
-from monitor.product_beliefs import FunnelBeliefs, PriorResult
+from monitor.product_beliefs import EXPLORATION, FunnelBeliefs, PriorResult
 from monitor.product_signals import ProductSignals
 from monitor.suggestion_config import SuggestionConfig
 
@@ -62,3 +64,17 @@ def test_beliefs_state_round_trips_through_json() -> None:
     restored = FunnelBeliefs.from_state(CONFIG, orjson.loads(orjson.dumps(beliefs.to_state())))
     assert restored.to_state() == beliefs.to_state()
     assert restored.mean_rate(s, restored.pooled([s])) == beliefs.mean_rate(s, beliefs.pooled([s]))
+
+
+def test_beliefs_draws_keep_the_posterior_mean_and_temper_its_spread() -> None:
+    beliefs = FunnelBeliefs(CONFIG)
+    s = ProductSignals("a", price=80.0, pinned=True, pin_started_ts=T0)
+    beliefs.observe([s], T0, 1.0)
+    s = grow(s, 40, 6, 2)
+    beliefs.observe([s], T0 + 180, 1.0)
+    pooled = beliefs.pooled([s])
+    (ks, _), (ca, cb), (oa, ob) = beliefs.posterior(s, pooled)
+    posterior_sigma = math.sqrt(math.log1p(1.0 / ks + cb / (ca * (ca + cb + 1.0)) + ob / (oa * (oa + ob + 1.0))))
+    draws = np.array([beliefs.sample(s, pooled, z) for z in np.random.default_rng(7).standard_normal(20_000)])
+    assert abs(draws.mean() / beliefs.mean_rate(s, pooled) - 1.0) < 0.01
+    assert abs(np.log(draws).std() - EXPLORATION * posterior_sigma) < 0.01
