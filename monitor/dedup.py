@@ -1,11 +1,12 @@
 """Event ids seen recently in one session, so a re-sent event counts once.
 
 Ids are remembered for `dedup_horizon_s` of event time, grouped by the minute of the
-batch that brought them, and forgotten a minute at a time. The layout keeps the
-garbage collector's work small, which matters on a 100k-event/s path: the ids live as
-keys of a dict whose values are None (CPython stops tracking a dict of strings and
-None, so full collections skip it), and each minute keeps its ids as a few
-newline-joined strings instead of a list of ids (event ids hold no whitespace: schema v1).
+batch that brought them, and forgotten a minute at a time. Each minute keeps its ids as
+one newline-joined string per batch instead of a list of ids (event ids hold no
+whitespace: schema v1): about the memory of a list of references, and nothing for the
+garbage collector to walk. The set itself stays a set: a dict of str -> None
+would be skipped by the collector, but takes 2.5 times the memory (10 MiB instead of
+4 MiB for the 30 minutes of ids a 50-event/s room keeps).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ class SeenIds:
     __slots__ = ("by_minute", "ids")
 
     def __init__(self) -> None:
-        self.ids: dict[str, None] = {}
+        self.ids: set[str] = set()
         self.by_minute: dict[int, list[str]] = {}  # minute -> newline-joined ids, one string per batch
 
     def admit(self, ids: list[str], newest_ms: int) -> list[int]:
@@ -35,23 +36,21 @@ class SeenIds:
         seen = self.ids
         fresh = set(ids)
         dropped: list[int] = []
-        if len(fresh) != len(ids) or not seen.keys().isdisjoint(fresh):
+        if len(fresh) != len(ids) or not seen.isdisjoint(fresh):
             fresh = set()
             add = fresh.add
             dropped = [i for i, x in enumerate(ids) if x in seen or x in fresh or add(x)]
             if not fresh:
                 return dropped
-        seen |= dict.fromkeys(fresh)
+        seen |= fresh
         self.by_minute.setdefault(newest_ms // 60_000, []).append(_SEP.join(fresh))
         return dropped
 
     def expire(self, before_minute: int) -> None:
         """Forget the ids remembered under minutes before `before_minute`."""
-        pop = self.ids.pop
         for minute in [m for m in self.by_minute if m < before_minute]:
             for chunk in self.by_minute.pop(minute):
-                for event_id in chunk.split(_SEP):
-                    pop(event_id, None)
+                self.ids.difference_update(chunk.split(_SEP))
 
     def to_state(self) -> dict[str, list[str]]:
         """Return {minute: ids} as JSON-ready data."""
@@ -64,5 +63,5 @@ class SeenIds:
         for minute, ids in data.items():
             if ids:
                 seen.by_minute[int(minute)] = [_SEP.join(ids)]
-                seen.ids |= dict.fromkeys(ids)
+                seen.ids.update(ids)
         return seen
