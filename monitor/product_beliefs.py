@@ -12,7 +12,7 @@ while the room was still filling up is not written off. Evidence halves every `h
 Priors are the session's pooled figures, the cart share scaled by price, plus the results of
 earlier sessions (`PriorResult`).
 
-Draws are tempered (`EXPLORATION`): a 2-hour show has about 40 slots for a dozen products,
+Draws are tempered (`SuggestionConfig.exploration`): a 2-hour show has about 40 slots for a dozen products,
 too short a horizon for plain Thompson sampling to pay back its exploration.
 """
 
@@ -29,15 +29,6 @@ from monitor.product_signals import ProductSignals
 from monitor.suggestion_config import SuggestionConfig
 
 Posterior = tuple[tuple[float, float], tuple[float, float], tuple[float, float]]
-
-# Spread of the Thompson draws on the log scale, as a share of the posterior's (1: plain Thompson
-# sampling, 0: the posterior mean). With 3-minute slots and a 10-minute repeat gap a show rotates
-# about five products; plain draws kept pitching uncertain weak ones, which lost GMV to "most GMV
-# so far" in bench/reorder.py. Mean GMV over greedy on seeds 0-29 × 4 audiences, by spread:
-# 0.5 → +618, 0.25 → +795, 0.1 → +1,020, 0 → +1,203. 0.1 keeps a little Thompson exploration
-# for little cost. A draw is centred on the posterior mean, so an untried product is valued at
-# the session average rather than below it. A constant until SuggestionConfig gains a key for it.
-EXPLORATION = 0.1
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,12 +184,12 @@ class FunnelBeliefs:
         The product of a Gamma and two Betas is matched by a log-normal with the same mean and
         squared coefficient of variation (the stages' CV² add, to first order), so one normal
         score per product is enough and a held `z` follows the evidence between redraws. The
-        log-scale spread is tempered by `EXPLORATION`, keeping the mean.
+        log-scale spread is tempered by `exploration`, keeping the mean.
         """
         (ks, kr), (ca, cb), (oa, ob) = self.posterior(s, pooled)
         mean = ks / kr * ca / (ca + cb) * oa / (oa + ob)
         cv2 = 1.0 / ks + cb / (ca * (ca + cb + 1.0)) + ob / (oa * (oa + ob + 1.0))
-        sigma = EXPLORATION * math.sqrt(math.log1p(cv2))
+        sigma = self.config.exploration * math.sqrt(math.log1p(cv2))
         return mean * math.exp(sigma * z - sigma * sigma / 2.0)
 
     def results(self) -> dict[str, PriorResult]:

@@ -42,6 +42,7 @@ class SuggestionConfig:
     background_share: float = 0.06
     funnel_prior_strength: float = 20.0
     earlier_session_weight: float = 0.5
+    exploration: float = 0.1
     # pitch
     slot_s: float = 180.0
     fatigue_depth: float = 0.3
@@ -76,7 +77,7 @@ class SuggestionConfig:
             if not getattr(self, name) > 0:
                 raise SuggestionConfigError(_section_of(name), "a number > 0", getattr(self, name))
         fractions = ("background_share", "default_cart_share", "default_order_share", "earlier_session_weight",
-                     "fatigue_depth", "hysteresis", "unpaid_recovery", "question_penalty", "complaint_penalty",
+                     "fatigue_depth", "hysteresis", "unpaid_recovery", "exploration", "question_penalty", "complaint_penalty",
                      "skip_penalty", "margin_weight")
         for name in fractions:
             if not 0 <= getattr(self, name) <= 1:
@@ -94,7 +95,7 @@ class SuggestionConfig:
 _SECTIONS: dict[str, tuple[str, ...]] = {
     "posterior": ("prior_strength", "default_clicks_per_min", "default_cart_share",
                   "default_order_share", "price_elasticity", "half_life_s",
-                  "background_share", "funnel_prior_strength", "earlier_session_weight"),
+                  "background_share", "funnel_prior_strength", "earlier_session_weight", "exploration"),
     "pitch": ("slot_s", "fatigue_depth", "fatigue_recovery_s", "within_pitch_decay_s"),
     "stability": ("resample_s", "hysteresis", "confirm_s"),
     "constraints": ("min_gap_s", "must_pitch_lead_s", "low_stock"),

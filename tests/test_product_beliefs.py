@@ -8,7 +8,7 @@ import math
 import numpy as np
 import orjson
 
-from monitor.product_beliefs import EXPLORATION, FunnelBeliefs, PriorResult
+from monitor.product_beliefs import FunnelBeliefs, PriorResult
 from monitor.product_signals import ProductSignals
 from monitor.suggestion_config import SuggestionConfig
 
@@ -77,4 +77,4 @@ def test_beliefs_draws_keep_the_posterior_mean_and_temper_its_spread() -> None:
     posterior_sigma = math.sqrt(math.log1p(1.0 / ks + cb / (ca * (ca + cb + 1.0)) + ob / (oa * (oa + ob + 1.0))))
     draws = np.array([beliefs.sample(s, pooled, z) for z in np.random.default_rng(7).standard_normal(20_000)])
     assert abs(draws.mean() / beliefs.mean_rate(s, pooled) - 1.0) < 0.01
-    assert abs(np.log(draws).std() - EXPLORATION * posterior_sigma) < 0.01
+    assert abs(np.log(draws).std() - SuggestionConfig().exploration * posterior_sigma) < 0.01
