@@ -60,8 +60,12 @@ _REPEATS = re.compile(r"([^\n])\1{3,}")  # never across the newline that separat
 _QUESTION = re.compile(r".*(?:[?？吗呢么]\s*$|还是)|(?:what|whats|when|where|how|which|any|who|why)\b")
 # Yes/no questions about a property (会起球吗, 能退吗, "does it run small?") name a worry, not an
 # experience: they are chatter for sentiment and questions for `monitor.questions`.
+# So are "did it happen?" checks (卡了吗, 到了吗) and 是不是… (a question without 吗 in danmaku):
+# a viewer asking whether the stream froze is not yet reporting it. "can't hear" is not "can …?":
+# the apostrophe must not end the question word.
 _HEDGED = re.compile(
-    r"^(?:[^为]*?(?:会|能|可以|是不是|是|容易|有没有)[^?？]*(?:吗|么|[?？])\s*$|(?:does|do|is|are|can|will|would|could)\b.*$)"
+    r"^(?:[^为]*?(?:会|能|可以|是不是|是|容易|有没有)[^?？]*(?:吗|么|[?？])\s*$|[^为?？]*了[吗么][?？]?\s*$"
+    r"|是不是[^?？]*$|(?:does|do|is|are|can|will|would|could)\b(?!').*$)"
 )
 _U64 = np.uint64
 _PRIMES = tuple(_U64(p) for p in (0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9, 0xD6E8FEB86659FD93))

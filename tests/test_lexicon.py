@@ -38,3 +38,19 @@ def test_lexicon_default_files_parse_and_cover_every_kind() -> None:
 
 def test_lexicon_empty_matches_nothing() -> None:
     assert list(Lexicon([]).pattern.finditer("好看 love")) == []
+
+
+def test_lexicon_card_words_shield_the_lag_forms_around_them() -> None:
+    # Leftmost-longest: 刷卡 starts before 卡了 and 好卡通 is longer than 好卡, so neither lag form matches.
+    lexicon = Lexicon.default()
+    found = [m.group() for m in lexicon.pattern.finditer("刷卡了 好卡通 好卡")]
+    assert found == ["刷卡", "好卡通", "好卡"]
+    assert lexicon.entries["好卡"].kind is Kind.NEGATIVE
+    assert lexicon.entries["好卡通"].kind is Kind.SHIELD
+
+
+def test_lexicon_lag_matches_whole_words_only() -> None:
+    lexicon = Lexicon.default()
+    text = "flag collagen lag"
+    found = [m for m in lexicon.pattern.finditer(text) if lexicon.starts_word(text, m.start(), m.group())]
+    assert [(m.start(), m.group()) for m in found] == [(14, "lag")]

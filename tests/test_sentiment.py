@@ -93,6 +93,87 @@ def test_sentiment_explicit_complaints_win_over_chatter_markers() -> None:
     assert score("where is my order").label == "negative"
 
 
+STREAM_COMPLAINTS = [
+    "卡了",
+    "卡卡卡",
+    "好卡啊",
+    "声音听不见",
+    "没声音了",
+    "画面糊了",
+    "画面黑屏了",
+    "直播间卡死了",
+    "听不到声音",
+    "lagging",
+    "no sound",
+    "stream froze",
+]
+
+
+@pytest.mark.parametrize("text", STREAM_COMPLAINTS)
+def test_sentiment_stream_quality_complaints_are_negative(text: str) -> None:
+    # Issue #4/#5: a burst of 卡了 / 没声音 means the broadcast is broken and viewers leave.
+    assert score(text).label == "negative"
+
+
+def test_sentiment_stream_lag_repeats_and_degree_are_more_negative() -> None:
+    plain = score("卡了").score
+    for stronger in ("卡卡卡", "好卡", "太卡了", "卡死了"):
+        assert score(stronger).score < plain, stronger
+    assert score("so laggy").score < score("lagging").score
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "信用卡可以用吗",
+        "银行卡",
+        "会员卡",
+        "卡券",
+        "优惠卡",
+        "礼品卡",
+        "卡包",
+        "购物卡",
+        "卡号",
+        "打卡",
+        "来打卡了",
+        "刷卡了",
+        "卡点",
+        "好卡点",
+        "卡路里",
+        "卡其色",
+        "好卡其",
+        "卡通",
+        "好卡通",
+        "卡扣",
+        "卡西欧",
+        "糊涂",
+        "浆糊",
+        "黑芝麻糊",
+        "flag",
+        "collagen",
+        "red flag lol",
+    ],
+)
+def test_sentiment_card_khaki_calorie_and_lookalikes_are_not_negative(text: str) -> None:
+    # 卡 is also "card" (and part of 卡其 khaki, 卡路里 calorie, 卡通 cartoon); "lag" sits inside "flag".
+    assert score(text).label != "negative"
+
+
+@pytest.mark.parametrize("text", ["声音好好听", "主播声音好甜", "主播声音好好听"])
+def test_sentiment_voice_praise_stays_positive(text: str) -> None:
+    assert score(text).label == "positive"
+
+
+@pytest.mark.parametrize("text", ["卡了吗", "是不是卡了", "is it lagging for anyone"])
+def test_sentiment_asking_whether_the_stream_lags_is_not_a_complaint(text: str) -> None:
+    assert score(text).label == "neutral"
+
+
+def test_sentiment_cant_is_not_a_can_question() -> None:
+    # "can't hear" once matched the hedge for "can …?" questions and was damped to neutral.
+    assert score("can't hear").label == "negative"
+
+
 def test_sentiment_language_detection_per_comment() -> None:
     assert detect_languages(["好看", "love it", "主播 ok 吗", "👍", "123"]) == ["zh", "en", "zh", "und", "und"]
     assert [s.lang for s in score_batch(["好看", "love it"])] == ["zh", "en"]
