@@ -21,6 +21,7 @@ TOPICS = (
     "refund_service",
     "price_deception",
     "host_conduct",
+    "stream_quality",
     "other",
 )
 
@@ -36,6 +37,9 @@ _RULES: dict[str, str] = {
     "price_deception": r"贵|骗|割韭菜|智商税|韭菜|虚假|套路|涨价|忽悠|黑心|坑|上当|受骗|价格|scam|overpriced|expensive|rip ?off|"
     r"fraud|misleading|lie|liar|lied|price",
     "host_conduct": r"主播|删评|删我|禁言|踢|拉黑|骂|态度|凶|不回答|host|rude|block|delet|banned|muted",
+    # the broadcast itself is broken: a storm of these calls for the technician, not the merchandiser
+    "stream_quality": r"卡了|卡顿|好卡|太卡|卡死|卡住|卡卡|黑屏|花屏|画面黑|没声音|没有声音|听不见|听不到|画面糊|糊了|掉线|转圈|"
+    r"\blag|\bbuffering|froze|no sound|can'?t hear|black screen|blurry|stream (?:is )?down",
 }
 _COMPILED = tuple((topic, re.compile(pattern, re.IGNORECASE)) for topic, pattern in _RULES.items())
 

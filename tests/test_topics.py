@@ -25,6 +25,8 @@ from monitor.topics import TOPICS, classify_topic, count_phrases, phrases, risin
         ("customer service ignored me", "refund_service"),
         ("主播态度太差", "host_conduct"),
         ("stop deleting my comments", "host_conduct"),
+        ("又卡了 画面黑屏", "stream_quality"),
+        ("no sound again, so laggy", "stream_quality"),
         ("用完烂脸了", "safety_health"),
         ("gave me a rash", "safety_health"),
         ("垃圾", "other"),
