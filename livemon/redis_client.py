@@ -64,6 +64,10 @@ def is_cluster(client: object) -> bool:
     return isinstance(client, (RedisCluster, ClusterPipeline))
 
 
+POOL_SIZE = 50  # connections per client; a command waits for a free one...
+POOL_WAIT_S = 10.0  # ...this long before it fails like a lost connection
+
+
 def connect(url: str, *, blocking_reader: bool = False) -> aioredis.Redis:
     """Return an asyncio client; `blocking_reader=True` for XREAD/XREADGROUP BLOCK loops."""
     options: dict[str, Any] = {
@@ -72,7 +76,10 @@ def connect(url: str, *, blocking_reader: bool = False) -> aioredis.Redis:
         "health_check_interval": 30,
     }
     if not is_cluster_url(url):
-        return aioredis.Redis.from_url(url, **options)
+        # Callers wait for a free connection instead of failing: redis-py's default pool raises
+        # once 100 are in use, which 200 websockets (re)connecting at once reached.
+        pool = aioredis.BlockingConnectionPool.from_url(url, max_connections=POOL_SIZE, timeout=POOL_WAIT_S, **options)
+        return aioredis.Redis.from_pool(pool)
     nodes = [ClusterNode(host, port) for host, port in parse_cluster_nodes(url.removeprefix(CLUSTER_SCHEME))]
     # RedisCluster offers every command method livemon calls on `aioredis.Redis` (single-key commands,
     # scripts, pipelines, same-slot MULTI); tests/test_cluster.py runs the whole stack on it. It is not

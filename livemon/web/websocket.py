@@ -13,14 +13,16 @@ Access: the connection is authorised on connect (session cookie, or `Authorizati
 foreign Origin and 4429 when the token already holds `LIVEMON_WS_PER_TOKEN` connections.
 Every subscription is narrowed to the sessions the token may see (`Client.sessions`, the
 hub's only filter), so a host token never receives another room's data. The token is looked
-up again every GRANT_RECHECK_S: once it is revoked or expired the connection is closed with
-4401, and the pages send the browser to /login.
+up again every GRANT_RECHECK_S (the first time after a random share of it, so screens that
+connected together do not query together): once it is revoked or expired the connection is
+closed with 4401 within 2 × GRANT_RECHECK_S, and the pages send the browser to /login.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import random
 import time
 
 import orjson
@@ -108,6 +110,8 @@ async def _receive_loop(websocket: WebSocket, client: Client, hub: Hub, grant: G
 async def _watch_grant(websocket: WebSocket, grant: Grant) -> None:
     """Close the connection once its token is revoked or expired; an open screen must not outlive it."""
     store = TokenStore(websocket.app.state.redis)
+    # spread the checks: screens that (re)connected together must not all query at the same instant
+    await asyncio.sleep(random.uniform(0, GRANT_RECHECK_S))
     while True:
         await asyncio.sleep(GRANT_RECHECK_S)
         try:
