@@ -102,7 +102,7 @@ def _latest(ws: ClientConnection, session: str, key: str, want: object, timeout_
 def test_faults_web_restart_clients_reconnect_and_resume(stack: Stack) -> None:
     stack.post([raw_event("comment", "room-w", user=f"u{i}", text="x") for i in range(3)])
     browser = httpx.Client(base_url=stack.url, timeout=10)
-    assert browser.get("/login", params={"token": stack.token("wall")}).status_code == 303
+    assert browser.post("/login", data={"token": stack.token("wall")}).status_code == 303
     subscribe = orjson.dumps({"type": "subscribe", "v": 1, "sessions": ["room-w"]}).decode()
     with connect(stack.ws_url) as ws:
         ws.send(subscribe)
