@@ -100,6 +100,8 @@ class SpamDetector:
         self.accounts: dict[str, Counter[str]] = {}  # fingerprint -> posts per account in the raid window
         self.repeaters: Counter[str] = Counter()  # fingerprint -> accounts with >= 2 posts of it in the window
         self.pruned_second = -1
+        self._longest_s = max(self.config.raid_window_s, self.config.repeat_window_s)
+        self.behind_since: int | None = None  # first of consecutive comments far behind `pruned_second`
 
     def check(self, comment_id: str, user: str | None, text: str, now: float) -> list[tuple[str, str]]:
         """Record one comment at event time `now` (seconds).
@@ -108,9 +110,19 @@ class SpamDetector:
             `(comment_id, reason)` for every comment flagged by this one: the comment itself and
             earlier comments of the same raid or repeat run that were not flagged yet.
         """
-        if int(now) > self.pruned_second:  # once per event-time second keeps a busy room linear
+        second = int(now)
+        if second > self.pruned_second:  # once per event-time second keeps a busy room linear
             self._prune(now)
-            self.pruned_second = int(now)
+            self.pruned_second, self.behind_since = second, None
+        elif second >= self.pruned_second - self._longest_s:
+            self.behind_since = None
+        elif self.behind_since is None:
+            self.behind_since = second  # far behind: one late comment, or ...
+        elif second - self.behind_since >= self._longest_s:
+            # ... a window's worth of them: the last pruned second came from a future-dated
+            # comment (a producer's wrong clock), and the windows would not slide until then.
+            self._prune(now)
+            self.pruned_second, self.behind_since = second, None
         self.per_second[int(now)] = self.per_second.get(int(now), 0) + 1
         fp = fingerprint(text)
         if not fp or fp in CALL_ANSWERS:
@@ -155,11 +167,17 @@ class SpamDetector:
         return comment_id, reason
 
     def _prune(self, now: float) -> None:
+        """Drop what left the windows: older than a window, or more than the longest one ahead of `now`.
+
+        The second bound forgets future-dated comments once event time is back to normal, so
+        they neither stay counted nor block the front of their deques.
+        """
         raid_horizon = now - self.config.raid_window_s
         repeat_horizon = now - self.config.repeat_window_s
+        ahead = now + self._longest_s
         for fp, q in list(self.by_text.items()):
             accounts = self.accounts[fp]
-            while q and q[0][0] < raid_horizon:
+            while q and not raid_horizon <= q[0][0] <= ahead:
                 account = q.popleft()[1]
                 accounts[account] -= 1
                 if accounts[account] == 1:
@@ -170,14 +188,14 @@ class SpamDetector:
                 del self.by_text[fp], self.accounts[fp]
                 self.repeaters.pop(fp, None)
         for user, own in list(self.by_user.items()):
-            while own and own[0][0] < repeat_horizon:
+            while own and not repeat_horizon <= own[0][0] <= ahead:
                 own.popleft()
             if not own:
                 del self.by_user[user]
-        keep = now - max(self.config.raid_window_s, self.config.repeat_window_s)
-        self.flagged = {cid: ts for cid, ts in self.flagged.items() if ts >= keep}
-        self.raids = {fp: r for fp, r in self.raids.items() if r.last >= raid_horizon}
-        for second in [s for s in self.per_second if s < raid_horizon]:
+        keep = now - self._longest_s
+        self.flagged = {cid: ts for cid, ts in self.flagged.items() if keep <= ts <= ahead}
+        self.raids = {fp: r for fp, r in self.raids.items() if raid_horizon <= r.last <= ahead}
+        for second in [s for s in self.per_second if not raid_horizon <= s <= ahead]:
             del self.per_second[second]
 
     def to_state(self) -> dict[str, Any]:

@@ -90,3 +90,62 @@ def test_spam_crew_repeating_one_line_in_a_busy_room_is_a_raid() -> None:
 def test_spam_config_rejects_zero_repeaters() -> None:
     with pytest.raises(ValueError, match="raid_min_repeaters"):
         SpamConfig(raid_min_repeaters=0)
+
+
+def _state_size(detector: SpamDetector) -> int:
+    """Entries held in every window table of the detector."""
+    return (
+        sum(map(len, detector.by_text.values()))
+        + sum(map(len, detector.by_user.values()))
+        + len(detector.flagged)
+        + len(detector.per_second)
+        + len(detector.raids)
+    )
+
+
+def _busy_room(detector: SpamDetector, start_s: float, seconds: int, per_second: int = 20) -> list[int]:
+    """Feed a room: 200 accounts, a few texts, a repeating spammer; return the state size each minute."""
+    sizes = []
+    n = 0
+    for second in range(seconds):
+        for k in range(per_second):
+            n += 1
+            now = start_s + second + k / per_second
+            user, text = (f"u{n % 200}", f"好看 {n % 7} 款{n % 13}") if n % 10 else ("spammer", "看我主页")
+            detector.check(f"c{n}", user, text, now)
+        if second % 60 == 59:
+            sizes.append(_state_size(detector))
+    return sizes
+
+
+def test_spam_state_stays_bounded_over_a_long_stream() -> None:
+    # 2 hours at 20 comments/s: the windows (30 s raid, 60 s repeat) hold ~1,200 comments whatever the length.
+    detector = SpamDetector()
+    sizes = _busy_room(detector, 1_000.0, 7_200)
+    assert max(sizes) <= 3 * 60 * 20
+    assert sizes[-1] <= sizes[1] * 1.1  # no drift after the first minutes
+    assert len(detector.flagged) > 0  # the spammer is flagged, and forgotten a window later
+
+
+def test_spam_a_future_dated_comment_does_not_stop_the_windows() -> None:
+    # One comment stamped a day ahead (a producer with a wrong clock) must not freeze pruning:
+    #   t=1000 .. 1010: normal | t=87400: outlier "好看 0 款0" | t=1010 .. 3410: normal again
+    detector = SpamDetector()
+    _busy_room(detector, 1_000.0, 10)
+    detector.check("x", "clock-wrong", "好看 0 款0", 87_400.0)
+    sizes = _busy_room(detector, 1_010.0, 2_400)
+    assert sizes[0] <= 4 * 60 * 20  # a window of comments far behind it is held before the clock is doubted
+    assert max(sizes[1:]) <= 3 * 60 * 20
+    # ... and the outlier itself is forgotten, not counted in every later window.
+    assert len(detector.per_second) <= 31
+    assert "clock-wrong" not in detector.by_user
+    assert all(cid != "x" for q in detector.by_text.values() for _, _, cid in q)
+
+
+def test_spam_a_late_comment_keeps_the_windows() -> None:
+    # a0..a3 post 骗子 at 100..103 | a late comment stamped 2 minutes earlier | a4 at 104: still a raid of five
+    detector = SpamDetector(SpamConfig(raid_window_s=30, raid_min_accounts=5))
+    for i in range(4):
+        detector.check(f"c{i}", f"a{i}", "骗子", 100.0 + i)
+    assert detector.check("late", "b", "好看", -20.0) == []
+    assert sorted(detector.check("c4", "a4", "骗子", 104.0)) == [(f"c{i}", RAID) for i in range(5)]
