@@ -41,7 +41,7 @@ def to_state(self: SessionState) -> dict[str, Any]:
         "totals": self.totals,
         "ring": self.ring.to_state(),
         "minutes": self.minutes.to_state(),
-        "seen": self.seen.to_state(),
+        "seen": self.seen.to_state(),  # digests as base64; `SeenIds.from_state` also reads the old id lists
         "users": list(self.user_index),
         "viewers": np.flatnonzero(self.viewer_flags).tolist(),
         "clickers": np.flatnonzero(self.clicker_flags).tolist(),
