@@ -307,42 +307,10 @@ class ProductTable:
 
     def restore(self, data: dict[str, Any]) -> None:
         """Load `to_state` output."""
-        for index, row in enumerate(data["products"]):
-            (
-                pid,
-                name,
-                price,
-                margin,
-                planned,
-                stock_ms,
-                stock,
-                pinned,
-                pin_key,
-                started,
-                count,
-                total_ms,
-                last_end,
-                clicks,
-                baseline,
-            ) = row
-            self.products[pid] = Product(
-                pid,
-                index,
-                name,
-                price,
-                margin,
-                planned,
-                stock_ms,
-                stock,
-                pinned,
-                (pin_key[0], pin_key[1]),
-                started,
-                count,
-                total_ms,
-                last_end,
-                clicks,
-                baseline,
-            )
+        for index, (pid, *fields) in enumerate(data["products"]):
+            # a row is the Product's fields after id and index, in order (`to_state`)
+            product = self.products[pid] = Product(pid, index, *fields)
+            product.pin_key = (product.pin_key[0], product.pin_key[1])  # JSON gave a list
         self.totals = [list(t) for t in data["totals"]]
         self.ring = Ring.from_state(data["ring"])
         self.current = data["current"]
