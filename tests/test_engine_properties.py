@@ -27,6 +27,11 @@ NOW = 1_000.0  # constant wall clock: no idle advance
 CONFIG = EngineConfig(lateness_s=5, idle_timeout_s=30, dwell_window_s=120, trend_window_s=60)
 USERS = [f"u{i}" for i in range(8)]
 PRODUCTS = ["p1", "p2", "p3"]
+# What makes a viewer active (present), in the brute force as docs/metrics.md defines it.
+ACTIVITY = frozenset({
+    EventType.JOIN, EventType.COMMENT, EventType.LIKE, EventType.SHARE, EventType.FOLLOW,
+    EventType.PRODUCT_CLICK, EventType.ADD_TO_CART,
+})
 KINDS = ["comment", "like", "join", "leave", "product_click", "add_to_cart", "order", "viewer_count", "share", "follow"]
 
 
@@ -179,16 +184,7 @@ def expected_snapshot(events: list[Event], late: int) -> dict[str, Any]:
     gmv = sum(o["paid"][1] for o in paid)
     counts = [e for e in kinds[EventType.VIEWER_COUNT]]
     online = max(counts, key=lambda e: (e.ts, e.id)).viewers if counts else None
-    activity = {
-        EventType.JOIN,
-        EventType.COMMENT,
-        EventType.LIKE,
-        EventType.SHARE,
-        EventType.FOLLOW,
-        EventType.PRODUCT_CLICK,
-        EventType.ADD_TO_CART,
-    }
-    viewers = {e.user for e in events if e.type in activity}
+    viewers = {e.user for e in events if e.type in ACTIVITY}
     clickers = {e.user for e in kinds[EventType.PRODUCT_CLICK]}
     buyers = {u for o in orders.values() for u in o["payers"]}
     out: dict[str, Any] = {
@@ -308,19 +304,10 @@ def test_engine_bins_hold_exactly_the_events_that_arrived_before_they_closed(
 
 def expected_dwell(events: list[Event], watermark_ms: int, idle_ms: int) -> list[float]:
     """Closed visit durations: replay each viewer's activity in time order up to the watermark."""
-    activity = {
-        EventType.JOIN,
-        EventType.COMMENT,
-        EventType.LIKE,
-        EventType.SHARE,
-        EventType.FOLLOW,
-        EventType.PRODUCT_CLICK,
-        EventType.ADD_TO_CART,
-    }
     items = sorted(
         (e.ts, int(e.type is EventType.LEAVE), e.user)
         for e in events
-        if e.user and (e.type in activity or e.type is EventType.LEAVE) and e.ts < watermark_ms
+        if e.user and (e.type in ACTIVITY or e.type is EventType.LEAVE) and e.ts < watermark_ms
     )
     open_: dict[str, list[int]] = {}
     closed: list[float] = []
