@@ -28,7 +28,8 @@ MAX_AMOUNT = 10_000_000.0
 MIN_TS_MS = 946_684_800_000  # 2000-01-01T00:00:00Z
 MAX_TS_MS = 4_102_444_800_000  # 2100-01-01T00:00:00Z
 
-_ID_PATTERN = re.compile(r"^[A-Za-z0-9_.:@\-]{1,128}$")
+# Session, product, viewer and event ids everywhere (events, run of show, API paths).
+ID_PATTERN = re.compile(r"^[A-Za-z0-9_.:@\-]{1,128}$")
 _CURRENCY_PATTERN = re.compile(r"^[A-Z]{3}$")
 
 
@@ -183,7 +184,7 @@ def _identifier(data: dict[str, Any], name: str, required: bool = True) -> str |
         return None
     if isinstance(value, int) and not isinstance(value, bool):
         value = str(value)
-    if not isinstance(value, str) or not _ID_PATTERN.match(value):
+    if not isinstance(value, str) or not ID_PATTERN.match(value):
         raise EventError(name, "an identifier (letters, digits, _ . : @ -, 1-128 chars)", value)
     return value
 

@@ -21,14 +21,14 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import orjson
 
-_ID_PATTERN = re.compile(r"^[A-Za-z0-9_.:@\-]{1,128}$")
+from monitor.events import ID_PATTERN
+
 _COLUMNS = ("product", "name", "position", "must_pitch", "start_min", "end_min", "min_gap_min", "pitch_min")
 _TRUE = frozenset({"1", "true", "yes", "y", "x", "是", "必播"})
 _FALSE = frozenset({"", "0", "false", "no", "n", "否"})
@@ -124,7 +124,7 @@ def _item(row: int, data: Mapping[str, Any]) -> PlanItem:
         raise RunOfShowError(row, unknown[0], "one of the columns " + ", ".join(_COLUMNS), "an unknown column")
     product = data.get("product")
     product = str(product).strip() if isinstance(product, (str, int)) and not isinstance(product, bool) else product
-    if not isinstance(product, str) or not _ID_PATTERN.match(product):
+    if not isinstance(product, str) or not ID_PATTERN.match(product):
         raise RunOfShowError(row, "product", "a product id (letters, digits, _ . : @ -)", product)
     position_raw = data.get("position")
     if position_raw is None or (isinstance(position_raw, str) and not position_raw.strip()):

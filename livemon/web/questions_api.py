@@ -16,15 +16,15 @@ from starlette.responses import JSONResponse, Response
 
 from livemon import keys
 from livemon.answering import ANSWER_FIELD
+from monitor.events import ID_PATTERN
 
-_ID_PATTERN = re.compile(r"^[A-Za-z0-9_.:@\-]{1,128}$")
 _GROUP_PATTERN = re.compile(r"^[^\x00-\x1f]{1,200}$")
 
 
 async def mark_answered(request: Request) -> Response:
     """Close one open question group of a session."""
     session, group = request.path_params["session"], request.path_params["group"]
-    if not _ID_PATTERN.match(session):
+    if not ID_PATTERN.match(session):
         return JSONResponse({"error": f"path 'session': expected an identifier, got {session!r}"}, status_code=400)
     if not _GROUP_PATTERN.match(group):
         return JSONResponse({"error": "path 'group': expected a question group id of 1-200 characters"},

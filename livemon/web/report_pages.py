@@ -8,17 +8,15 @@ The HTML is the same template as `livemon report` writes, with the stylesheet li
 
 from __future__ import annotations
 
-import re
-
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from livemon.report import ReportError, products_csv, render_html, review_from_redis, to_json
 from livemon.web.auth import grant_of
+from monitor.events import ID_PATTERN
 from monitor.review import Review
 
 MAX_PREVIOUS = 10  # each earlier session is read and reviewed in full
-_SESSION_ID = re.compile(r"[A-Za-z0-9_.:@\-]{1,128}")  # the event schema's id rule (monitor/events.py)
 
 
 def _previous(request: Request) -> list[str] | Response:
@@ -28,7 +26,7 @@ def _previous(request: Request) -> list[str] | Response:
         return JSONResponse({"error": f"query 'previous': at most {MAX_PREVIOUS} session ids, got {len(ids)}"},
                             status_code=400)
     for session in ids:
-        if not _SESSION_ID.fullmatch(session):
+        if not ID_PATTERN.fullmatch(session):
             return JSONResponse({"error": f"query 'previous': {session[:40]!r} is not a session id"}, status_code=400)
         if not grant_of(request).can_see(session):
             return JSONResponse({"error": f"query 'previous': this token may not see session {session!r}"},

@@ -8,7 +8,6 @@ So the answer is 202 Accepted with the choice id, not the new ranking.
 
 from __future__ import annotations
 
-import re
 import time
 
 import orjson
@@ -17,14 +16,13 @@ from starlette.responses import JSONResponse, Response
 
 from livemon import keys
 from livemon.suggesting import CHOICE_FIELD
-
-_ID_PATTERN = re.compile(r"^[A-Za-z0-9_.:@\-]{1,128}$")
+from monitor.events import ID_PATTERN
 
 
 async def _choose(request: Request, accepted: bool) -> Response:
     session, product = request.path_params["session"], request.path_params["product"]
     for name, value in (("session", session), ("product", product)):
-        if not _ID_PATTERN.match(value):
+        if not ID_PATTERN.match(value):
             return JSONResponse({"error": f"path '{name}': expected an identifier, got {value!r}"}, status_code=400)
     choice = {"session": session, "product": product, "accepted": accepted, "at": time.time()}
     redis = request.app.state.redis
