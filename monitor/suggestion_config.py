@@ -87,7 +87,7 @@ class SuggestionConfig:
             if getattr(self, name) < 0:
                 raise SuggestionConfigError(_section_of(name), "a number >= 0", getattr(self, name))
         if self.strong_ratio <= 1:
-            raise SuggestionConfigError(_section_of("strong_ratio", "margin_weight"), "a ratio > 1", self.strong_ratio)
+            raise SuggestionConfigError(_section_of("strong_ratio"), "a ratio > 1", self.strong_ratio)
         if self.top_k < 1:
             raise SuggestionConfigError(_section_of("top_k"), "an integer >= 1", self.top_k)
 

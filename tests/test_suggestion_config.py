@@ -25,6 +25,7 @@ def test_suggestion_config_file_matches_the_documented_defaults() -> None:
         ("[colours]\nred = 1\n", "setting 'colours'"),
         ("[attribution]\ntop_k = 2.5\n", "setting 'attribution.top_k': expected an integer"),
         ("[signals]\nstrong_ratio = 'big'\n", "setting 'signals.strong_ratio': expected a number"),
+        ("[signals]\nstrong_ratio = 1.0\n", "setting 'signals.strong_ratio': expected a ratio > 1"),
         ("[signals\n", "setting '(file)': expected valid TOML"),
     ],
 )
