@@ -9,6 +9,7 @@ Exceptions::
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from functools import partial
 
@@ -20,6 +21,10 @@ from monitor.events import Event, EventError, parse_event
 MAX_BODY_BYTES = 4 * 1024 * 1024
 MAX_BATCH_EVENTS = 5_000
 MAX_REPORTED_ERRORS = 50
+# Producers' clocks drift; an event further ahead than this is a bug (seconds sent as
+# milliseconds, a wrong clock) and would drag its session's watermark into the future,
+# making every honest event after it late.
+MAX_FUTURE_S = 600
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,8 +84,11 @@ def split_body(body: bytes, content_type: str) -> list[object]:
     return items
 
 
-def validate_batch(items: list[object], pseudonym_secret: bytes) -> list[Event]:
-    """Validate every item; pseudonymise viewer ids.
+def validate_batch(items: list[object], pseudonym_secret: bytes, now_ms: int | None = None) -> list[Event]:
+    """Validate every item; pseudonymise viewer ids; refuse events from the future.
+
+    Args:
+        now_ms: the server clock (epoch ms); events more than MAX_FUTURE_S ahead are refused.
 
     Raises:
         BatchTooLarge: more than MAX_BATCH_EVENTS items.
@@ -91,11 +99,19 @@ def validate_batch(items: list[object], pseudonym_secret: bytes) -> list[Event]:
     events: list[Event] = []
     errors: list[LineError] = []
     user_id = partial(pseudonymise, pseudonym_secret)
+    latest_ms = (int(time.time() * 1000) if now_ms is None else now_ms) + MAX_FUTURE_S * 1000
     for number, item in enumerate(items, start=1):
         try:
-            events.append(parse_event(item, user_id))
+            event = parse_event(item, user_id)
         except EventError as exc:
             errors.append(LineError(number, exc.field, str(exc)))
+            continue
+        if event.ts > latest_ms:
+            ahead_s = (event.ts - latest_ms) // 1000 + MAX_FUTURE_S
+            errors.append(LineError(number, "ts", f"ts is {ahead_s} s ahead of the server clock; "
+                                                  f"at most {MAX_FUTURE_S} s of clock skew is accepted"))
+        else:
+            events.append(event)
     if errors:
         raise BatchRejected(errors[:MAX_REPORTED_ERRORS], len(errors))
     return events

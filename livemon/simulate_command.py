@@ -33,7 +33,8 @@ FAST_STEP_S = 10.0  # as fast as possible: ten simulated seconds per batch
 @click.option("--incidents", default="none", show_default=True,
               help="Incidents to inject: all, none, or a comma list (negative_storm,raid,viewer_crash,...).")
 @click.option("--fast", is_flag=True, help="Run as fast as possible instead of in real time.")
-@click.option("--start", type=float, default=None, help="Event time of the start, epoch seconds [default: now].")
+@click.option("--start", type=float, default=None,
+              help="Event time of the start, epoch seconds [default: now; with --fast, now − duration].")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write NDJSON here instead of posting (implies --fast).")
 @click.option("--labels", type=click.Path(dir_okay=False, path_type=Path), default=None,
@@ -50,7 +51,8 @@ def simulate(url: str | None, key: str | None, sessions: int, rate: float, durat
         raise click.UsageError("--fast and --out need --duration: an endless session cannot run as fast as possible")
     if out is None and not key:
         raise click.UsageError("--key (or LIVEMON_INGEST_KEY) is required when posting to the ingest API")
-    begin = time.time() if start is None else start
+    # A fast run is a session that has just ended: ingest refuses event times from the future.
+    begin = start if start is not None else time.time() - (duration if fast else 0.0)
     rooms = [SimulatedSession(f"{prefix}-{i + 1}", seed * 1000 + i, rate, begin, config) for i in range(sessions)]
     poster = None if out is not None else BatchPoster(url or f"http://127.0.0.1:{os.environ.get('PORT', '8000')}",
                                                       key or "")

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import time
+
 import orjson
 import redis
 
-from ingest.batch import MAX_BATCH_EVENTS, MAX_BODY_BYTES
+from ingest.batch import MAX_BATCH_EVENTS, MAX_BODY_BYTES, MAX_FUTURE_S
 from livemon import keys
 from tests.events_factory import raw_event
 from tests.support import Stack
@@ -35,6 +37,19 @@ def test_ingest_rejects_whole_batch_naming_line_and_field(stack: Stack, redis_cl
     assert "nothing was written" in body["error"]
     assert stream_lengths(redis_client) == 0
     assert not redis_client.keys("lm:dd:*")
+
+
+def test_ingest_refuses_event_times_from_the_future(stack: Stack, redis_client: redis.Redis) -> None:
+    now_ms = int(time.time() * 1000)
+    skewed = raw_event("like", ts=now_ms + (MAX_FUTURE_S - 60) * 1000)
+    a_day_ahead = raw_event("like", ts=now_ms + 86_400_000)
+    response = stack.post([skewed, a_day_ahead])
+    assert response.status_code == 400
+    [error] = response.json()["errors"]
+    assert error["line"] == 2 and error["field"] == "ts"
+    assert "ahead of the server clock" in error["error"]
+    assert stream_lengths(redis_client) == 0
+    assert stack.post([skewed]).json() == {"accepted": 1, "duplicates": 0}
 
 
 def test_ingest_counts_a_resent_id_once(stack: Stack, redis_client: redis.Redis) -> None:
