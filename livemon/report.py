@@ -29,6 +29,7 @@ from monitor.events import Event, parse_event
 from monitor.review import Review, SuggestionChoice, build_review_wire
 from monitor.review import text as T
 from monitor.review.model import Headline, Incident, ProductRow
+from monitor.rule_names import rule_name
 
 FRONTEND_DIR = Path(frontend.__file__).parent
 CSS_PATH = FRONTEND_DIR / "static" / "css" / "report.css"
@@ -246,7 +247,7 @@ def render_html(review: Review, lang: str = "zh", *, inline_css: bool = True) ->
     return template.render(
         r=review, lang=lang, charts=charts(review, lang), marker_names={k: v[lang] for k, v in _MARKERS.items()},
         css=Markup(CSS_PATH.read_text()) if inline_css else None,  # our own file, not user data
-        t=lambda key, **kw: T.label(key, lang, **kw), rule=lambda r: T.rule_name(r, lang),
+        t=lambda key, **kw: T.label(key, lang, **kw), rule=lambda r: rule_name(r, lang),
         intent=lambda i: T.INTENTS.get(i, {}).get(lang, i), dur=lambda s: T.duration(s, lang),
         pct=T.percent, money=T.money, at=lambda s: "–" if s is None else T.clock(s, review.utc_offset_s),
         num=_number,

@@ -2,7 +2,8 @@
 
 Pages carry no data of their own: every number arrives over `/ws` (and alerts over
 `/api/v1/alerts`), so a page served by one web node keeps working against another after a
-restart. Jinja autoescapes the few values placed in the HTML (the session id, the language).
+restart. Jinja autoescapes the few values placed in the HTML (the session id, the language);
+the one table they embed is the alert rules' names, shared with the post-live report.
 """
 
 from __future__ import annotations
@@ -14,10 +15,12 @@ from starlette.responses import Response
 from starlette.templating import Jinja2Templates
 
 import frontend
+from monitor.rule_names import RULE_NAMES
 
 FRONTEND_DIR = Path(frontend.__file__).parent
 STATIC_DIR = FRONTEND_DIR / "static"
 templates = Jinja2Templates(directory=str(FRONTEND_DIR / "templates"))
+templates.env.globals["rule_names"] = RULE_NAMES
 
 
 def _lang(request: Request) -> str:

@@ -18,6 +18,7 @@ from monitor.review.config import ReviewConfig
 from monitor.review.facts import Facts
 from monitor.review.model import Finding, Incident, ProductRow
 from monitor.review.timeline import MINUTE_MS, FloatArray
+from monitor.rule_names import rule_name
 
 
 def _finding(code: str, subject: str, numbers: dict[str, Any], shown: Mapping[str, Mapping[str, object]],
@@ -125,7 +126,7 @@ def acknowledgement(incidents: Sequence[Incident], end_s: float, cfg: ReviewConf
     for inc in incidents:
         if inc.fired_at is None or inc.severity == "info":
             continue
-        at = {lang: {"rule": T.rule_name(inc.rule, lang), "t": T.clock(inc.fired_at, cfg.utc_offset_s)}
+        at = {lang: {"rule": rule_name(inc.rule, lang), "t": T.clock(inc.fired_at, cfg.utc_offset_s)}
               for lang in T.LANGS}
         if inc.time_to_ack_s is not None:
             if inc.time_to_ack_s >= cfg.ack_late_s:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
+from monitor.rule_names import RULE_NAMES
+
 LANGS = ("zh", "en")
 
 FINDINGS: dict[str, dict[str, str]] = {
@@ -49,20 +51,6 @@ FINDINGS: dict[str, dict[str, str]] = {
         "en": "The {rule} alert at {t} was never acknowledged.",
         "zh": "{t} 的{rule}告警始终未被确认。",
     },
-}
-
-RULES: dict[str, dict[str, str]] = {
-    "negative_storm": {"en": "negative-comment storm", "zh": "负面舆情"},
-    "viewer_crash": {"en": "viewer crash", "zh": "在线人数骤降"},
-    "dwell_drop": {"en": "watch-time drop", "zh": "停留时长下降"},
-    "conversion_drop": {"en": "conversion drop", "zh": "转化率下降"},
-    "checkout_broken": {"en": "checkout broken", "zh": "下单异常"},
-    "carts_not_converting": {"en": "carts not converting", "zh": "加购不成交"},
-    "sellout_risk": {"en": "sell-out risk", "zh": "即将售罄"},
-    "out_of_stock_pinned": {"en": "out-of-stock pinned", "zh": "讲解商品已售罄"},
-    "unanswered_questions": {"en": "unanswered questions", "zh": "提问未回复"},
-    "ingest_silence": {"en": "data silence", "zh": "数据中断"},
-    "raid": {"en": "raid", "zh": "刷屏攻击"},
 }
 
 INTENTS: dict[str, dict[str, str]] = {
@@ -142,13 +130,8 @@ LABELS: dict[str, dict[str, str]] = {
 
 def label(key: str, lang: str, **values: object) -> str:
     """A UI label in `lang` (English when the key has no such language)."""
-    entry = LABELS.get(key) or RULES.get(key) or INTENTS.get(key) or {"en": key}
+    entry = LABELS.get(key) or RULE_NAMES.get(key) or INTENTS.get(key) or {"en": key}
     return entry.get(lang, entry["en"]).format(**values)
-
-
-def rule_name(rule: str, lang: str) -> str:
-    """Human name of an alert rule."""
-    return RULES.get(rule, {}).get(lang, rule)
 
 
 def clock(epoch_s: float, utc_offset_s: int) -> str:

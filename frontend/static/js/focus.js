@@ -156,7 +156,7 @@ export class FocusView {
       const time = document.createElement("time");
       time.textContent = formatClock(alert.fired_at || alert.started_at || alert.at || 0, this.lang);
       const text = document.createElement("span");
-      text.textContent = `${this.t(alert.severity)} · ${ruleLabel(this.t, alert.rule)} · ${alert.summary || ""}`;
+      text.textContent = `${this.t(alert.severity)} · ${ruleLabel(this.lang, alert.rule)} · ${alert.summary || ""}`;
       li.append(time, text);
       return li;
     });

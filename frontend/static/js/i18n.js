@@ -26,12 +26,6 @@ const STRINGS = {
     value: "Value", threshold: "Threshold", count: "Count", share: "Share", no_data: "No data yet",
     up: "up", down: "down", flat: "flat", asked: "asked", times: "×", active: "Active (firing + pending)",
     by: "by",
-    "rule.negative_storm": "Negative-comment storm", "rule.raid": "Coordinated raid",
-    "rule.conversion_drop": "Conversion drop", "rule.checkout_broken": "Checkout broken",
-    "rule.viewer_crash": "Viewer crash", "rule.dwell_drop": "Watch time drop",
-    "rule.carts_not_converting": "Carts not converting", "rule.sellout_risk": "Sell-out risk",
-    "rule.out_of_stock_pinned": "Pinned product out of stock", "rule.unanswered_questions": "Questions piling up",
-    "rule.ingest_silence": "No data from the room",
   },
   zh: {
     online: "在线人数", online_est: "在线人数（估）", gmv: "成交金额", gmv_5m: "近5分钟成交", orders_per_min: "订单/分",
@@ -55,10 +49,6 @@ const STRINGS = {
     alert_api_missing: "告警接口不可用；仅显示实时推送的告警", value: "数值", threshold: "阈值", count: "次数",
     share: "占比", no_data: "暂无数据", up: "上升", down: "下降", flat: "持平", asked: "提问", times: "次",
     active: "进行中（告警中 + 待定）", by: "操作人",
-    "rule.negative_storm": "负面舆情", "rule.raid": "集中刷屏", "rule.conversion_drop": "转化下跌",
-    "rule.checkout_broken": "下单异常", "rule.viewer_crash": "在线人数骤降", "rule.dwell_drop": "停留时长下降",
-    "rule.carts_not_converting": "加购不转化", "rule.sellout_risk": "即将售罄", "rule.out_of_stock_pinned": "讲解商品缺货",
-    "rule.unanswered_questions": "问题堆积未回复", "rule.ingest_silence": "直播间无数据",
   },
 };
 
@@ -68,16 +58,20 @@ export function pickLanguage() {
   return candidates.find((l) => l in STRINGS) || "en";
 }
 
+/** Alert rules' names, the same table the post-live report uses (embedded by the server). */
+const RULE_NAMES = JSON.parse(document.getElementById("rule-names")?.textContent || "{}");
+
 export function translator(lang) {
   const table = STRINGS[lang] || STRINGS.en;
   return (key) => table[key] ?? STRINGS.en[key] ?? key;
 }
 
-/** A rule's name for people; an unknown rule shows its id. */
-export function ruleLabel(t, rule) {
-  const key = `rule.${rule}`;
-  const label = t(key);
-  return label === key ? rule : label;
+/** A rule's name for people, capitalised as a title; an unknown rule shows its id. */
+export function ruleLabel(lang, rule) {
+  const names = RULE_NAMES[rule];
+  if (!names) return rule;
+  const name = names[lang] || names.en;
+  return name.charAt(0).toUpperCase() + name.slice(1);
 }
 
 export function applyTranslations(root, t) {

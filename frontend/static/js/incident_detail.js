@@ -40,7 +40,7 @@ export class IncidentDetail {
     $("d-severity").textContent = this.t(alert.severity);
     $("d-severity").dataset.severity = alert.severity;
     $("d-state").textContent = this.t(alert.state);
-    $("d-rule").textContent = ruleLabel(this.t, alert.rule);
+    $("d-rule").textContent = ruleLabel(this.lang, alert.rule);
     $("d-rule").dataset.rule = alert.rule;
     $("d-session").textContent = alert.session;
     $("d-summary").textContent = alert.summary || "";

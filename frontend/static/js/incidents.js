@@ -56,7 +56,7 @@ function renderList() {
     tr.dataset.state = alert.state;
     tr.setAttribute("aria-selected", String(alert.fingerprint === selected));
     const started = alert.fired_at || alert.started_at || alert.at;
-    for (const text of [t(alert.severity), t(alert.state), alert.session, ruleLabel(t, alert.rule), alert.summary || "",
+    for (const text of [t(alert.severity), t(alert.state), alert.session, ruleLabel(lang, alert.rule), alert.summary || "",
       started ? formatClock(started, lang) : "–"]) {
       const td = document.createElement("td");
       td.textContent = text;

@@ -140,7 +140,7 @@ function renderCritical() {
   const box = $("critical");
   box.hidden = !top;
   box.dataset.fingerprint = top ? top.fingerprint : "";
-  box.querySelector(".critical-rule").textContent = top ? ruleLabel(t, top.rule) : "";
+  box.querySelector(".critical-rule").textContent = top ? ruleLabel(lang, top.rule) : "";
   box.dataset.rule = top ? top.rule : "";
   box.querySelector(".critical-summary").textContent = top ? top.summary || "" : "";
 }

@@ -86,7 +86,7 @@ export class TileGrid {
       badge.className = "badge";
       badge.dataset.severity = alert.severity;
       badge.dataset.rule = alert.rule;
-      badge.textContent = ruleLabel(this.t, alert.rule);
+      badge.textContent = ruleLabel(this.lang, alert.rule);
       return badge;
     });
     const unknown = (tile.alertFingerprints || []).filter((f) => f && !known.has(f)).length;
