@@ -1,22 +1,33 @@
 """Soak test: sustained ingest over many sessions with many websocket clients, on real processes.
 
-Starts an embedded Redis, `livemon web` and `livemon engine`, posts events at a steady rate
-(comments carry their post time in the text), keeps websocket clients subscribed, and
-measures: end-to-end latency (post → snapshot on a websocket), RSS of each process over time
-(trend in MB/min), CPU seconds of each process, and errors. A named baseline phase at a tenth of the rate runs first in
-the same run, so the table compares like with like on this machine.
+Starts an embedded Redis, `livemon web` and `livemon engine`, offers events at a steady rate
+from separate generator processes (bench/soak_load.py; comments carry their post time in
+the text), keeps websocket clients subscribed (one session each), and measures:
+
+* end-to-end latency, POST request → the comment's first appearance in a snapshot received on
+  a websocket (each client times each comment once; the snapshot replayed on (re)connect is
+  not timed, its comments predate the connection);
+* where that time goes, per stage, for a sample of comments followed through Redis
+  (bench/soak_stages.py): posted → stored → read by the engine → published → received,
+  plus the POST round trip and the bench clients' own event-loop lag;
+* events/s asked, offered by the generators and accepted by ingest, and POST errors;
+* RSS of web, engine and Redis over time (trend in MB/min) and CPU seconds of every process,
+  the bench's own (clients, generators) included, so it is clear what is CPU-bound.
+
+A named baseline phase at a tenth of the rate runs first in the same run, so the table
+compares like with like on this machine.
 
     python bench/soak.py --short            # 2 minutes (after a 20-s baseline)
     python bench/soak.py --minutes 30       # the full soak: 5,000 events/s, 20 sessions, 200 clients
+    python bench/soak.py --short --rate 20000 --generators 3
 
-Prints a table, then ONE line of JSON.
+Prints two tables, then ONE line of JSON.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import multiprocessing
 import os
 import statistics
 import subprocess
@@ -25,6 +36,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 import orjson
@@ -33,48 +45,11 @@ from websockets.exceptions import ConnectionClosed
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench import soak_load
+from bench.soak_load import INGEST_KEY
+from bench.soak_stages import STAGE_NAMES, STAGES, STAMP, StageTracer, loop_lag
 from livemon.redis_server import EmbeddedRedis, free_port
 from tests.support import create_token
-
-INGEST_KEY = "soak-key"
-STAMP = "t="  # comment text "t=<post time ms> …"
-
-
-def produce(url: str, rate: float, sessions: int, seconds: float, prefix: str, errors: multiprocessing.Value,
-            sent: multiprocessing.Value) -> None:
-    """Post `rate` events/s (one comment in five, the rest likes) in 10 batches a second; count what was accepted."""
-    client = httpx.Client(headers={"Authorization": f"Bearer {INGEST_KEY}"}, timeout=10)
-    per_batch = max(1, int(rate / 10))
-    start = time.monotonic()
-    n = 0
-    while time.monotonic() - start < seconds:
-        now_ms = int(time.time() * 1000)
-        batch = []
-        for i in range(per_batch):
-            n += 1
-            session = f"room-{n % sessions}"
-            if n % 5 == 0:
-                batch.append({"id": f"{prefix}{n}", "session": session, "type": "comment", "ts": now_ms,
-                              "user": f"v{n % 5000}", "text": f"{STAMP}{now_ms} hello"})
-            else:
-                batch.append({"id": f"{prefix}{n}", "session": session, "type": "like", "ts": now_ms})
-        try:
-            response = client.post(f"{url}/api/v1/events", content=orjson.dumps(batch),
-                                   headers={"Content-Type": "application/json"})
-            if response.status_code != 200:
-                with errors.get_lock():
-                    errors.value += 1
-            else:
-                with sent.get_lock():
-                    sent.value += len(batch)
-        except httpx.HTTPError:
-            with errors.get_lock():
-                errors.value += 1
-        next_at = start + (n / rate)
-        delay = next_at - time.monotonic()
-        if delay > 0:
-            time.sleep(delay)
-    client.close()
 
 
 @dataclass
@@ -87,7 +62,7 @@ class Observed:
     messages: int = 0
 
 
-async def watch(ws_url: str, session: str, until: float, seen: Observed) -> None:
+async def watch(ws_url: str, session: str, until: float, seen: Observed, tracer: StageTracer) -> None:
     """One client: subscribe to one session; time each comment the first time it appears.
 
     The snapshot the server replays on (re)connect is not timed, only remembered: its
@@ -113,6 +88,7 @@ async def watch(ws_url: str, session: str, until: float, seen: Observed) -> None
                                 known.add(comment["id"])
                                 if replayed:
                                     seen.latencies_ms.append(received - int(text[len(STAMP):].split()[0]))
+                                    tracer.on_received(comment["id"], int(received))
                         replayed = True
         except TimeoutError:
             return
@@ -152,41 +128,51 @@ def slope_mb_per_min(samples: list[tuple[float, float]]) -> float:
     return sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / den if den else 0.0
 
 
-async def phase(name: str, url: str, rate: float, sessions: int, clients: int, seconds: float,
-                pids: dict[str, int], token: str) -> dict[str, object]:
-    """Run producers and clients for `seconds`; return figures."""
-    errors = multiprocessing.Value("i", 0)
-    sent = multiprocessing.Value("q", 0)
-    producers = max(1, int(rate // 2500) + (1 if rate % 2500 else 0))
-    procs = [multiprocessing.Process(target=produce, args=(url, rate / producers, sessions, seconds,
-                                                              f"{name}{k}-", errors, sent)) for k in range(producers)]
-    for proc in procs:
-        proc.start()
-    seen = Observed()
+def percentiles(values: list[float]) -> dict[str, float]:
+    """p50, p99 and max, rounded (NaN when there are none)."""
+    ordered = sorted(values)
+
+    def pct(p: float) -> float:
+        return round(ordered[min(len(ordered) - 1, int(p * len(ordered)))], 1) if ordered else float("nan")
+
+    return {"p50": pct(0.50), "p99": pct(0.99), "max": round(ordered[-1], 1) if ordered else float("nan"),
+            "n": len(ordered)}
+
+
+async def phase(name: str, url: str, redis_url: str, rate: float, sessions: int, clients: int, seconds: float,
+                pids: dict[str, int], token: str, generators: int, partitions: int) -> dict[str, object]:
+    """Run generators, clients and the stage tracer for `seconds`; return figures."""
+    procs, out = soak_load.start(url, rate, sessions, seconds, name, generators)
+    seen, lags = Observed(), []
     until = time.time() + seconds
+    tracer = StageTracer(redis_url, partitions)
     ws_url = url.replace("http", "ws", 1) + f"/ws?token={token}"
-    tasks = [asyncio.create_task(watch(ws_url, f"room-{i % sessions}", until, seen)) for i in range(clients)]
+    tasks = [asyncio.create_task(watch(ws_url, f"room-{i % sessions}", until, seen, tracer)) for i in range(clients)]
+    tasks += [asyncio.create_task(tracer.run(until)), asyncio.create_task(loop_lag(until, lags))]
     rss: dict[str, list[tuple[float, float]]] = {k: [] for k in pids}
     cpu_before = {k: cpu_s(pid) for k, pid in pids.items()}
+    own_before = sum(os.times()[:2])
     started = time.time()
     while time.time() < until:
         for proc_name, pid in pids.items():
             rss[proc_name].append((time.time() - started, rss_mb(pid)))
         await asyncio.sleep(min(10.0, max(0.1, until - time.time())))
     cpu_used = {k: round(cpu_s(pid) - cpu_before[k], 1) for k, pid in pids.items()}
+    cpu_used["clients"] = round(sum(os.times()[:2]) - own_before, 1)  # 200 clients + stage tracer, this process
     await asyncio.gather(*tasks)
-    for proc in procs:
-        proc.join(timeout=30)
-    lat = sorted(seen.latencies_ms)
-
-    def pct(p: float) -> float:
-        return round(lat[min(len(lat) - 1, int(p * len(lat)))], 1) if lat else float("nan")
-
+    offered = await asyncio.to_thread(soak_load.collect, procs, out)
+    cpu_used["generator"] = round(offered.cpu_s, 1)
+    total = percentiles(seen.latencies_ms)
+    assert offered.post_ms is not None
+    stages = {"post_rtt": percentiles(offered.post_ms), **{s: percentiles(tracer.deltas[s]) for s in STAGES},
+              "client_loop_lag": percentiles(lags)}
     return {
-        "phase": name, "rate": rate, "achieved": round(sent.value / seconds), "seconds": seconds, "clients": clients, "samples": len(lat),
-        "p50_ms": pct(0.50), "p99_ms": pct(0.99), "max_ms": round(lat[-1], 1) if lat else float("nan"),
-        "post_errors": errors.value, "ws_disconnects": seen.disconnects, "ws_close_codes": seen.close_codes,
-        "cpu_s": cpu_used,
+        "phase": name, "rate": rate, "offered": round(offered.offered / seconds),
+        "achieved": round(offered.accepted / seconds), "seconds": seconds, "clients": clients,
+        "samples": total["n"], "p50_ms": total["p50"], "p99_ms": total["p99"], "max_ms": total["max"],
+        "stages_ms": stages, "stage_samples_lost": tracer.unread_lost,
+        "post_errors": offered.errors, "requests": offered.requests,
+        "ws_disconnects": seen.disconnects, "ws_close_codes": seen.close_codes, "cpu_s": cpu_used,
         "rss_mb": {k: round(v[-1][1], 1) for k, v in rss.items() if v},
         "rss_slope_mb_per_min": {k: round(slope_mb_per_min(v), 2) for k, v in rss.items()},
     }
@@ -204,6 +190,7 @@ def main() -> None:
     parser.add_argument("--publish", type=float, default=0.1, help="publish interval, seconds (LIVEMON_PUBLISH_S)")
     parser.add_argument("--checkpoint", type=float, default=5.0,
                         help="checkpoint interval, seconds (LIVEMON_CHECKPOINT_S)")
+    parser.add_argument("--generators", type=int, default=2, help="load generator processes")
     args = parser.parse_args()
     minutes = args.minutes if args.minutes is not None else (2.0 if args.short or args.quick else 30.0)
 
@@ -233,10 +220,10 @@ def main() -> None:
         token = create_token(redis_server.url, "wall")
         assert redis_server.process is not None
         pids = {"web": children["web"].pid, "engine": children["engine"].pid, "redis": redis_server.process.pid}
-        rows = [
-            asyncio.run(phase("baseline", url, args.rate / 10, args.sessions, args.clients, 20, pids, token)),
-            asyncio.run(phase("soak", url, args.rate, args.sessions, args.clients, minutes * 60, pids, token)),
-        ]
+        partitions = int(env.get("LIVEMON_PARTITIONS", "8"))
+        rows = [asyncio.run(phase(name, url, redis_server.url, rate, args.sessions, args.clients, seconds, pids, token,
+                                  args.generators, partitions))
+                for name, rate, seconds in (("baseline", args.rate / 10, 20), ("soak", args.rate, minutes * 60))]
     finally:
         for child in children.values():
             child.terminate()
@@ -244,20 +231,35 @@ def main() -> None:
             child.wait(timeout=15)
         redis_server.stop()
 
+    report(rows, args)
+
+
+def report(rows: list[dict[str, Any]], args: argparse.Namespace) -> None:
+    """Print the tables and the JSON line."""
     print(f"\nlivemon soak: {args.sessions} sessions, {args.clients} websocket clients, tick {args.tick}s, "
-          f"publish {args.publish}s, checkpoint {args.checkpoint}s, {os.cpu_count()} CPUs\n")
-    print(f"{'phase':<9} {'events/s':>9} {'achieved':>9} {'min':>5} {'samples':>8} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} "
-          f"{'post err':>8} {'ws drops':>8}  RSS MB (slope MB/min)")
+          f"publish {args.publish}s, checkpoint {args.checkpoint}s, {args.generators} generator processes, "
+          f"{os.cpu_count()} CPUs\n")
+    print(f"{'phase':<9} {'asked/s':>8} {'offered':>8} {'accepted':>8} {'min':>5} {'samples':>8} {'p50 ms':>8} "
+          f"{'p99 ms':>8} {'max ms':>8} {'post err':>8} {'ws drops':>8}  RSS MB (slope MB/min)")
     for r in rows:
-        rss = ", ".join(f"{k} {r['rss_mb'][k]} ({r['rss_slope_mb_per_min'][k]:+})" for k in r["rss_mb"])  # type: ignore[index]
-        print(f"{r['phase']:<9} {r['rate']:>9.0f} {r['achieved']:>9} {float(r['seconds']) / 60:>5.1f} {r['samples']:>8} "  # type: ignore[arg-type]
-              f"{r['p50_ms']:>8} {r['p99_ms']:>8} {r['max_ms']:>8} {r['post_errors']:>8} {r['ws_disconnects']:>8}  {rss}")
+        rss = ", ".join(f"{k} {r['rss_mb'][k]} ({r['rss_slope_mb_per_min'][k]:+})" for k in r["rss_mb"])
+        print(f"{r['phase']:<9} {r['rate']:>8.0f} {r['offered']:>8} {r['achieved']:>8} {r['seconds'] / 60:>5.1f} "
+              f"{r['samples']:>8} {r['p50_ms']:>8} {r['p99_ms']:>8} {r['max_ms']:>8} {r['post_errors']:>8} "
+              f"{r['ws_disconnects']:>8}  {rss}")
+    print("\nwhere the time goes (p50 / p99 ms; stages from a sample of comments followed through Redis):")
+    names = {"post_rtt": "POST request → 200 (per request)", **STAGE_NAMES,
+             "client_loop_lag": "bench clients' event-loop lag"}
+    print(f"  {'stage':<50}" + "".join(f"{r['phase']:>30}" for r in rows))
+    for key, label in names.items():
+        cells = "".join(f"{c['p50']:>9} / {c['p99']:>8} (n {c['n']:>6})" for r in rows for c in [r["stages_ms"][key]])
+        print(f"  {label:<50}{cells}")
+    print()
     for r in rows:
-        cores = ", ".join(f"{k} {v} s ({float(v) / float(r['seconds']):.2f} cores)"  # type: ignore[arg-type]
-                          for k, v in r["cpu_s"].items())  # type: ignore[attr-defined]
+        cores = ", ".join(f"{k} {v} s ({v / r['seconds']:.2f} cores)" for k, v in r["cpu_s"].items())
         print(f"{r['phase']}: CPU {cores}; websocket closes by code {r['ws_close_codes']}")
     print(orjson.dumps({"bench": "soak", "tick_s": args.tick, "publish_s": args.publish,
-                        "checkpoint_s": args.checkpoint, "sessions": args.sessions, "rows": rows}).decode())
+                        "checkpoint_s": args.checkpoint, "sessions": args.sessions, "generators": args.generators,
+                        "rows": rows}).decode())
 
 
 if __name__ == "__main__":
