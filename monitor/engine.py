@@ -56,16 +56,14 @@ class Engine:
         sessions = self.sessions
         states = []
         dropped: list[int] = []
-        ids = batch.ids
-        start = 0
-        for sid, rows, newest_ms in batch.spans():
+        ids, order, keys = batch.ids, batch.order, batch.keys
+        for sid, start, end, newest_ms in batch.spans():
             state = sessions.get(sid)
             if state is None:
                 state = sessions[sid] = SessionState(sid, self.config)
             states.append(state)
-            seen = state.seen.admit([ids[i] for i in rows], newest_ms)
+            seen = state.seen.admit_digests(keys[start:end], newest_ms, lambda a=start, b=end: [ids[i] for i in order[a:b]])
             dropped += [start + i for i in seen]
-            start += len(rows)
         if dropped:
             batch.drop(dropped)
         for state, part in zip(states, batch.parts()):

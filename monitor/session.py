@@ -236,9 +236,16 @@ class SessionState:
         """Keep the newest RECENT_COMMENTS comments (by time, then id) for screens."""
         recent = self.recent_comments
         oldest = (recent[0]["ts"], recent[0]["id"]) if len(recent) >= RECENT_COMMENTS else (-1, "")
-        # only comments newer than the oldest shown can enter the newest eight
-        times, ids, index = part.batch.times, part.batch.ids, part.index
-        comments = [c for i in part.comments if (c := (times[index[i]], ids[index[i]], index[i])) > oldest]
+        at = np.array(part.comments, dtype=np.int64)
+        times = part.ts[at]
+        # only comments at or after the eighth newest time of the batch and the oldest shown can
+        # enter the newest eight: usually a handful, so the exact (time, id) order is Python's
+        floor = oldest[0]
+        if len(at) > RECENT_COMMENTS:
+            floor = max(floor, int(np.partition(times, -RECENT_COMMENTS)[-RECENT_COMMENTS]))
+        ids, index = part.batch.ids, part.index
+        picked = at[times >= floor].tolist()
+        comments = [c for i in picked if (c := (int(part.ts[i]), ids[index[i]], index[i])) > oldest]
         comments.sort()
         for t, event_id, row in comments[-RECENT_COMMENTS:]:
             self._remember_comment(event_id, t, part.batch.aux[row])

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import base64
 import random
 
+import numpy as np
 import orjson
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from monitor.dedup import SeenIds
+from monitor.dedup import SeenIds, blake2b_digests, digests
 from monitor.engine import Engine
 from monitor.events import Event, parse_event
 
@@ -58,6 +60,33 @@ def test_dedup_reads_the_previous_layout_of_id_lists() -> None:
     assert back.admit(["a", "x", "c"], T0 + 2 * MINUTE) == [0, 2]
     back.expire(minute + 1)
     assert back.admit(["a", "c"], T0 + 2 * MINUTE) == [1]
+
+
+def test_dedup_reads_the_blake2b_layout_until_it_expires() -> None:
+    # a checkpoint written before batch digests: {"digests": {minute: base64 of BLAKE2b-64}}
+    minute = T0 // MINUTE
+    old = {str(minute + k): ids for k, ids in enumerate((["a", "b"], ["c"]))}
+    layout = {m: base64.b64encode(np.sort(blake2b_digests(ids)).astype("<u8").tobytes()).decode() for m, ids in old.items()}
+    back = SeenIds.from_state({"digests": layout})
+    assert back.admit(["a", "x", "c", "x"], T0 + 2 * MINUTE) == [0, 2, 3]
+    back = roundtrip(back)  # still both layouts after a checkpoint of the upgraded engine
+    assert back.admit(["b", "x", "y"], T0 + 2 * MINUTE) == [0, 1]
+    back.expire(minute + 1)
+    assert back.admit(["a", "b", "c"], T0 + 2 * MINUTE) == [2]
+    back.expire(minute + 2)
+    assert len(back) == 4 and back.legacy_merged.size == 0  # x, y, a, b remain
+
+
+def test_dedup_digest_does_not_depend_on_the_batch() -> None:
+    ids = ["e1", "abcdefgh", "abcdefgh1", "ç-ü", "x" * 128, "e1"]
+    together = digests(ids).tolist()
+    assert together == [digests([i]).tolist()[0] for i in ids]  # padding to the longest id changes nothing
+    assert len(set(together)) == 5
+
+
+def test_dedup_digest_of_short_ids_is_one_to_one() -> None:
+    ids = [f"{i:08x}" for i in range(200_000)] + [f"u{i}" for i in range(200_000)]
+    assert len(np.unique(digests(ids))) == len(ids)
 
 
 def test_dedup_checkpoint_costs_under_twelve_bytes_per_id() -> None:
