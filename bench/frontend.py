@@ -5,7 +5,8 @@ with viewers, comments, likes, clicks and orders twice a second, opens `/wall` a
 1920×1080 and reads Chromium's own counters through the DevTools protocol
 (`Performance.getMetrics`): `TaskDuration` is the time the page's main thread spent in
 tasks, so busy share = ΔTaskDuration / Δwall time. Also counts websocket frames the page
-received (the hub coalesces to at most 4 a second per client) and snapshots inside them.
+received (the hub paces each client: at most 20 batches and about MESSAGES_PER_S snapshots a
+second, livemon/web/websocket.py) and snapshots inside them.
 
     python bench/frontend.py [--seconds 60] [--quick]
 

@@ -21,6 +21,7 @@ log = logging.getLogger(__name__)
 
 HEARTBEAT_S = 5.0
 _HEARTBEAT_KEY = "\x00heartbeat"
+_BATCH_CACHE = 256  # frames kept for reuse; cleared when full (a frame is reused within one publish round)
 
 
 def snapshot_message(session: str, data: bytes) -> bytes:
@@ -60,6 +61,22 @@ class Hub:
         self.reader = reader
         self.clients: set[Client] = set()
         self.last_update_at = 0.0
+        self._batches: dict[tuple[bytes, ...], str] = {}
+
+    def batch_text(self, messages: list[bytes]) -> str:
+        """The `batch` frame holding `messages`, built once for every client that takes the same ones.
+
+        Clients of one room usually take the very same snapshot objects, so the frame is
+        joined and decoded once per update instead of once per client (the keys hash
+        cheaply: a bytes object caches its hash and compares to itself by identity).
+        """
+        key = tuple(messages)
+        text = self._batches.get(key)
+        if text is None:
+            if len(self._batches) >= _BATCH_CACHE:
+                self._batches.clear()
+            text = self._batches[key] = (b'{"type":"batch","v":1,"messages":[' + b",".join(messages) + b"]}").decode()
+        return text
 
     def offer_snapshot(self, session: str, data: bytes) -> None:
         """Hand one snapshot to every subscribed client."""
