@@ -21,7 +21,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import re
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -47,18 +46,34 @@ from livemon.suggesting import SuggestionStage, load_suggestion_config, read_cho
 from monitor.alert_config import AlertConfig, load_alert_config
 from monitor.config import DEFAULT_PATH, EngineConfig, load_engine_config
 from monitor.engine import Engine
-from monitor.events import Event
+from monitor.events import Event, EventType, OrderStatus, PlannedProduct, Platform
 
 log = logging.getLogger(__name__)
 
 READ_COUNT = 5000  # entries per XREADGROUP: bigger batches amortise the engine's per-batch numpy work
-# Wire markers of the kinds the comment stage reads (Event.to_wire writes compact JSON).
-_COMMENT_STAGE_KINDS = re.compile(rb'"type":"(?:comment|session_start|product_pin)"')
+# Kinds the comment stage reads: the engine hands their decoded dicts back (`Engine.apply_wire`).
+_COMMENT_STAGE_KINDS = frozenset({"comment", "session_start", "product_pin"})
 _EVENT_FIELD = keys.EVENT_FIELD.encode()
 MAX_BLOCK_MS = 1000
 PUBLISH_QUIET_AFTER_S = 600
 RECONNECT_MIN_S = 0.5
 RECONNECT_MAX_S = 5.0
+
+
+def _event(data: dict[str, Any]) -> Event:
+    """Build the `Event` of a payload the engine decoded, as `Event.from_wire` does (`data` is not modified).
+
+    The same conversions as `Event.from_wire` after its `orjson.loads`; an `Event.from_data`
+    in monitor/events.py shared by both would remove this copy.
+    """
+    fields = dict(data)
+    fields["type"] = EventType(fields["type"])
+    fields["platform"] = Platform(fields.get("platform", "other"))
+    if "status" in fields:
+        fields["status"] = OrderStatus(fields["status"])
+    if "products" in fields:
+        fields["products"] = tuple(PlannedProduct(**p) for p in fields["products"])
+    return Event(**fields)
 
 
 @dataclass
@@ -170,9 +185,9 @@ class EngineRunner:
     def _fold(self, part: Partition, entries: list[tuple[bytes, dict[bytes, bytes]]]) -> None:
         """Apply entries newer than the partition's checkpointed position.
 
-        The engine folds the raw payloads (`Engine.apply_wire`); only the few kinds the
-        comment stage reads are decoded into `Event`s, because building one costs more
-        than folding it.
+        The engine folds the raw payloads (`Engine.apply_wire`) and returns the decoded
+        dicts of the few kinds the comment stage reads; only those become `Event`s,
+        because building one costs more than folding it, and none is decoded twice.
         """
         if not entries:
             return
@@ -189,24 +204,27 @@ class EngineRunner:
         if payloads:
             self.cadence.changed(part.number)
         try:
-            part.engine.apply_wire(payloads)
+            kept = part.engine.apply_wire(payloads, _COMMENT_STAGE_KINDS)
+            folded = len(payloads)
         except (ValueError, TypeError, KeyError):  # one unreadable entry must not stop the partition
-            payloads = self._fold_one_by_one(part, payloads)
-        part.answering.comments.observe(
-            [Event.from_wire(p) for p in payloads if _COMMENT_STAGE_KINDS.search(p)]
-        )
-        self.events_folded += len(payloads)
+            kept, folded = self._fold_one_by_one(part, payloads)
+        part.answering.comments.observe([_event(d) for d in kept])
+        self.events_folded += folded
 
-    def _fold_one_by_one(self, part: Partition, payloads: list[bytes]) -> list[bytes]:
-        """Retry a failed batch entry by entry (ids already folded count once); return the readable ones."""
-        readable = []
+    def _fold_one_by_one(self, part: Partition, payloads: list[bytes]) -> tuple[list[dict[str, Any]], int]:
+        """Retry a failed batch entry by entry (ids already folded count once).
+
+        Returns the comment stage's decoded events among the readable entries, and how many were readable.
+        """
+        kept: list[dict[str, Any]] = []
+        readable = 0
         for payload in payloads:
             try:
-                part.engine.apply_wire([payload])
-                readable.append(payload)
+                kept += part.engine.apply_wire([payload], _COMMENT_STAGE_KINDS)
+                readable += 1
             except (ValueError, TypeError, KeyError):
                 log.exception("skipping an unreadable entry in %s", part.stream)
-        return readable
+        return kept, readable
 
     async def _loop(self, stop: asyncio.Event) -> None:
         """Consume until `stop`; when Redis goes away, wait, then re-acquire every partition.

@@ -1,16 +1,17 @@
 """A decoded batch of events as columns, grouped by session: the engine's unit of work.
 
-The engine folds a few thousand events at a time from many sessions. Each field is read
-out of the event dicts once for the whole batch (one list per field, then numpy columns
-for times and kinds), the rows are grouped by session with one stable sort, and each
-session folds a contiguous slice (`Part`) of those columns; within a session the rows
-keep their arrival order. So the per-event work is a few C-level passes, and the numpy
-calls are a few per batch, not per session.
+The engine folds a few thousand events at a time from many sessions. The fields every
+event has (session, id, time, kind, viewer) are read out of the event dicts once for
+the whole batch (one list per field, then numpy columns for times, kinds and id
+digests), the rows are grouped by session with one stable sort, and each session folds
+a contiguous slice (`Part`) of those columns; within a session the rows keep their
+arrival order. So the per-event work is a few C-level passes, and the numpy calls are a
+few per batch, not per session. Fields only some kinds carry (like counts, products,
+comment text, orders) are read from the kept dicts, for those rows only.
 
-Wire payloads are decoded `DECODE_CHUNK` at a time and only the columns are kept (plus
-the dicts of the few kinds folded one by one): a batch never holds thousands of dicts
-at once, which would make CPython's garbage collector scan them again and again (it
-runs after every 700 net allocations of containers).
+Keeping the batch's dicts costs the garbage collector nothing: a dict whose values are
+all strings and numbers is not tracked by it (only `session_start`, which lists
+products, is), so holding 2,000 of them does not make its collections slower.
 
 Two steps, because duplicates are per session: `Batch.group` sorts the columns by
 session, each session drops the ids it has seen (`Batch.drop`), and `Batch.parts`
@@ -46,11 +47,8 @@ KIND_CODE = {
     "follow": FOLLOW,
     "gift": GIFT,
 }
-# The one field beyond id/session/type/ts/user/platform that a columnar kind needs
-_AUX_FIELD = {"like": "count", "gift": "count", "product_click": "product", "add_to_cart": "product", "comment": "text"}
-_COLUMNAR = frozenset(KIND_CODE) - {"viewer_count"}
 _SESSION, _ID, _TS, _TYPE = (itemgetter(name) for name in ("session", "id", "ts", "type"))
-DECODE_CHUNK = 256  # payloads decoded per orjson call: well under the collector's 700
+DECODE_CHUNK = 2048  # payloads per orjson call: a runner batch (READ_COUNT 5000) in three
 
 
 @dataclass(slots=True)
@@ -58,7 +56,7 @@ class Part:
     """One session's admitted rows of a batch, in arrival order.
 
     `index` holds each row's position in the batch's own columns (`batch.ids`,
-    `batch.aux`, …), which are shared, not copied; `users` and the numpy columns are this
+    `batch.rows`, …), which are shared, not copied; `users` and the numpy columns are this
     session's own. `weights` is the `count` of likes and gifts (1 for every other kind).
     Clicks and add-to-carts are also given as their own columns (`product_*`);
     `comments`, `viewer_counts` and `rare` are positions (in `index`) of the kinds folded
@@ -89,9 +87,7 @@ class Batch:
     times: list[int] = field(default_factory=list)
     types: list[str] = field(default_factory=list)
     users: list[str | None] = field(default_factory=list)
-    platforms: list[str | None] = field(default_factory=list)
-    aux: list[Any] = field(default_factory=list)
-    rows: list[dict[str, Any] | None] = field(default_factory=list)  # dicts of kinds folded one by one
+    rows: list[dict[str, Any]] = field(default_factory=list)  # the decoded events
     # after `group`: sessions in first-seen order, rows by session (positions in the columns
     # above) and the end of each session's share of `order`
     sessions_seen: list[str] = field(default_factory=list)
@@ -129,20 +125,21 @@ class Batch:
         return batch
 
     def extend(self, rows: list[dict[str, Any]]) -> None:
-        """Append the fields of decoded events; keep the dicts only of kinds folded one by one.
+        """Append decoded events: their dicts, and the columns every kind has.
 
         `map` with `itemgetter` / `dict.get` walks the rows in C, which is what makes one
         pass per field cheap (a list comprehension runs a bytecode loop per row).
         """
-        types = list(map(_TYPE, rows))
         self.sessions += map(_SESSION, rows)
         self.ids += map(_ID, rows)
         self.times += map(_TS, rows)
-        self.types += types
+        self.types += map(_TYPE, rows)
         self.users += map(dict.get, rows, repeat("user"))
-        self.platforms += map(dict.get, rows, repeat("platform"))
-        self.aux += map(dict.get, rows, map(_AUX_FIELD.get, types))  # type: ignore[arg-type]
-        self.rows += [None if kind in _COLUMNAR else d for d, kind in zip(rows, types)]
+        self.rows += rows
+
+    def of_kinds(self, kinds: frozenset[str]) -> list[dict[str, Any]]:
+        """Return the decoded events of `kinds`, in arrival order, duplicates included."""
+        return [d for d, kind in zip(self.rows, self.types) if kind in kinds]
 
     def group(self) -> None:
         """Order the rows by session with one stable sort (arrival order kept inside)."""
@@ -182,17 +179,17 @@ class Batch:
         """Build the numpy columns once for the whole batch and cut them into one `Part` per session."""
         order = self.order
         n = len(order)
-        aux, users = self.aux, self.users
+        rows, users = self.rows, self.users
         ts, codes = self.ts, self.codes
         weights = np.ones(n)
         weighted = np.flatnonzero((codes == LIKE) | (codes == GIFT)).tolist()
         if weighted:
-            weights[weighted] = [float(aux[order[i]] or 1) for i in weighted]
+            weights[weighted] = [float(rows[order[i]].get("count") or 1) for i in weighted]
         secs = ts // 1000
         bounds = self.bounds
         starts = [0, *bounds[:-1]]
         at_product = np.flatnonzero((codes == CLICK) | (codes == CART))
-        product_ids = [aux[order[i]] or "" for i in at_product.tolist()]
+        product_ids = [rows[order[i]].get("product") or "" for i in at_product.tolist()]
         product_ts = ts[at_product]
         product_click = codes[at_product] == CLICK
         product_cut = [0, *np.searchsorted(at_product, bounds).tolist()]

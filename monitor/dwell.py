@@ -25,6 +25,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from monitor.windows import sort_order
+
 # Visit closure sink: (end_ms, duration_s, estimated)
 Close = Callable[[int, float, bool], None]
 # A viewer in `pending` tuples: any hashable, interned to an int code on first sight
@@ -147,13 +149,14 @@ class Audience:
         if not len(ts):
             return
         # an open visit enters as a first row (an activity at its last instant, its own start)
-        viewers = np.unique(user)
-        viewers = viewers[self.last[viewers] >= 0]
+        among = np.zeros(len(self.last), dtype=bool)  # the batch's viewers, ascending (no sort)
+        among[user] = True
+        viewers = np.flatnonzero(among & (self.last >= 0))
         ts = np.concatenate((self.last[viewers], ts))
         leave = np.concatenate((np.zeros(len(viewers), bool), leave))
         user = np.concatenate((viewers, user))
         first_start = np.concatenate((self.start[viewers], ts[len(viewers) :]))
-        order = np.lexsort((leave, ts, user))  # per viewer by time, activity before leave
+        order = sort_order(user, ts, leave)  # per viewer by time, activity before leave
         t, leave, u, first_start = ts[order], leave[order], user[order], first_start[order]
         n = len(t)
         rows = np.arange(n)

@@ -46,9 +46,17 @@ class Engine:
         """
         self._fold(Batch.from_dicts(e.to_dict() for e in events))
 
-    def apply_wire(self, payloads: Iterable[bytes | str]) -> None:
-        """Fold a batch of `Event.to_wire` payloads (the runner's fast path)."""
-        self._fold(Batch.from_wire(list(payloads)))
+    def apply_wire(self, payloads: Iterable[bytes | str], keep: frozenset[str] = frozenset()) -> list[dict[str, Any]]:
+        """Fold a batch of `Event.to_wire` payloads (the runner's fast path).
+
+        Returns the decoded events whose type is in `keep` (arrival order, duplicates
+        included, not to be modified), so a stage that reads a few kinds as `Event`s does
+        not decode their payloads a second time.
+        """
+        batch = Batch.from_wire(list(payloads))
+        kept = batch.of_kinds(keep) if keep else []
+        self._fold(batch)
+        return kept
 
     def _fold(self, batch: Batch) -> None:
         """Group a batch by session (arrival order kept), drop duplicates, fold each part."""

@@ -56,7 +56,7 @@ from monitor.events import PlannedProduct
 from monitor.orders import OrderBook
 from monitor.snapshot import snapshot
 from monitor.watermark import EventClock
-from monitor.windows import BoolArray, FloatArray, IntArray, Ring
+from monitor.windows import BoolArray, FloatArray, IntArray, Ring, sort_order
 
 RECENT_COMMENTS = 8
 MAX_PENDING = 4096  # settle early past this many waiting events: bounds memory and the work of one tick
@@ -130,7 +130,7 @@ class SessionState:
         if self.next_bin is not None and oldest // 1000 < self.next_bin:
             self.late_events += int(np.count_nonzero(part.secs < self.next_bin))
         if self.platform == "other":
-            for platform in map(batch.platforms.__getitem__, index):
+            for platform in (batch.rows[i].get("platform") for i in index):
                 if platform:
                     self.platform = str(platform)
                     if platform != "other":
@@ -144,7 +144,7 @@ class SessionState:
         if part.comments:
             self._fold_comments(part)
         for i in part.rare:
-            self._fold_rare(rows[index[i]])  # type: ignore[arg-type]
+            self._fold_rare(rows[index[i]])
         self.pending.append((part.users, part.ts, part.secs, part.codes, part.weights))
         self.pending_events += len(index)
         if self.pending_events >= MAX_PENDING:
@@ -208,7 +208,7 @@ class SessionState:
         """
         if not len(keys):
             return
-        order = np.lexsort((secs, keys))
+        order = sort_order(keys, secs)
         keys, secs = keys[order], secs[order]
         last = np.ones(len(keys), dtype=bool)
         last[:-1] = keys[1:] != keys[:-1]
@@ -248,7 +248,7 @@ class SessionState:
         comments = [c for i in picked if (c := (int(part.ts[i]), ids[index[i]], index[i])) > oldest]
         comments.sort()
         for t, event_id, row in comments[-RECENT_COMMENTS:]:
-            self._remember_comment(event_id, t, part.batch.aux[row])
+            self._remember_comment(event_id, t, part.batch.rows[row].get("text"))
 
     def _fold_rare(self, d: dict[str, Any]) -> None:
         kind = d["type"]

@@ -32,6 +32,26 @@ IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
 
 
+def sort_order(*columns: IntArray) -> IntArray:
+    """Return the stable order that sorts by `columns[0]`, then `columns[1]`, … (non-empty, same length).
+
+    The same order as `np.lexsort(columns[::-1])`, but when the columns' spans fit in 63
+    bits together they are packed into one int64 key and sorted once, which is about
+    twice as fast as lexsort's one pass per column.
+    """
+    key = np.zeros(len(columns[0]), dtype=np.int64)
+    shift = 0
+    for column in reversed(columns):
+        low = int(column.min())
+        bits = (int(column.max()) - low).bit_length()
+        if shift + bits > 63:
+            return np.lexsort(columns[::-1])
+        if bits:
+            key |= (column.astype(np.int64) - low) << shift
+        shift += bits
+    return np.argsort(key, kind="stable")
+
+
 class Ring:
     """Per-bucket sums for several channels over the newest `slots` buckets."""
 

@@ -89,6 +89,16 @@ def test_engine_duplicate_ids_count_once_across_batches() -> None:
     assert snap(engine.tick(WALL))["comments_total"] == 1
 
 
+def test_engine_apply_wire_hands_back_the_kept_kinds_decoded() -> None:
+    engine = Engine()
+    events = [ev(1, "comment", 1, user="a", text="hi"), ev(2, "like", 1, user="b", count=3), ev(3, "comment", 2, "s2", text="yo")]
+    wire = [e.to_wire() for e in [*events, events[0]]]  # the last one a duplicate
+    kept = engine.apply_wire(wire, frozenset({"comment"}))
+    assert kept == [events[0].to_dict(), events[2].to_dict(), events[0].to_dict()]  # arrival order, as decoded
+    assert engine.apply_wire([events[1].to_wire()]) == []
+    assert snap(engine.tick(WALL))["comments_total"] == 1
+
+
 def test_engine_same_id_in_two_sessions_are_two_events() -> None:
     engine = Engine()
     engine.apply([ev(1, "comment", 1, "s1", text="a"), ev(1, "comment", 1, "s2", text="b")])

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import numpy as np
 import orjson
 
-from monitor.windows import Ring
+from monitor.windows import Ring, sort_order
 
 
 def filled(width: int = 1, slots: int = 8, seconds: range = range(100, 108)) -> Ring:
@@ -103,3 +104,16 @@ def test_ring_state_round_trip_through_json() -> None:
     assert copy.head == 107
     for end in range(99, 112):
         assert copy.window(end, 5)[0] == ring.window(end, 5)[0]
+
+
+def test_sort_order_is_lexsort_whether_packed_or_not() -> None:
+    rng = np.random.default_rng(7)
+    for _ in range(100):
+        n = int(rng.integers(1, 200))
+        viewer = rng.integers(0, int(rng.integers(1, 40)), n)
+        ts = rng.integers(1_700_000_000_000, 1_700_000_100_000, n)
+        leave = rng.random(n) < 0.3
+        assert sort_order(viewer, ts, leave).tolist() == np.lexsort((leave, ts, viewer)).tolist()
+    wide = np.array([2**62, -(2**62), 0, 5])  # spans 63 bits alone: falls back to lexsort
+    other = np.array([1, 0, 1, 0])
+    assert sort_order(other, wide).tolist() == np.lexsort((wide, other)).tolist() == [1, 3, 2, 0]
