@@ -9,6 +9,11 @@ shopping bag still sells a little, which is free evidence about products not pit
 Minutes are multiplied by the audience in thousands when it is known, so a product pitched
 while the room was still filling up is not written off. Evidence halves every `half_life_s`.
 
+Repeats tire the audience: a product's pull is taken as `1 / (1 + exposure / fatigue_scale_s)`,
+with `exposure` its pitched seconds halving every `fatigue_half_life_s`. Pinned minutes count
+at that factor, so the rate learnt is the product's fresh rate (a best seller pitched five
+times is not mistaken for a weak one), and `fatigue` predicts the factor for the next pitch.
+
 Priors are the session's pooled figures, the cart share scaled by price, plus the results of
 earlier sessions (`PriorResult`).
 
@@ -74,6 +79,26 @@ class _Arm:
     seen: tuple[int, int, int, float] = (0, 0, 0, 0.0)  # last totals: clicks, carts, orders, GMV
     pin_started: float | None = None  # start of the current pin as first seen, None when unpinned
     pitched: tuple[float, float, float, float] = (0.0, 0.0, 0.0, 0.0)  # undecayed, see `results()`
+    tiring: float = 0.0  # pitched seconds halving every `fatigue_half_life_s`: the audience's weariness
+
+
+def _pull(tiring: float, pitch_s: float, c: SuggestionConfig) -> float:
+    """Mean `1 / (1 + exposure / fatigue_scale_s)` over a pitch of `pitch_s` from `tiring` (Simpson's rule)."""
+    def at(t: float) -> float:
+        exposure = tiring * 0.5 ** (t / c.fatigue_half_life_s) + t
+        return 1.0 / (1.0 + exposure / c.fatigue_scale_s)
+
+    return (at(0.0) + 4.0 * at(pitch_s / 2.0) + at(pitch_s)) / 6.0
+
+
+def _tiring_before(s: ProductSignals, now: float, c: SuggestionConfig) -> float:
+    """Weariness from pitches before the first observation, as if all were at the last one (an upper bound)."""
+    if s.pinned:
+        current = now - s.pin_started_ts if s.pin_started_ts is not None else 0.0
+        return max(s.pitch_seconds_total, current)
+    if s.last_pitch_end_ts is None:
+        return 0.0
+    return s.pitch_seconds_total * 0.5 ** (max(0.0, now - s.last_pitch_end_ts) / c.fatigue_half_life_s)
 
 
 class FunnelBeliefs:
@@ -100,12 +125,15 @@ class FunnelBeliefs:
             arm = self._arms.get(s.product)
             if arm is None:
                 arm = self._arms[s.product] = _Arm(seen=(s.clicks_total, s.carts_total, s.orders_total, s.gmv_total))
+                arm.tiring = _tiring_before(s, now, c)
             d_clicks = max(0, s.clicks_total - arm.seen[0])
             d_carts = max(0, s.carts_total - arm.seen[1])
             d_orders = max(0, s.orders_total - arm.seen[2])
             d_gmv = max(0.0, s.gmv_total - arm.seen[3])
             arm.clicks = arm.clicks * decay + d_clicks
-            arm.exposure = arm.exposure * decay + dt / 60.0 * scale * (1.0 if s.pinned else c.background_share)
+            pull = _pull(arm.tiring, dt, c) if s.pinned else c.background_share
+            arm.exposure = arm.exposure * decay + dt / 60.0 * scale * pull
+            arm.tiring = arm.tiring * 0.5 ** (dt / c.fatigue_half_life_s) + (dt if s.pinned else 0.0)
             arm.carts = arm.carts * decay + d_carts
             arm.orders = arm.orders * decay + d_orders
             arm.seen = (s.clicks_total, s.carts_total, s.orders_total, s.gmv_total)
@@ -126,6 +154,13 @@ class FunnelBeliefs:
         """Start of the product's current pin as first seen, None when it is not pinned."""
         arm = self._arms.get(product)
         return arm.pin_started if arm else None
+
+    def fatigue(self, product: str, pitch_s: float) -> float:
+        """Mean pull of a pitch of `pitch_s` starting now, relative to a product never pitched."""
+        arm = self._arms.get(product)
+        tiring = arm.tiring if arm else 0.0
+        c = self.config
+        return _pull(tiring, pitch_s, c) / _pull(0.0, pitch_s, c)
 
     def pooled(self, signals: Sequence[ProductSignals]) -> Pooled:
         """The session's pooled funnel figures, each with its default as a weak prior."""
@@ -201,7 +236,7 @@ class FunnelBeliefs:
         return {
             "earlier": {p: [r.pitch_minutes, r.clicks, r.carts, r.orders] for p, r in self.earlier.items()},
             "arms": {
-                p: [a.clicks, a.exposure, a.carts, a.orders, list(a.seen), a.pin_started, list(a.pitched)]
+                p: [a.clicks, a.exposure, a.carts, a.orders, list(a.seen), a.pin_started, list(a.pitched), a.tiring]
                 for p, a in self._arms.items()
             },
             "last_now": self._last_now,
@@ -213,10 +248,11 @@ class FunnelBeliefs:
         earlier = {p: PriorResult(*map(float, r)) for p, r in state["earlier"].items()}
         out = cls(config, earlier)
         for product, raw in state["arms"].items():
-            clicks, exposure, carts, orders, seen, pin, pitched = raw
+            clicks, exposure, carts, orders, seen, pin, pitched = raw[:7]
             k, t, o, g = seen
             m, pk, pt, po = pitched
+            tiring = float(raw[7]) if len(raw) > 7 else 0.0  # checkpoints before fatigue tracking: rested
             out._arms[product] = _Arm(clicks, exposure, carts, orders, (int(k), int(t), int(o), float(g)), pin,
-                                      (m, pk, pt, po))
+                                      (m, pk, pt, po), tiring)
         out._last_now = state["last_now"]
         return out

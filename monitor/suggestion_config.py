@@ -45,8 +45,8 @@ class SuggestionConfig:
     exploration: float = 0.1
     # pitch
     slot_s: float = 180.0
-    fatigue_depth: float = 0.3
-    fatigue_recovery_s: float = 900.0
+    fatigue_scale_s: float = 900.0
+    fatigue_half_life_s: float = 900.0
     within_pitch_decay_s: float = 300.0
     # stability
     resample_s: float = 60.0
@@ -71,13 +71,14 @@ class SuggestionConfig:
 
     def __post_init__(self) -> None:
         positive = ("prior_strength", "funnel_prior_strength", "default_clicks_per_min", "half_life_s", "slot_s",
-                    "fatigue_recovery_s", "within_pitch_decay_s", "resample_s", "skip_hold_s", "skip_cooldown_s",
+                    "fatigue_scale_s", "fatigue_half_life_s", "within_pitch_decay_s", "resample_s", "skip_hold_s",
+                    "skip_cooldown_s",
                     "window_s")
         for name in positive:
             if not getattr(self, name) > 0:
                 raise SuggestionConfigError(_section_of(name), "a number > 0", getattr(self, name))
         fractions = ("background_share", "default_cart_share", "default_order_share", "earlier_session_weight",
-                     "fatigue_depth", "hysteresis", "unpaid_recovery", "exploration", "question_penalty", "complaint_penalty",
+                     "hysteresis", "unpaid_recovery", "exploration", "question_penalty", "complaint_penalty",
                      "skip_penalty", "margin_weight")
         for name in fractions:
             if not 0 <= getattr(self, name) <= 1:
@@ -96,7 +97,7 @@ _SECTIONS: dict[str, tuple[str, ...]] = {
     "posterior": ("prior_strength", "default_clicks_per_min", "default_cart_share",
                   "default_order_share", "price_elasticity", "half_life_s",
                   "background_share", "funnel_prior_strength", "earlier_session_weight", "exploration"),
-    "pitch": ("slot_s", "fatigue_depth", "fatigue_recovery_s", "within_pitch_decay_s"),
+    "pitch": ("slot_s", "fatigue_scale_s", "fatigue_half_life_s", "within_pitch_decay_s"),
     "stability": ("resample_s", "hysteresis", "confirm_s"),
     "constraints": ("min_gap_s", "must_pitch_lead_s", "low_stock"),
     "signals": ("unpaid_recovery", "question_penalty", "complaint_penalty", "skip_hold_s", "skip_penalty",

@@ -280,16 +280,20 @@ class Suggester:
         if s.pinned:
             tau = now - (self.beliefs.pin_started(s.product) or now)
             freshness = math.exp(-tau / c.within_pitch_decay_s)
-        elif s.last_pitch_end_ts is not None:
-            freshness = 1.0 - c.fatigue_depth * math.exp(-(now - s.last_pitch_end_ts) / c.fatigue_recovery_s)
         else:
-            freshness = 1.0
+            freshness = self.beliefs.fatigue(s.product, c.slot_s)
         units = self.beliefs.sample(s, ctx.pooled, self._z[s.product]) * ctx.scale * freshness * c.slot_s / 60.0
-        if s.stock is not None:
-            units = min(units, float(s.stock))
+        # A product about to sell out ends its pitch early and hands the rest of the slot to
+        # another product, worth the session's average slot: capping units alone would
+        # undervalue clearing the last few pieces.
+        rest = 0.0
+        if s.stock is not None and units > s.stock:
+            rest = (1.0 - s.stock / units) * ctx.gmv_rate * c.slot_s / 60.0
+            units = float(s.stock)
         value = units * price
         if s.margin is not None and ctx.mean_margin:
             value *= 1.0 + c.margin_weight * (s.margin / ctx.mean_margin - 1.0)
+        value += rest
         recovered = s.unpaid * price * c.unpaid_recovery
         value += recovered
         if s.open_questions:

@@ -78,3 +78,51 @@ def test_beliefs_draws_keep_the_posterior_mean_and_temper_its_spread() -> None:
     draws = np.array([beliefs.sample(s, pooled, z) for z in np.random.default_rng(7).standard_normal(20_000)])
     assert abs(draws.mean() / beliefs.mean_rate(s, pooled) - 1.0) < 0.01
     assert abs(np.log(draws).std() - SuggestionConfig().exploration * posterior_sigma) < 0.01
+
+
+def test_beliefs_pitches_tire_a_product_and_rest_restores_it() -> None:
+    beliefs = FunnelBeliefs(CONFIG)
+    s = ProductSignals("a", price=50.0, pinned=True, pin_started_ts=T0)
+    beliefs.observe([s], T0, 1.0)
+    assert beliefs.fatigue("a", 180.0) == 1.0  # never pitched before: the reference
+    beliefs.observe([s], T0 + 180, 1.0)
+    s = dataclasses.replace(s, pinned=False, pin_started_ts=None, last_pitch_end_ts=T0 + 180)
+    beliefs.observe([s], T0 + 190, 1.0)
+    tired = beliefs.fatigue("a", 180.0)
+    beliefs.observe([s], T0 + 190 + 4 * CONFIG.fatigue_half_life_s, 1.0)
+    assert tired < 0.9 < beliefs.fatigue("a", 180.0) < 1.0
+
+
+def test_beliefs_learn_the_fresh_rate_so_a_tired_best_seller_is_not_written_off() -> None:
+    # The same 90 clicks in a 3-minute pitch; one product was tired by three recent pitches,
+    # so the pull behind its clicks, and the rate learnt for its next fresh pitch, is higher.
+    def clicks_per_fresh_minute(pitched_before_s: float) -> float:
+        beliefs = FunnelBeliefs(CONFIG)
+        s = ProductSignals("a", price=50.0, pinned=True, pin_started_ts=T0, pitch_seconds_total=pitched_before_s,
+                           last_pitch_end_ts=T0 - 60 if pitched_before_s else None)
+        beliefs.observe([s], T0, 1.0)
+        beliefs.observe([grow(s, 90, 9, 3)], T0 + 180, 1.0)
+        (shape, rate), _, _ = beliefs.posterior(s, beliefs.pooled([s]))
+        return shape / rate
+
+    assert clicks_per_fresh_minute(540.0) > 1.2 * clicks_per_fresh_minute(0.0)
+
+
+def test_beliefs_a_product_pitched_before_the_first_observation_starts_tired() -> None:
+    beliefs = FunnelBeliefs(CONFIG)
+    rested = ProductSignals("rested", price=50.0)
+    tired = ProductSignals("tired", price=50.0, pitch_count=3, pitch_seconds_total=540.0, last_pitch_end_ts=T0 - 60)
+    beliefs.observe([rested, tired], T0, 1.0)
+    assert beliefs.fatigue("tired", 180.0) < 0.75 < beliefs.fatigue("rested", 180.0) == 1.0
+
+
+def test_beliefs_restore_a_checkpoint_written_before_fatigue_was_tracked() -> None:
+    beliefs = FunnelBeliefs(CONFIG)
+    s = ProductSignals("a", price=50.0, pinned=True, pin_started_ts=T0)
+    beliefs.observe([s], T0, 1.0)
+    beliefs.observe([grow(s, 12, 3, 1)], T0 + 60, 1.0)
+    state = orjson.loads(orjson.dumps(beliefs.to_state()))
+    state["arms"]["a"] = state["arms"]["a"][:7]  # the layout before `tiring` was appended
+    restored = FunnelBeliefs.from_state(CONFIG, state)
+    assert restored.fatigue("a", 180.0) == 1.0
+    assert restored.to_state()["arms"]["a"][:7] == beliefs.to_state()["arms"]["a"][:7]

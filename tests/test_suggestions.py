@@ -143,10 +143,10 @@ def test_rank_reasons_name_the_signals_that_drove_the_score() -> None:
     room.add("low", stock=6)
     room.add("sizes", open_questions=3, question_intents=("sizing",), complaint_topics=("size",))
     window = {  # the engine's 5-minute window, consistent with the totals above
-        "cart": dict(clicks_5m=240, carts_5m=180, orders_5m=20),
-        "low": dict(clicks_5m=240, carts_5m=60, orders_5m=20),
-        "sizes": dict(clicks_5m=240, carts_5m=60, orders_5m=20),
-        "plain": dict(clicks_5m=240, carts_5m=60, orders_5m=20),
+        "cart": {"clicks_5m": 240, "carts_5m": 180, "orders_5m": 20},
+        "low": {"clicks_5m": 240, "carts_5m": 60, "orders_5m": 20},
+        "sizes": {"clicks_5m": 240, "carts_5m": 60, "orders_5m": 20},
+        "plain": {"clicks_5m": 240, "carts_5m": 60, "orders_5m": 20},
     }
     for p, counts in window.items():
         room.add(p, **counts)
@@ -254,3 +254,19 @@ def test_rank_reason_quotes_the_engines_pitch_uplift_as_a_multiple() -> None:
     by = {s.product: s for s in Suggester().rank(room.signals(), T0, np.random.default_rng(11))}
     assert ReasonCode.STRONG_UPLIFT in by["a"].reason_codes and "lifted clicks 2.3×" in by["a"].reason
     assert ReasonCode.STRONG_UPLIFT not in by["b"].reason_codes
+
+
+def test_rank_values_clearing_the_last_pieces_with_the_rest_of_the_slot() -> None:
+    # "last" sells as well as "full" but has 2 pieces left: its pitch ends early and the slot
+    # goes on with another product, so it is worth more than its 2 pieces alone.
+    room = Room(["last", "full", "other"], price=100.0)
+    for p in ("last", "full", "other"):
+        room.add(p, clicks=400, carts=120, orders=60)
+    suggester = Suggester(SuggestionConfig(exploration=0.0))
+    suggester.rank(room.signals(), T0, np.random.default_rng(12))
+    for p in ("last", "full", "other"):
+        room.add(p, clicks=400, carts=120, orders=60)
+    room.add("last", stock=2)
+    by = {s.product: s for s in suggester.rank(room.signals(), T0 + 600, np.random.default_rng(12))}
+    assert 2 * 100.0 < by["last"].score < by["full"].score
+    assert ReasonCode.LOW_STOCK in by["last"].reason_codes
