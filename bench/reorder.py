@@ -34,11 +34,11 @@ import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from monitor.market import Market, MarketConfig, MarketProduct, MarketStep, generate_products  # noqa: E402
-from monitor.product_signals import signals_from_snapshot  # noqa: E402
-from monitor.run_of_show import PlanItem, RunOfShow  # noqa: E402
-from monitor.suggestion_config import DEFAULT_CONFIG_PATH, parse_suggestion_config  # noqa: E402
-from monitor.suggestions import PriorResult, Suggester  # noqa: E402
+from monitor.market import Market, MarketConfig, MarketProduct, MarketStep, generate_products
+from monitor.product_signals import signals_from_snapshot
+from monitor.run_of_show import PlanItem, RunOfShow
+from monitor.suggestion_config import DEFAULT_CONFIG_PATH, parse_suggestion_config
+from monitor.suggestions import PriorResult, Suggester
 
 START = 1_767_225_600.0  # 2026-01-01T00:00:00Z
 TICK_S = 10.0
