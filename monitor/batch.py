@@ -30,7 +30,7 @@ import numpy as np
 import orjson
 
 from monitor.dedup import U64, digests
-from monitor.windows import BoolArray, FloatArray, IntArray
+from monitor.windows import BoolArray, FloatArray, IntArray, sort_order
 
 # Kind codes: the frequent kinds are folded as numpy columns, viewer counts and the rest
 # (orders, pins, stock, session start/end: RARE) one by one from their dicts.
@@ -48,6 +48,7 @@ KIND_CODE = {
     "gift": GIFT,
 }
 _SESSION, _ID, _TS, _TYPE = (itemgetter(name) for name in ("session", "id", "ts", "type"))
+RECENT_COMMENTS = 8  # newest comments a session keeps for screens
 DECODE_CHUNK = 2048  # payloads per orjson call: a runner batch (READ_COUNT 5000) in three
 
 
@@ -60,7 +61,8 @@ class Part:
     session's own. `weights` is the `count` of likes and gifts (1 for every other kind).
     Clicks and add-to-carts are also given as their own columns (`product_*`);
     `comments`, `viewer_counts` and `rare` are positions (in `index`) of the kinds folded
-    one by one.
+    one by one; `comments` only those that may be among the session's newest
+    `RECENT_COMMENTS` (at least as new as its `RECENT_COMMENTS`-th newest in the batch).
     """
 
     batch: Batch
@@ -193,7 +195,8 @@ class Batch:
         product_ts = ts[at_product]
         product_click = codes[at_product] == CLICK
         product_cut = [0, *np.searchsorted(at_product, bounds).tolist()]
-        comments, viewer_counts, rare = (_positions(codes == c, starts, bounds) for c in (COMMENT, VIEWER_COUNT, RARE))
+        comments = _newest(np.flatnonzero(codes == COMMENT), ts, starts, bounds)
+        viewer_counts, rare = (_positions(np.flatnonzero(codes == c), starts, bounds) for c in (VIEWER_COUNT, RARE))
         out = []
         for k, (start, end) in enumerate(zip(starts, bounds)):
             a, b = product_cut[k], product_cut[k + 1]
@@ -218,9 +221,26 @@ class Batch:
         return out
 
 
-def _positions(mask: BoolArray, starts: list[int], ends: list[int]) -> list[list[int]]:
-    """Positions where `mask` holds, per span, relative to the span's start."""
-    at = np.flatnonzero(mask)
+def _newest(at: IntArray, ts: IntArray, starts: list[int], ends: list[int]) -> list[list[int]]:
+    """Of the rows `at` (ascending), those that may be among the `RECENT_COMMENTS` newest of their span.
+
+    A row can be only if its time is at least the `RECENT_COMMENTS`-th newest time of its
+    span: one sort of the batch's rows by (span, time) finds that time for every span.
+    """
+    if len(at) <= RECENT_COMMENTS:
+        return _positions(at, starts, ends)
+    span = np.searchsorted(np.array(ends, dtype=np.int64), at, side="right")
+    times = ts[at]
+    ordered = times[sort_order(span, times)]
+    count = np.bincount(span, minlength=len(ends))
+    floor = np.full(len(ends), np.iinfo(np.int64).min)
+    full = count > RECENT_COMMENTS
+    floor[full] = ordered[np.cumsum(count)[full] - RECENT_COMMENTS]
+    return _positions(at[times >= floor[span]], starts, ends)
+
+
+def _positions(at: IntArray, starts: list[int], ends: list[int]) -> list[list[int]]:
+    """The rows `at` (ascending) per span, relative to the span's start."""
     cuts = np.searchsorted(at, ends).tolist()
     flat = at.tolist()
     out = []

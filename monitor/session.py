@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from monitor import products as P
-from monitor.batch import CLICK, LEAVE, Part
+from monitor.batch import CLICK, LEAVE, RECENT_COMMENTS, Part
 from monitor.bins import BIN_SECONDS, Bin, ProductBin
 from monitor.channels import (
     ACTIVE,
@@ -58,7 +58,6 @@ from monitor.snapshot import snapshot
 from monitor.watermark import EventClock
 from monitor.windows import BoolArray, FloatArray, IntArray, Ring, sort_order
 
-RECENT_COMMENTS = 8
 MAX_PENDING = 4096  # settle early past this many waiting events: bounds memory and the work of one tick
 
 
@@ -236,19 +235,13 @@ class SessionState:
         """Keep the newest RECENT_COMMENTS comments (by time, then id) for screens."""
         recent = self.recent_comments
         oldest = (recent[0]["ts"], recent[0]["id"]) if len(recent) >= RECENT_COMMENTS else (-1, "")
-        at = np.array(part.comments, dtype=np.int64)
-        times = part.ts[at]
-        # only comments at or after the eighth newest time of the batch and the oldest shown can
-        # enter the newest eight: usually a handful, so the exact (time, id) order is Python's
-        floor = oldest[0]
-        if len(at) > RECENT_COMMENTS:
-            floor = max(floor, int(np.partition(times, -RECENT_COMMENTS)[-RECENT_COMMENTS]))
-        ids, index = part.batch.ids, part.index
-        picked = at[times >= floor].tolist()
-        comments = [c for i in picked if (c := (int(part.ts[i]), ids[index[i]], index[i])) > oldest]
-        comments.sort()
-        for t, event_id, row in comments[-RECENT_COMMENTS:]:
-            self._remember_comment(event_id, t, part.batch.rows[row].get("text"))
+        # `part.comments` holds the batch's candidates only (usually eight): Python sorts them exactly
+        rows, times, ids = part.batch.rows, part.batch.times, part.batch.ids
+        candidates = [(times[row], ids[row], row) for row in map(part.index.__getitem__, part.comments)]
+        candidates.sort()
+        for t, event_id, row in candidates[-RECENT_COMMENTS:]:
+            if (t, event_id) > oldest:
+                self._remember_comment(event_id, t, rows[row].get("text"))
 
     def _fold_rare(self, d: dict[str, Any]) -> None:
         kind = d["type"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from typing import Any
 
 import orjson
@@ -290,3 +291,21 @@ def test_engine_from_older_state_layout_starts_empty() -> None:
 def test_engine_rejects_bad_settings_with_the_key_name() -> None:
     with pytest.raises(ValueError, match="lateness_s"):
         EngineConfig(lateness_s=-1)
+
+
+def test_engine_keeps_the_newest_comments_by_time_then_id_in_any_arrival_order() -> None:
+    rng = random.Random(3)
+    engine = Engine()
+    comments = []
+    for k in range(3):  # each batch newer than the last, shuffled inside, some comments at equal times
+        batch = [
+            ev(n, "comment", 10 * k + rng.randrange(40) / 4, rng.choice(["s1", "s2"]), text=f"t{n}")
+            for n in range(100 * k, 100 * k + 100)
+        ]
+        rng.shuffle(batch)
+        engine.apply(batch)
+        comments += batch
+    result = engine.tick(WALL)
+    for session in ("s1", "s2"):
+        mine = sorted((c.ts, c.id, c.text) for c in comments if c.session == session)[-8:]
+        assert snap(result, session)["recent_comments"] == [{"id": i, "ts": t, "text": x} for t, i, x in mine]

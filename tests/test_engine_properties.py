@@ -61,6 +61,8 @@ def streams(draw: st.DrawFn, late: bool = True) -> tuple[list[list[Event]], list
             values["product"] = draw(st.sampled_from(PRODUCTS))
         if kind is EventType.LIKE:
             values["count"] = draw(st.integers(1, 5))
+        if kind is EventType.COMMENT:
+            values["text"] = f"c{i}"
         if kind is EventType.VIEWER_COUNT:
             values["viewers"] = draw(st.integers(0, 500))
         if kind is EventType.ORDER:
@@ -270,6 +272,8 @@ def test_engine_metrics_equal_brute_force(stream: tuple[list[list[Event]], list[
         rows = {row["product"]: row for row in snap["products"]}
         for product, figures in expected_products(events).items():
             assert {k: rows[product][k] for k in figures} == figures, product
+        newest = sorted((e.ts, e.id, e.text) for e in events if e.type is EventType.COMMENT)[-8:]
+        assert snap["recent_comments"] == [{"id": i, "ts": t, "text": text} for t, i, text in newest]
     assert [(b.session, b.start) for b in bins] == oracle.bins
 
 
