@@ -20,7 +20,9 @@ Prints the tables and ends with one JSON line of the figures.
 from __future__ import annotations
 
 import argparse
+import math
 import pickle
+import statistics
 import sys
 import time
 from multiprocessing import Pool
@@ -85,16 +87,34 @@ def evaluate(sessions: list[list[Bin]]) -> tuple[list[Fire], list[Fire], float]:
 
 
 def sim_incidents(runs: list[RoomRun]) -> list[Incident]:
-    """Incidents from the simulator's labels, storms grouped by room size."""
+    """Incidents from the simulator's labels, storms grouped by room size, drops with their volume."""
     out = []
     for run in runs:
         per_bin = np.mean([b.comments for b in run.bins]) if run.bins else 0.0
         for label in run.labels:
             kind = str(label["kind"])
             group = kind + ("_small" if per_bin < 40 else "_large") if kind in ("negative_storm", "raid") else kind
-            out.append(Incident(kind, str(label["session"]), int(label["start"]) / 1000,  # type: ignore[call-overload]
-                                int(label["end"]) / 1000, group))  # type: ignore[call-overload]
+            inc = Incident(kind, str(label["session"]), int(label["start"]) / 1000,  # type: ignore[call-overload]
+                           int(label["end"]) / 1000, group)  # type: ignore[call-overload]
+            if kind == "conversion_drop":
+                carts = sum(p.carts for b in run.bins if inc.start <= b.start < inc.end for p in b.products
+                            if p.product == label["product"])
+                inc.volume = carts / max((inc.end - inc.start) / 60, 1 / 6)
+            out.append(inc)
     return out
+
+
+def volume_line(incidents: list[Incident]) -> str:
+    """Simulator conversion drops caught per volume band of the affected product (carts/min while it lasts)."""
+    drops = [inc for inc in incidents if inc.volume is not None]
+    bands = ((0.0, 20.0, "< 20"), (20.0, 100.0, "20-100"), (100.0, math.inf, ">= 100"))
+    parts = []
+    for low, high, name in bands:
+        band = [inc for inc in drops if low <= (inc.volume or 0.0) < high]
+        caught = [inc.detected_at - inc.start for inc in band if inc.detected_at is not None]
+        median = f", median {statistics.median(caught):.0f} s" if caught else ""
+        parts.append(f"{name} carts/min: caught {len(caught)} of {len(band)}{median}")
+    return "conversion drops by volume on the affected product: " + "; ".join(parts)
 
 
 def report(title: str, incidents: list[Incident], kinds: dict[str, KindRules], sessions: list[list[Bin]]
@@ -144,8 +164,12 @@ def main() -> None:
             args.cache.write_bytes(pickle.dumps(runs))
     sim_s = time.perf_counter() - started
     print(f"simulated {len(rooms)} rooms in {sim_s:.0f} s")
-    sim = report("Table 1 - simulator (ingest/simulator.py through the engine core)", sim_incidents(runs), SIM_KINDS,
+    sim_labelled = sim_incidents(runs)
+    sim = report("Table 1 - simulator (ingest/simulator.py through the engine core)", sim_labelled, SIM_KINDS,
                  [r.bins for r in runs])
+    print(volume_line(sim_labelled))
+    sim["conversion_drop_volumes"] = sorted((round(inc.volume or 0.0, 1), inc.detected_at is not None)
+                                            for inc in sim_labelled if inc.volume is not None)
     rng = np.random.default_rng(args.seed)
     plans = plan_sessions(rng, *((2, 4, 1.0) if args.quick else (6, 24, 1.5)))
     synthetic_sessions = [make_bins(plan, rng) for plan in plans]

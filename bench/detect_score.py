@@ -48,6 +48,7 @@ class Incident:
     detected_at: float | None = None
     baseline_at: float | None = None
     pin_switch_s: float | None = None  # product switch within 3 min of the start (s, ±)
+    volume: float | None = None  # carts per minute on the affected product while it lasts (conversion drops)
 
 
 class EwmaChart:
