@@ -116,12 +116,15 @@ class Ring:
         keep = buckets > self.head - self.slots
         if not keep.all():
             buckets, chans, vals = buckets[keep], chans[keep], vals[keep]
-        cells = self.data.size
+        low = int(buckets.min())
+        span = self.head - low + 1  # buckets touched, at most `slots` (older ones were dropped above)
+        cells = span * self.channels
         if len(vals) * 8 < cells:  # a few adds (a tick, one order): scatter them
             np.add.at(self.data, (buckets % self.slots, chans), vals)
-        else:  # a batch: one bincount over the flat (slot, channel) index beats a scatter
-            flat = (buckets % self.slots) * self.channels + chans
-            self.data += np.bincount(flat, weights=vals, minlength=cells).reshape(self.data.shape)
+        else:  # a batch: one bincount over the touched buckets only, added to their rows
+            flat = (buckets - low) * self.channels + chans
+            rows = np.arange(low, self.head + 1) % self.slots
+            self.data[rows] += np.bincount(flat, weights=vals, minlength=cells).reshape(span, self.channels)
 
     def _advance(self, bucket: int) -> None:
         if self.head is None:
