@@ -62,7 +62,7 @@ def metrics(cdp: CDPSession) -> dict[str, float]:
     return {m["name"]: m["value"] for m in reply["metrics"] if m["name"] in COUNTERS}
 
 
-def run(seconds: float) -> dict[str, float]:
+def run(seconds: float, feed_every_s: float = FEED_EVERY_S) -> dict[str, float]:
     rng = random.Random(7)
     viewers = {s: 1000 + 100 * i for i, s in enumerate(SESSIONS)}
     with tempfile.TemporaryDirectory() as tmp, EmbeddedRedis(Path(tmp) / "redis") as redis_server:
@@ -91,7 +91,7 @@ def run(seconds: float) -> dict[str, float]:
                 next_feed = started
                 while time.monotonic() - started < seconds:
                     events += feed(stack, rng, viewers)
-                    next_feed += FEED_EVERY_S
+                    next_feed += feed_every_s
                     page.wait_for_timeout(max(0.0, next_feed - time.monotonic()) * 1000)  # keeps Playwright's loop running
                 after, elapsed = metrics(cdp), time.monotonic() - started
                 stale = page.locator('.tile[data-stale="true"]').count()
@@ -101,6 +101,7 @@ def run(seconds: float) -> dict[str, float]:
     return {
         "seconds": round(elapsed, 1),
         "tiles": 16,
+        "feed_every_s": feed_every_s,
         "events_posted": events,
         "busy_share": round(delta["TaskDuration"] / elapsed, 4),
         "script_share": round(delta["ScriptDuration"] / elapsed, 4),
@@ -118,8 +119,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--quick", action="store_true", help="a 10-s run for CI and smoke checks")
+    parser.add_argument("--feed-every", type=float, default=FEED_EVERY_S,
+                        help="seconds between rounds of events (0.1: every room busy, the wall's worst case)")
     args = parser.parse_args()
-    result = run(10.0 if args.quick else args.seconds)
+    result = run(10.0 if args.quick else args.seconds, args.feed_every)
     width = max(len(k) for k in result)
     for key, value in result.items():
         print(f"{key:<{width}}  {value}")
