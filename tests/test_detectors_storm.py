@@ -102,3 +102,31 @@ def test_raid_fires_on_labelled_raid_and_not_on_a_few_flags() -> None:
     assert not any(det.observe(comment_bin(i, 30, 3, raid=1)) for i in range(12))
     out = [det.observe(comment_bin(12 + i, 60, 10, raid=25)) for i in range(2)]
     assert out[0] and out[0][0].rule == "raid" and out[0][0].value >= 10
+
+
+def test_storm_tripled_share_in_a_small_room_fires_by_the_second_bin() -> None:
+    # 20 comments a bin, share 10 % -> 30 %: the CUSUM designed for a doubling alone needed a
+    # median of 4 bins here; the one designed for a large storm needs 2
+    delays = []
+    for seed in range(20):
+        rng = np.random.default_rng(1000 + seed)
+        det = StormDetector(StormConfig())
+        for i, (n, x) in enumerate(noise(rng, 180, rate=20)):  # quiet noise: the test above
+            det.observe(comment_bin(i, n, x))
+        storm = noise(rng, 12, rate=20, share=0.3)
+        delays.append(next((j + 1 for j, (n, x) in enumerate(storm) if det.observe(comment_bin(180 + j, n, x))), 99))
+    assert sorted(delays)[9] <= 2
+
+
+def test_storm_small_rooms_rarely_alarm_on_noise() -> None:
+    # 40 hours of a 15-comment-a-bin room at a constant 10 % share: the two statistics together
+    # have an in-control run length of several hours (docs/alerts.md), far under 1 an hour
+    episodes = 0
+    for seed in range(40):
+        rng = np.random.default_rng(5000 + seed)
+        det, before = StormDetector(StormConfig()), False
+        for i, (n, x) in enumerate(noise(rng, 360, rate=15)):
+            now = bool(det.observe(comment_bin(i, n, x)))
+            episodes += now and not before
+            before = now
+    assert episodes <= 6
