@@ -1,11 +1,13 @@
 """The soak's load generator: offer a steady event rate whatever the server's answer time.
 
 One process runs SENDERS concurrent POST loops. Each loop sends every event that has come
-due since the last one was taken, so a slower server
-gets larger batches (never more than MAX_BATCH) instead of a lower offered rate, up to the point where the generator or
-the machine cannot make or carry more; `offered` and `accepted` say which happened. Bodies
-are built as bytes from one template per event kind (no dicts, no JSON encoder per event).
-One event in five is a comment whose text carries its post time (`t=<ms> …`), the rest likes.
+due since the last one was taken, so a slower server gets larger batches (up to MAX_BATCH)
+instead of a lower offered rate. At most SENDERS × MAX_BATCH events are in flight per
+process, so when the server takes seconds to answer, `offered` falls short of the rate
+asked: then ingest's answer time, not the generator, is the limit (the generator's own CPU
+seconds are reported beside it). Bodies are built as bytes from one template per event kind
+(no dicts, no JSON encoder per event). One event in five is a comment whose text carries
+its post time (`t=<ms> …`), the rest likes.
 """
 
 from __future__ import annotations
@@ -19,10 +21,12 @@ from multiprocessing.queues import Queue
 
 import httpx
 
+from ingest.batch import MAX_BATCH_EVENTS
+
 INGEST_KEY = "soak-key"
-SENDERS = 4
+SENDERS = 8  # concurrent requests per process: with MAX_BATCH, what can be in flight while the server answers slowly
 REQUESTS_PER_S = 20  # per process while the server keeps up: a batch is at least rate / REQUESTS_PER_S events
-MAX_BATCH = 2_000
+MAX_BATCH = MAX_BATCH_EVENTS  # the most ingest takes in one request
 IDLE_S = 0.005
 _COMMENT = '{"id":"%s%d","session":"room-%d","type":"comment","ts":%d,"user":"v%d","text":"t=%d hello"}'
 _LIKE = '{"id":"%s%d","session":"room-%d","type":"like","ts":%d}'
