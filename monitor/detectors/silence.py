@@ -1,8 +1,10 @@
 """Ingest silence: a live session's bins carry no events at all for `min_silent_s`.
 
-A real live room is never silent for half a minute (viewer counts alone tick every
-few seconds), so silence means an adapter or webhook is broken — and every other
-metric of that session is unreliable, which is why this alert inhibits others.
+A real live room is never silent for 20 s (viewer counts alone tick every few seconds),
+so silence means an adapter or webhook is broken — and every other metric of that
+session is unreliable, which is why this alert inhibits others. The default is two whole
+empty bins: bins only know that they were empty, and a 30-s outage that straddles bin
+edges empties only two of them.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ RULE = "ingest_silence"
 class SilenceConfig:
     """How long a live session may send nothing before it is reported."""
 
-    min_silent_s: int = 30
+    min_silent_s: int = 20
 
     def __post_init__(self) -> None:
         if self.min_silent_s < BIN_SECONDS:
