@@ -67,7 +67,7 @@ class Part:
 
     batch: Batch
     index: list[int]
-    users: list[str | None]
+    users: tuple[str | None, ...]  # a tuple: untracked by the GC while it waits in `SessionState.pending`
     ts: IntArray
     secs: IntArray
     codes: IntArray
@@ -205,7 +205,7 @@ class Batch:
                 Part(
                     self,
                     index,
-                    list(map(users.__getitem__, index)),
+                    tuple(map(users.__getitem__, index)),
                     ts[start:end],
                     secs[start:end],
                     codes[start:end],

@@ -31,7 +31,10 @@ ORDERS, PAID, GMV, PAID_QTY, REFUNDS, REFUND_N = range(6)
 
 Emit = Callable[[int, int, str, float], None]  # (ts_ms, channel, product, amount)
 
-# One order: [order_ms, paid_ms, paid_id, paid_amount, paid_qty, placed_seen, cancelled, product, last_ms]
+# One order: (order_ms, paid_ms, paid_id, paid_amount, paid_qty, placed_seen, cancelled, product, last_ms).
+# A tuple, replaced when the order changes: a tuple of plain values is untracked by the garbage
+# collector after its first pass, so thousands of open orders do not make every full
+# collection walk them (as lists they were most of the engine's long-lived containers).
 _ORDER_MS, _PAID_MS, _PAID_ID, _AMOUNT, _QTY, _PLACED, _CANCELLED, _PRODUCT, _LAST = range(9)
 
 
@@ -41,7 +44,7 @@ class OrderBook:
     __slots__ = ("buyers", "cancelled", "orders", "unpaid", "unpaid_by_product")
 
     def __init__(self) -> None:
-        self.orders: dict[str, list[Any]] = {}
+        self.orders: dict[str, tuple[Any, ...]] = {}
         self.unpaid = 0
         self.unpaid_by_product: dict[str, int] = {}
         self.cancelled = 0
@@ -78,9 +81,22 @@ class OrderBook:
         `status` is an `OrderStatus` value or None; the engine passes the wire string, which
         compares equal, so no `Event` is built for the 5 % of events that are orders.
         """
-        order = self.orders.get(order_id)
-        if order is None:
-            order = self.orders[order_id] = [None, None, None, 0.0, 0, False, False, product, ts]
+        known = self.orders.get(order_id)
+        order: list[Any] = [None, None, None, 0.0, 0, False, False, product, ts] if known is None else list(known)
+        self._fold(order, event_id, ts, status, amount, qty, user, emit)
+        self.orders[order_id] = tuple(order)
+
+    def _fold(
+        self,
+        order: list[Any],
+        event_id: str,
+        ts: int,
+        status: str | None,
+        amount: float,
+        qty: int,
+        user: str | None,
+        emit: Emit,
+    ) -> None:
         was_unpaid = order[_PLACED] and order[_PAID_MS] is None and not order[_CANCELLED]
         order[_LAST] = max(order[_LAST], ts)
         if status == OrderStatus.REFUNDED:
@@ -152,7 +168,7 @@ class OrderBook:
     def from_state(cls, data: dict[str, Any]) -> OrderBook:
         """Rebuild from `to_state` output."""
         book = cls()
-        book.orders = {k: list(v) for k, v in data["orders"].items()}
+        book.orders = {k: tuple(v) for k, v in data["orders"].items()}
         book.unpaid = data["unpaid"]
         book.unpaid_by_product = dict(data["unpaid_by_product"])
         book.cancelled = data["cancelled"]

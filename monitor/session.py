@@ -101,7 +101,7 @@ class SessionState:
         self.recent_comments: list[dict[str, Any]] = []  # newest RECENT_COMMENTS by event time, for screens
         self.order_deltas: list[tuple[int, int, str, float]] = []  # (ts_ms, book channel, product, amount)
         # columns folded at the next `settle`: (users, ts_ms, seconds, kind codes, weights) per batch
-        self.pending: list[tuple[list[str | None], IntArray, IntArray, IntArray, FloatArray]] = []
+        self.pending: list[tuple[tuple[str | None, ...], IntArray, IntArray, IntArray, FloatArray]] = []
         self.pending_events = 0
 
     # ------------------------------------------------------------------ events
