@@ -39,7 +39,7 @@ class StormConfig:
     gate_comments_60s: int = 20
     gate_negative_60s: int = 5
     critical_ratio: float = 3.0
-    cap_factor: float = 2.0
+    cap_factor: float = 1.25
     sharp_shift: float = 4.0
     sharp_h: float = 6.0  # 0: no second statistic
 
