@@ -42,13 +42,14 @@ from __future__ import annotations
 
 import math
 from collections import deque
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from monitor.bins import Bin
 from monitor.detectors.baseline import ShareBaseline, decay_for
 from monitor.detectors.condition import Condition, Severity, labels
-from monitor.detectors.cusum import binomial_llr, zero_order_run_needed
+from monitor.detectors.cusum import zero_order_run_needed
 
 RULE = "conversion_drop"
 BROKEN_RULE = "checkout_broken"
@@ -58,6 +59,12 @@ _FADE = 0.8  # per bin without trials, a product's large-drop statistic shrinks 
 _FADED = 0.01
 
 Counts = list[tuple[str, int, int]]  # (product, orders, trials) of one bin
+
+
+def _drop_llr(x: int, n: int, p0: float, keep: float, log_keep: float) -> float:
+    """`cusum.binomial_llr(x, n, p0, keep·p0)` for 0 ≤ x ≤ n, with ln(keep) computed once per bin."""
+    p0 = min(p0, 1 - 1e-6)
+    return x * log_keep + (n - x) * math.log((1 - keep * p0) / (1 - p0))
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,8 +181,9 @@ class ConversionDetector:
             self.carts_without_order, self.run_log_p = 0, 0.0
         else:
             self.carts_without_order += b.carts
-            self.run_log_p += sum(n * math.log(1 - min(self.reference("cart_to_order", p), 1 - 1e-6))
-                                  for p, _, n in _counts(b, "cart_to_order"))
+            counts = _counts(b, "cart_to_order")
+            refs = self.references("cart_to_order", (p for p, _, _ in counts))
+            self.run_log_p += sum(n * math.log(1 - min(refs[p], 1 - 1e-6)) for p, _, n in counts)
         out = [c for name in STEPS for c in self._observe_step(b, name)]
         if self.carts_without_order >= cfg.broken_min_carts and self.run_log_p <= math.log(cfg.broken_tail):
             expected = 1 - math.exp(self.run_log_p / self.carts_without_order)
@@ -214,10 +222,11 @@ class ConversionDetector:
         if fresh:
             counts = [c for c in counts if c not in fresh]
         expected = trials = orders = increment = 0.0
-        refs = {}
+        refs = self.references(name, (p for p, _, _ in counts))
+        keep, log_keep = 1 - cfg.drop, math.log(1 - cfg.drop)
         for product, x, n in counts:
-            ref = refs[product] = self.reference(name, product)
-            increment += binomial_llr(x, n, ref, (1 - cfg.drop) * ref)
+            ref = refs[product]
+            increment += _drop_llr(x, n, ref, keep, log_keep)
             expected, trials, orders = expected + ref * n, trials + n, orders + x
         step.s = min(cfg.h * cfg.cap_factor, max(0.0, step.s + increment))
         sharp_over = self._sharp(step, counts, refs) if cfg.sharp_drop else []
@@ -247,6 +256,7 @@ class ConversionDetector:
         its bins out of the baselines, like the session statistic does.
         """
         cfg = self.config
+        keep, log_keep = 1 - cfg.sharp_drop, math.log(1 - cfg.sharp_drop)
         seen = set()
         for product, x, n in counts:
             if product == _OTHER:
@@ -254,7 +264,7 @@ class ConversionDetector:
             seen.add(product)
             before = step.sharp.get(product, 0.0)
             value = min(cfg.sharp_h * cfg.cap_factor,
-                        before + binomial_llr(x, n, refs[product], (1 - cfg.sharp_drop) * refs[product]))
+                        before + _drop_llr(x, n, refs[product], keep, log_keep))
             step.sharp[product] = value
             if value >= cfg.sharp_h > before:
                 for queued in step.lagged:  # those bins belong to the incident
@@ -287,7 +297,11 @@ class ConversionDetector:
         )
 
     def reference(self, name: str, product: str) -> float:
-        """The rate a product is tested against: lower confidence bound of its shrunk estimate.
+        """The rate a product is tested against: lower confidence bound of its shrunk estimate."""
+        return self.references(name, (product,))[product]
+
+    def references(self, name: str, products: Iterable[str]) -> dict[str, float]:
+        """`reference` for several products at once (the session's prior is computed once).
 
         The session share R is a prior worth k = (1 − R)/(R·cv²) − 1 trials, so that before
         any own data the product's sd is cv·R; own trials then pull the estimate to the
@@ -299,11 +313,15 @@ class ConversionDetector:
         r0 = min(max(base.share, 1e-4), 1 - 1e-4)
         cv = self.config.spread(name)
         k = max(1.0, (1 - r0) / (r0 * cv * cv) - 1)
-        own = step.products.get(product) if product != _OTHER else None
-        a, n = (own.successes, own.trials) if own else (0.0, 0.0)
-        r = (a + k * r0) / (n + k)
-        var = r * (1 - r) / (n + k + 1) + (k / (n + k)) ** 2 * r0 * (1 - r0) / max(base.trials, 1.0)
-        return max(1e-4, r - self.config.baseline_z * math.sqrt(var))
+        prior_var = r0 * (1 - r0) / max(base.trials, 1.0)
+        z = self.config.baseline_z
+        out = {}
+        for product in products:
+            own = step.products.get(product) if product != _OTHER else None
+            a, n = (own.successes, own.trials) if own else (0.0, 0.0)
+            r, w = (a + k * r0) / (n + k), k / (n + k)
+            out[product] = max(1e-4, r - z * math.sqrt(r * (1 - r) / (n + k + 1) + w * w * prior_var))
+        return out
 
     def to_state(self) -> dict[str, Any]:
         """JSON-ready checkpoint."""
