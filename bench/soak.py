@@ -186,6 +186,8 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="alias of --short (make bench)")
     parser.add_argument("--minutes", type=float, default=None)
     parser.add_argument("--rate", type=float, default=5000.0, help="events/s")
+    parser.add_argument("--sweep", default="", help="more rates to run after the soak phase, e.g. 2500,10000 "
+                                                     "(each as long as the soak), to find what this machine sustains")
     parser.add_argument("--sessions", type=int, default=20)
     parser.add_argument("--clients", type=int, default=200)
     parser.add_argument("--tick", type=float, default=1.0, help="engine tick, seconds (LIVEMON_TICK_S)")
@@ -225,7 +227,8 @@ def main() -> None:
         partitions = int(env.get("LIVEMON_PARTITIONS", "8"))
         rows = [asyncio.run(phase(name, url, redis_server.url, rate, args.sessions, args.clients, seconds, pids, token,
                                   args.generators, partitions))
-                for name, rate, seconds in (("baseline", args.rate / 10, 20), ("soak", args.rate, minutes * 60))]
+                for name, rate, seconds in (("baseline", args.rate / 10, 20), ("soak", args.rate, minutes * 60),
+                                            *((f"at{r}", float(r), minutes * 60) for r in args.sweep.split(",") if r))]
     finally:
         for child in children.values():
             child.terminate()
