@@ -1,7 +1,9 @@
 """Does following livemon's product suggestions sell more? Three policies, same sessions.
 
 Each seed draws one catalogue and audience (`monitor.market`) and plays the same session
-under three policies, with common random numbers so the comparison is paired:
+under three policies, sharing the seed's catalogue, plan and audience seed so the comparison
+is paired by catalogue (the market's draws part once the pins differ, so most of the spread of
+a paired difference is still the market's own randomness):
 
 - **fixed**: the run-of-show order, cycled, skipping sold-out products (the baseline);
 - **greedy**: at each slot, the product with most GMV so far ("sort by sales so far");
