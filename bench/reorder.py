@@ -243,27 +243,37 @@ def main() -> None:
     parser.add_argument("--first-seed", type=int, default=0,
                         help="settings were tuned on seeds 0-39; e.g. 100 gives held-out sessions")
     parser.add_argument("--per-seed", action="store_true", help="add each seed's GMV per policy to the JSON line")
+    parser.add_argument("--audiences", type=int, default=1,
+                        help="average each seed's catalogue over this many audiences (audience seeds 2, 12, ...): "
+                             "most of a paired difference's spread is the market's randomness, not the catalogue")
     args = parser.parse_args()
     config_text = DEFAULT_CONFIG_PATH.read_text()
     policies = ("fixed", "greedy", "livemon", "livemon_warm")
     results: dict[str, list[float]] = {p: [] for p in policies}
     followed: list[float] = []
     started = time.perf_counter()
+    audiences = [2 + 10 * k for k in range(args.audiences)]  # never 5, yesterday's audience
     for seed in range(args.first_seed, args.first_seed + args.seeds):
-        for name in policies[:3]:
-            out = run_session(seed, name, args.minutes, config_text)
-            results[name].append(out["gmv"])
-            if name == "livemon":
-                followed.append(out["followed_share"])
+        gmv: dict[str, float] = dict.fromkeys(policies, 0.0)
         # Warm start: the same catalogue sold yesterday to another audience, results passed in.
         yesterday = run_session(seed, "livemon", args.minutes, config_text, audience_seed=5)
-        warm = run_session(seed, "livemon_warm", args.minutes, config_text, earlier=yesterday["results"])
-        results["livemon_warm"].append(warm["gmv"])
+        for audience in audiences:
+            for name in policies[:3]:
+                out = run_session(seed, name, args.minutes, config_text, audience_seed=audience)
+                gmv[name] += out["gmv"] / len(audiences)
+                if name == "livemon":
+                    followed.append(out["followed_share"])
+            warm = run_session(seed, "livemon_warm", args.minutes, config_text, yesterday["results"], audience)
+            gmv["livemon_warm"] += warm["gmv"] / len(audiences)
+        for name in policies:
+            results[name].append(gmv[name])
     elapsed = time.perf_counter() - started
-    print(f"{args.seeds} simulated sessions of {args.minutes:.0f} min, 3-min slots, {len(policies)} policies "
+    print(f"{args.seeds} catalogues x {args.audiences} audiences, sessions of {args.minutes:.0f} min, 3-min slots, "
+          f"{len(policies)} policies "
           f"({elapsed:.1f} s); livemon_warm also gets one earlier session's results as its prior\n")
     print(f"{'policy':<13} {'GMV per session':>16} {'95% CI':>22}")
-    figures: dict[str, Any] = {"seeds": args.seeds, "first_seed": args.first_seed, "minutes": args.minutes}
+    figures: dict[str, Any] = {"seeds": args.seeds, "audiences": args.audiences, "first_seed": args.first_seed,
+                               "minutes": args.minutes}
     for name in policies:
         mean, lo, hi = mean_ci(results[name])
         print(f"{name:<13} {mean:>16,.0f} {f'[{lo:,.0f}, {hi:,.0f}]':>22}")
