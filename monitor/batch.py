@@ -87,7 +87,7 @@ class Batch:
     sessions: list[str] = field(default_factory=list)
     ids: list[str] = field(default_factory=list)
     times: list[int] = field(default_factory=list)
-    types: list[str] = field(default_factory=list)
+    kinds: list[int] = field(default_factory=list)  # kind codes (RARE for every kind folded one by one)
     users: list[str | None] = field(default_factory=list)
     rows: list[dict[str, Any]] = field(default_factory=list)  # the decoded events
     # after `group`: sessions in first-seen order, rows by session (positions in the columns
@@ -95,6 +95,7 @@ class Batch:
     sessions_seen: list[str] = field(default_factory=list)
     order: list[int] = field(default_factory=list)
     bounds: list[int] = field(default_factory=list)
+    at: IntArray = field(default_factory=lambda: np.zeros(0, np.int64))  # `order` as an array
     ts: IntArray = field(default_factory=lambda: np.zeros(0, np.int64))  # times (ms) in `order`
     codes: IntArray = field(default_factory=lambda: np.zeros(0, np.int64))  # kind codes in `order`
     keys: U64 = field(default_factory=lambda: np.zeros(0, np.uint64))  # id digests (`monitor.dedup`) in `order`
@@ -135,30 +136,35 @@ class Batch:
         self.sessions += map(_SESSION, rows)
         self.ids += map(_ID, rows)
         self.times += map(_TS, rows)
-        self.types += map(_TYPE, rows)
+        self.kinds += map(KIND_CODE.get, map(_TYPE, rows), repeat(RARE))
         self.users += map(dict.get, rows, repeat("user"))
         self.rows += rows
 
     def of_kinds(self, kinds: frozenset[str]) -> list[dict[str, Any]]:
         """Return the decoded events of `kinds`, in arrival order, duplicates included."""
-        return [d for d, kind in zip(self.rows, self.types) if kind in kinds]
+        codes = {code for kind, code in KIND_CODE.items() if kind in kinds}
+        if any(kind not in KIND_CODE for kind in kinds):
+            codes.add(RARE)
+        return [d for d, code in zip(self.rows, self.kinds) if code in codes and d["type"] in kinds]
 
     def group(self) -> None:
         """Order the rows by session with one stable sort (arrival order kept inside)."""
         self.sessions_seen = list(dict.fromkeys(self.sessions))
         n = len(self.sessions)
         ts = np.fromiter(self.times, np.int64, n)
-        codes = np.fromiter(map(KIND_CODE.get, self.types, repeat(RARE)), np.int64, n)
+        codes = np.fromiter(self.kinds, np.int64, n)
         keys = digests(self.ids)
         if len(self.sessions_seen) > 1:
             code = dict(zip(self.sessions_seen, range(len(self.sessions_seen))))
             group = np.fromiter(map(code.__getitem__, self.sessions), np.int64, n)
             at = np.argsort(group, kind="stable")
             self.order = at.tolist()
+            self.at = at
             self.ts, self.codes, self.keys = ts[at], codes[at], keys[at]
             self.bounds = np.cumsum(np.bincount(group, minlength=len(self.sessions_seen))).tolist()
         else:
             self.order = list(range(n))
+            self.at = np.arange(n)
             self.ts, self.codes, self.keys = ts, codes, keys
             self.bounds = [n]
 
@@ -172,7 +178,8 @@ class Batch:
         """Remove the rows at `positions` of `order` (ascending), e.g. duplicates."""
         keep = np.ones(len(self.ts), dtype=bool)
         keep[positions] = False
-        self.order = np.array(self.order, dtype=np.int64)[keep].tolist()
+        self.at = self.at[keep]
+        self.order = self.at.tolist()
         self.ts, self.codes, self.keys = self.ts[keep], self.codes[keep], self.keys[keep]
         before = np.searchsorted(np.array(positions, dtype=np.int64), self.bounds).tolist()  # dropped rows < end
         self.bounds = [end - dropped for end, dropped in zip(self.bounds, before)]
