@@ -328,7 +328,9 @@ class SimulatedSession:
                 rush = min(int(rng.poisson(SELLOUT_RUSH_PER_S)), int(self.market.stock[i]))
                 self.market.stock[i] -= rush
                 clicks, carts, orders, paid = clicks + rush, carts + rush, orders + rush, paid + rush
-            if drop and drop.product == product.product and orders:
+            if drop and product.product == self.pinned and orders:
+                # buyers of what is on screen hesitate (price or checkout trouble): the scheduled
+                # product may be off screen or barely selling, and then nothing would be seen
                 kept = int(rng.binomial(orders, 0.15))  # buyers hesitate: carts stay, orders vanish
                 self.market.stock[i] += orders - kept
                 self.market.unpaid[i] -= max(0, (orders - paid) - max(0, kept - paid))
