@@ -105,7 +105,8 @@ def _contains(sorted_arr: U64, keys: U64) -> npt.NDArray[np.bool_]:
         return np.zeros(keys.size, dtype=bool)
     pos = np.searchsorted(sorted_arr, keys)
     pos[pos == sorted_arr.size] = 0
-    return sorted_arr[pos] == keys
+    found: npt.NDArray[np.bool_] = sorted_arr[pos] == keys
+    return found
 
 
 def _merge(a: U64, b: U64) -> U64:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from monitor.batch import Batch
@@ -29,6 +30,11 @@ class TickResult:
 
     snapshots: list[dict[str, Any]]
     bins: list[Bin]
+
+
+def _ids_of(ids: list[str], rows: list[int]) -> list[str]:
+    """The ids at `rows` (asked for only while a session remembers ids of an older digest)."""
+    return [ids[i] for i in rows]
 
 
 class Engine:
@@ -70,7 +76,7 @@ class Engine:
             if state is None:
                 state = sessions[sid] = SessionState(sid, self.config)
             states.append(state)
-            seen = state.seen.admit_digests(keys[start:end], newest_ms, lambda a=start, b=end: [ids[i] for i in order[a:b]])
+            seen = state.seen.admit_digests(keys[start:end], newest_ms, partial(_ids_of, ids, order[start:end]))
             dropped += [start + i for i in seen]
         if dropped:
             batch.drop(dropped)

@@ -32,7 +32,7 @@ IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
 
 
-def sort_order(*columns: IntArray) -> IntArray:
+def sort_order(*columns: IntArray | BoolArray) -> IntArray:
     """Return the stable order that sorts by `columns[0]`, then `columns[1]`, … (non-empty, same length).
 
     The same order as `np.lexsort(columns[::-1])`, but when the columns' spans fit in 63
