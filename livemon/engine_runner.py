@@ -46,7 +46,7 @@ from livemon.suggesting import SuggestionStage, load_suggestion_config, read_cho
 from monitor.alert_config import AlertConfig, load_alert_config
 from monitor.config import DEFAULT_PATH, EngineConfig, load_engine_config
 from monitor.engine import Engine
-from monitor.events import Event, EventType, OrderStatus, PlannedProduct, Platform
+from monitor.events import Event
 
 log = logging.getLogger(__name__)
 
@@ -58,22 +58,6 @@ MAX_BLOCK_MS = 1000
 PUBLISH_QUIET_AFTER_S = 600
 RECONNECT_MIN_S = 0.5
 RECONNECT_MAX_S = 5.0
-
-
-def _event(data: dict[str, Any]) -> Event:
-    """Build the `Event` of a payload the engine decoded, as `Event.from_wire` does (`data` is not modified).
-
-    The same conversions as `Event.from_wire` after its `orjson.loads`; an `Event.from_data`
-    in monitor/events.py shared by both would remove this copy.
-    """
-    fields = dict(data)
-    fields["type"] = EventType(fields["type"])
-    fields["platform"] = Platform(fields.get("platform", "other"))
-    if "status" in fields:
-        fields["status"] = OrderStatus(fields["status"])
-    if "products" in fields:
-        fields["products"] = tuple(PlannedProduct(**p) for p in fields["products"])
-    return Event(**fields)
 
 
 @dataclass
@@ -208,7 +192,7 @@ class EngineRunner:
             folded = len(payloads)
         except (ValueError, TypeError, KeyError):  # one unreadable entry must not stop the partition
             kept, folded = self._fold_one_by_one(part, payloads)
-        part.answering.comments.observe([_event(d) for d in kept])
+        part.answering.comments.observe([Event.from_wire_dict(d) for d in kept])
         self.events_folded += folded
 
     def _fold_one_by_one(self, part: Partition, payloads: list[bytes]) -> tuple[list[dict[str, Any]], int]:

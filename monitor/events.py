@@ -139,14 +139,19 @@ class Event:
     @classmethod
     def from_wire(cls, raw: bytes | str) -> Event:
         """Rebuild an event written by `to_wire` (trusted input, no validation)."""
-        data = orjson.loads(raw)
-        data["type"] = EventType(data["type"])
-        data["platform"] = Platform(data.get("platform", "other"))
-        if "status" in data:
-            data["status"] = OrderStatus(data["status"])
-        if "products" in data:
-            data["products"] = tuple(PlannedProduct(**p) for p in data["products"])
-        return cls(**data)
+        return cls.from_wire_dict(orjson.loads(raw))
+
+    @classmethod
+    def from_wire_dict(cls, data: dict[str, Any]) -> Event:
+        """Rebuild an event from its decoded wire form, which the engine has already parsed (not modified)."""
+        values = dict(data)
+        values["type"] = EventType(values["type"])
+        values["platform"] = Platform(values.get("platform", "other"))
+        if "status" in values:
+            values["status"] = OrderStatus(values["status"])
+        if "products" in values:
+            values["products"] = tuple(PlannedProduct(**p) for p in values["products"])
+        return cls(**values)
 
 
 _EVENT_FIELDS = tuple(f.name for f in fields(Event))
@@ -310,7 +315,8 @@ def parse_event(data: object, user_id: Callable[[str, str], str] | None = None) 
         raise EventError("(event)", "a JSON object", data)
     unknown = set(data) - KNOWN_FIELDS
     if unknown:
-        raise EventError(sorted(unknown)[0], "no such field in schema v1", data[sorted(unknown)[0]])
+        first = min(unknown)
+        raise EventError(first, "no such field in schema v1", data[first])
     kind = _enum(data, "type", EventType)
     if "ts" not in data:
         raise EventError("ts", "epoch milliseconds or an RFC 3339 time with offset", NOTHING)
