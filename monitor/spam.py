@@ -97,8 +97,10 @@ class SpamDetector:
         self.flagged: dict[str, float] = {}
         self.raids: dict[str, Raid] = {}
         self.per_second: dict[int, int] = {}  # all comments checked, for the share of the window
+        self.in_window = 0  # sum of `per_second`
         self.accounts: dict[str, Counter[str]] = {}  # fingerprint -> posts per account in the raid window
         self.repeaters: Counter[str] = Counter()  # fingerprint -> accounts with >= 2 posts of it in the window
+        self.user_texts: dict[str, Counter[str]] = {}  # account -> its posts per fingerprint in `by_user`
         self.pruned_second = -1
         self._longest_s = max(self.config.raid_window_s, self.config.repeat_window_s)
         self.behind_since: int | None = None  # first of consecutive comments far behind `pruned_second`
@@ -123,7 +125,8 @@ class SpamDetector:
             # comment (a producer's wrong clock), and the windows would not slide until then.
             self._prune(now)
             self.pruned_second, self.behind_since = second, None
-        self.per_second[int(now)] = self.per_second.get(int(now), 0) + 1
+        self.per_second[second] = self.per_second.get(second, 0) + 1
+        self.in_window += 1
         fp = fingerprint(text)
         if not fp or fp in CALL_ANSWERS:
             return []
@@ -135,9 +138,8 @@ class SpamDetector:
         accounts[account] += 1
         if accounts[account] == 2:
             self.repeaters[fp] += 1
-        in_window = sum(self.per_second.values())
         if len(accounts) >= self.config.raid_min_accounts and (
-            len(same_text) >= self.config.raid_min_share * in_window
+            len(same_text) >= self.config.raid_min_share * self.in_window
             or self.repeaters[fp] >= max(self.config.raid_min_repeaters, self.config.raid_repeater_share * len(accounts))
         ):
             previous = self.raids.get(fp)
@@ -152,9 +154,12 @@ class SpamDetector:
         if user is not None:
             own = self.by_user.setdefault(user, deque())
             own.append((now, fp, comment_id))
-            repeats = [(ts, cid) for ts, f, cid in own if f == fp]
-            if len(repeats) >= self.config.repeat_min:
-                newly.extend(self._flag(cid, REPEAT, ts) for ts, cid in repeats if cid not in self.flagged)
+            texts = self.user_texts.setdefault(user, Counter())
+            texts[fp] += 1
+            if texts[fp] == self.config.repeat_min:  # the run is long enough: flag it all, once
+                newly.extend(self._flag(cid, REPEAT, ts) for ts, f, cid in own if f == fp and cid not in self.flagged)
+            elif texts[fp] > self.config.repeat_min and comment_id not in self.flagged:
+                newly.append(self._flag(comment_id, REPEAT, now))  # the rest of the run is flagged already
         return newly
 
     def active_raids(self, now: float) -> list[Raid]:
@@ -188,15 +193,19 @@ class SpamDetector:
                 del self.by_text[fp], self.accounts[fp]
                 self.repeaters.pop(fp, None)
         for user, own in list(self.by_user.items()):
+            texts = self.user_texts[user]
             while own and not repeat_horizon <= own[0][0] <= ahead:
-                own.popleft()
+                fp = own.popleft()[1]
+                texts[fp] -= 1
+                if not texts[fp]:
+                    del texts[fp]
             if not own:
-                del self.by_user[user]
+                del self.by_user[user], self.user_texts[user]
         keep = now - self._longest_s
         self.flagged = {cid: ts for cid, ts in self.flagged.items() if keep <= ts <= ahead}
         self.raids = {fp: r for fp, r in self.raids.items() if raid_horizon <= r.last <= ahead}
         for second in [s for s in self.per_second if not raid_horizon <= s <= ahead]:
-            del self.per_second[second]
+            self.in_window -= self.per_second.pop(second)
 
     def to_state(self) -> dict[str, Any]:
         """JSON-ready state for checkpoints."""
@@ -218,6 +227,8 @@ class SpamDetector:
         detector.flagged = {str(k): float(v) for k, v in data["flagged"].items()}
         detector.raids = {r[0]: Raid(r[0], r[1], int(r[2]), float(r[3]), float(r[4])) for r in data["raids"]}
         detector.per_second = {int(k): int(v) for k, v in data["per_second"]}
+        detector.in_window = sum(detector.per_second.values())
+        detector.user_texts = {user: Counter(fp for _, fp, _ in q) for user, q in detector.by_user.items()}
         detector.accounts = {fp: Counter(account for _, account, _ in q) for fp, q in detector.by_text.items()}
         detector.repeaters = Counter({fp: sum(n >= 2 for n in c.values()) for fp, c in detector.accounts.items()})
         detector.pruned_second = int(data["pruned_second"])

@@ -41,6 +41,19 @@ def test_spam_one_account_repeating_itself() -> None:
     assert detector.check("c4", "v", "看我主页", 21.0) == []
 
 
+def test_spam_repeat_run_flags_each_post_once_and_survives_a_checkpoint() -> None:
+    detector = SpamDetector(SpamConfig(repeat_window_s=60, repeat_min=3))
+    detector.check("c1", "u", "看我主页", 0.0)
+    detector.check("x1", "u", "别的话", 5.0)
+    detector.check("c2", "u", "看我主页", 10.0)
+    restored = SpamDetector.from_state(detector.config, detector.to_state())
+    assert restored.check("c3", "u", "看我主页", 20.0) == [("c1", REPEAT), ("c2", REPEAT), ("c3", REPEAT)]
+    assert restored.check("c4", "u", "看我主页", 30.0) == [("c4", REPEAT)]
+    # a minute later the run has left the window: two new posts are not a run yet
+    assert restored.check("c5", "u", "看我主页", 95.0) == []
+    assert restored.check("c6", "u", "看我主页", 96.0) == []
+
+
 @pytest.mark.parametrize("text", ["扣1", "1111", "已拍", "666666", "哈哈哈哈"])
 def test_spam_call_answers_from_a_crowd_are_exempt(text: str) -> None:
     detector = SpamDetector()
