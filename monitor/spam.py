@@ -18,6 +18,7 @@ complaint or question has a few repeaters by chance once it is large, but not a 
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
 from collections import Counter, deque
@@ -202,7 +203,10 @@ class SpamDetector:
             if not own:
                 del self.by_user[user], self.user_texts[user]
         keep = now - self._longest_s
-        self.flagged = {cid: ts for cid, ts in self.flagged.items() if keep <= ts <= ahead}
+        # Flags are added in about event-time order, so expired ones sit at the front: stop at
+        # the first kept one (one flagged out of order waits for those before it to expire).
+        for cid, ts in list(itertools.takewhile(lambda item: not keep <= item[1] <= ahead, self.flagged.items())):
+            del self.flagged[cid]
         self.raids = {fp: r for fp, r in self.raids.items() if raid_horizon <= r.last <= ahead}
         for second in [s for s in self.per_second if not raid_horizon <= s <= ahead]:
             self.in_window -= self.per_second.pop(second)
@@ -210,8 +214,8 @@ class SpamDetector:
     def to_state(self) -> dict[str, Any]:
         """JSON-ready state for checkpoints."""
         return {
-            "by_text": {k: list(map(list, q)) for k, q in self.by_text.items()},
-            "by_user": {k: list(map(list, q)) for k, q in self.by_user.items()},
+            "by_text": {k: list(q) for k, q in self.by_text.items()},  # tuples: arrays to orjson
+            "by_user": {k: list(q) for k, q in self.by_user.items()},
             "flagged": self.flagged,
             "raids": [[r.fingerprint, r.text, r.accounts, r.since, r.last] for r in self.raids.values()],
             "per_second": [[k, v] for k, v in self.per_second.items()],
