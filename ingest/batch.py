@@ -84,11 +84,8 @@ def split_body(body: bytes, content_type: str) -> list[object]:
     return items
 
 
-def validate_batch(items: list[object], pseudonym_secret: bytes, now_ms: int | None = None) -> list[Event]:
-    """Validate every item; pseudonymise viewer ids; refuse events from the future.
-
-    Args:
-        now_ms: the server clock (epoch ms); events more than MAX_FUTURE_S ahead are refused.
+def validate_batch(items: list[object], pseudonym_secret: bytes) -> list[Event]:
+    """Validate every item; pseudonymise viewer ids; refuse events more than MAX_FUTURE_S ahead of this clock.
 
     Raises:
         BatchTooLarge: more than MAX_BATCH_EVENTS items.
@@ -99,7 +96,8 @@ def validate_batch(items: list[object], pseudonym_secret: bytes, now_ms: int | N
     events: list[Event] = []
     errors: list[LineError] = []
     user_id = partial(pseudonymise, pseudonym_secret)
-    latest_ms = (int(time.time() * 1000) if now_ms is None else now_ms) + MAX_FUTURE_S * 1000
+    now_ms = int(time.time() * 1000)
+    latest_ms = now_ms + MAX_FUTURE_S * 1000
     for number, item in enumerate(items, start=1):
         try:
             event = parse_event(item, user_id)
@@ -107,8 +105,7 @@ def validate_batch(items: list[object], pseudonym_secret: bytes, now_ms: int | N
             errors.append(LineError(number, exc.field, str(exc)))
             continue
         if event.ts > latest_ms:
-            ahead_s = (event.ts - latest_ms) // 1000 + MAX_FUTURE_S
-            errors.append(LineError(number, "ts", f"ts is {ahead_s} s ahead of the server clock; "
+            errors.append(LineError(number, "ts", f"ts is {(event.ts - now_ms) // 1000} s ahead of the server clock; "
                                                   f"at most {MAX_FUTURE_S} s of clock skew is accepted"))
         else:
             events.append(event)
