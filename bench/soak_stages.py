@@ -24,6 +24,7 @@ import orjson
 import redis.asyncio as aioredis
 
 from livemon import keys
+from livemon.command_streams import stream_order
 
 STAMP = "t="  # comment text "t=<post time ms> …"
 SAMPLE_EVERY_S = 0.25
@@ -35,10 +36,13 @@ STAGE_NAMES = {"ingest": "posted → stored (ingest, XADD)", "queue": "stored �
                "fan_out": "published → received (hub, coalescing, client)"}
 
 
+def _text(entry_id: bytes | str) -> str:
+    return entry_id.decode() if isinstance(entry_id, bytes) else entry_id
+
+
 def stream_ms(entry_id: bytes | str) -> int:
     """Milliseconds part of a Redis stream id."""
-    raw = entry_id.decode() if isinstance(entry_id, bytes) else entry_id
-    return int(raw.split("-", 1)[0])
+    return stream_order(_text(entry_id))[0]
 
 
 @dataclass
@@ -120,9 +124,9 @@ class StageTracer:
                 continue
             for group in info:
                 if group["name"] in (keys.ENGINE_GROUP, keys.ENGINE_GROUP.encode()):
-                    groups[partition] = group["last-delivered-id"]
+                    groups[partition] = stream_order(_text(group["last-delivered-id"]))
         delivered = [(cid, s) for cid, s in self._pending.items()
-                     if s.partition in groups and _order(s.entry_id) <= _order(groups[s.partition])]
+                     if s.partition in groups and stream_order(s.entry_id) <= groups[s.partition]]
         if not delivered:
             return
         async with client.pipeline(transaction=False) as pipe:
@@ -161,12 +165,6 @@ class StageTracer:
         horizon = int((now - KEEP_S) * 1000)
         self.published = {c: t for c, t in self.published.items() if t > horizon}
         self.received = {c: ts for c, ts in self.received.items() if ts[-1] > horizon}
-
-
-def _order(entry_id: bytes | str) -> tuple[int, int]:
-    raw = entry_id.decode() if isinstance(entry_id, bytes) else entry_id
-    ms, _, seq = raw.partition("-")
-    return int(ms), int(seq or 0)
 
 
 async def loop_lag(until: float, lags_ms: list[float], every_s: float = 0.05) -> None:
