@@ -176,15 +176,16 @@ class ConversionDetector:
     def observe(self, b: Bin) -> list[Condition]:
         """Fold one bin in; return drop and broken-checkout conditions that hold."""
         cfg = self.config
+        counts = {name: _counts(b, name) for name in STEPS}
         armed = self.steps["cart_to_order"].total >= cfg.warmup_trials
         if b.orders > 0 or not armed:
             self.carts_without_order, self.run_log_p = 0, 0.0
         else:
             self.carts_without_order += b.carts
-            counts = _counts(b, "cart_to_order")
-            refs = self.references("cart_to_order", (p for p, _, _ in counts))
-            self.run_log_p += sum(n * math.log(1 - min(refs[p], 1 - 1e-6)) for p, _, n in counts)
-        out = [c for name in STEPS for c in self._observe_step(b, name)]
+            carts = counts["cart_to_order"]
+            refs = self.references("cart_to_order", (p for p, _, _ in carts))
+            self.run_log_p += sum(n * math.log(1 - min(refs[p], 1 - 1e-6)) for p, _, n in carts)
+        out = [c for name in STEPS for c in self._observe_step(b, name, counts[name])]
         if self.carts_without_order >= cfg.broken_min_carts and self.run_log_p <= math.log(cfg.broken_tail):
             expected = 1 - math.exp(self.run_log_p / self.carts_without_order)
             out.append(
@@ -202,10 +203,9 @@ class ConversionDetector:
             )
         return out
 
-    def _observe_step(self, b: Bin, name: str) -> list[Condition]:
+    def _observe_step(self, b: Bin, name: str, counts: Counts) -> list[Condition]:
         cfg = self.config
         step = self.steps[name]
-        counts = _counts(b, name)
         retention = decay_for(cfg.half_life_bins)
         # a product's first bins teach its own rate untested, unless a drop was already building
         # before them (then they are evidence of that drop, not of a product that converts worse)
