@@ -204,7 +204,8 @@ class SpamDetector:
                 del self.by_user[user], self.user_texts[user]
         keep = now - self._longest_s
         # Flags are added in about event-time order, so expired ones sit at the front: stop at
-        # the first kept one (one flagged out of order waits for those before it to expire).
+        # the first kept one. A flag out of order is dropped late, or holds those after it until
+        # it expires (at most a window plus ingest's clock-skew limit): memory only, no miss.
         for cid, ts in list(itertools.takewhile(lambda item: not keep <= item[1] <= ahead, self.flagged.items())):
             del self.flagged[cid]
         self.raids = {fp: r for fp, r in self.raids.items() if raid_horizon <= r.last <= ahead}

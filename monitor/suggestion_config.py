@@ -72,8 +72,7 @@ class SuggestionConfig:
     def __post_init__(self) -> None:
         positive = ("prior_strength", "funnel_prior_strength", "default_clicks_per_min", "half_life_s", "slot_s",
                     "fatigue_scale_s", "fatigue_half_life_s", "within_pitch_decay_s", "resample_s", "skip_hold_s",
-                    "skip_cooldown_s",
-                    "window_s")
+                    "skip_cooldown_s", "window_s")
         for name in positive:
             if not getattr(self, name) > 0:
                 raise SuggestionConfigError(_section_of(name), "a number > 0", getattr(self, name))
