@@ -18,8 +18,12 @@ if TYPE_CHECKING:
     from monitor.session import SessionState
 
 
-def to_state(self: SessionState) -> dict[str, Any]:
-    """Return a settled session's state as JSON-ready data (rings compressed, sets as lists)."""
+def to_state(self: SessionState, seen_inline: bool = True) -> dict[str, Any]:
+    """Return a settled session's state as JSON-ready data (rings compressed, sets as lists).
+
+    `seen_inline` false names the minutes of remembered ids without their digests
+    (`SeenIds.to_state`): the caller stores those beside the state.
+    """
     return {
         "meta": [
             self.platform,
@@ -41,7 +45,7 @@ def to_state(self: SessionState) -> dict[str, Any]:
         "totals": self.totals,
         "ring": self.ring.to_state(),
         "minutes": self.minutes.to_state(),
-        "seen": self.seen.to_state(),  # digests as base64; `SeenIds.from_state` also reads the old id lists
+        "seen": self.seen.to_state(seen_inline),  # digests as base64; `SeenIds.from_state` also reads the old id lists
         "users": list(self.user_index),
         "viewers": np.flatnonzero(self.viewer_flags).tolist(),
         "clickers": np.flatnonzero(self.clicker_flags).tolist(),
@@ -54,8 +58,8 @@ def to_state(self: SessionState) -> dict[str, Any]:
     }
 
 
-def restore(state: SessionState, data: dict[str, Any]) -> None:
-    """Load `to_state` output into a new session."""
+def restore(state: SessionState, data: dict[str, Any], stored_ids: dict[int, str] | None = None) -> None:
+    """Load `to_state` output into a new session (`stored_ids`: the digests stored beside it, by minute)."""
     (
         state.platform,
         state.title,
@@ -77,7 +81,7 @@ def restore(state: SessionState, data: dict[str, Any]) -> None:
     state.totals = list(data["totals"])
     state.ring = Ring.from_state(data["ring"])
     state.minutes = Ring.from_state(data["minutes"])
-    state.seen = SeenIds.from_state(data["seen"])
+    state.seen = SeenIds.from_state(data["seen"], stored_ids)
     state.user_index = {user: uid for uid, user in enumerate(data["users"])}
     state.grow_users(len(state.user_index))
     state.viewer_flags[data["viewers"]] = True

@@ -122,7 +122,7 @@ def _decode(by_minute: dict[str, str]) -> dict[int, U64]:
 class SeenIds:
     """Recently seen event ids (as digests) of one session, by the minute they are remembered under."""
 
-    __slots__ = ("legacy", "legacy_merged", "merged", "minutes", "recent", "recent_n")
+    __slots__ = ("changed", "legacy", "legacy_merged", "merged", "minutes", "recent", "recent_n")
 
     def __init__(self) -> None:
         self.minutes: dict[int, U64] = {}  # minute -> sorted digests merged into `merged`
@@ -132,6 +132,7 @@ class SeenIds:
         # BLAKE2b digests restored from a checkpoint of the previous layout, until they expire
         self.legacy: dict[int, U64] = {}
         self.legacy_merged: U64 = _EMPTY
+        self.changed: set[int] = set()  # minutes whose ids changed since `take_changed` (not stored yet)
 
     def admit(self, ids: Sequence[str], newest_ms: int) -> list[int]:
         """Remember a batch's new ids; return the positions of ids seen before or earlier in it."""
@@ -167,6 +168,7 @@ class SeenIds:
             if not fresh:
                 return dropped
         minute = newest_ms // 60_000
+        self.changed.add(minute)
         bucket = self.recent.get(minute)
         if bucket is None:
             self.recent[minute] = fresh
@@ -194,6 +196,7 @@ class SeenIds:
         old_recent = [m for m in self.recent if m < before_minute]
         for minute in old_recent:
             self.recent_n -= len(self.recent.pop(minute))
+        self.changed.difference_update([m for m in self.changed if m < before_minute])
         if old:
             gone = np.sort(np.concatenate([self.minutes.pop(m) for m in old]))
             self.merged = np.delete(self.merged, np.searchsorted(self.merged, gone))
@@ -205,35 +208,56 @@ class SeenIds:
     def __len__(self) -> int:
         return int(self.merged.size) + self.recent_n + int(self.legacy_merged.size)
 
-    def to_state(self) -> dict[str, dict[str, str]]:
+    def to_state(self, inline: bool = True) -> dict[str, dict[str, str | None]]:
         """Return {LAYOUT: {minute: base64 of little-endian uint64 digests}} as JSON-ready data.
 
         A layout whose key is neither a minute nor "digests", so code that reads only an
         older layout fails loudly on it instead of loading garbage. BLAKE2b digests still
-        remembered from an upgrade are written under "digests" beside it.
+        remembered from an upgrade are written under "digests" beside it. With `inline`
+        false every minute is only named (None): its digests are stored beside the state
+        (`take_changed` gives those that changed), so a checkpoint does not rewrite them all.
         """
-        out: dict[str, str] = {}
-        for minute in sorted(set(self.minutes) | set(self.recent)):
-            new = self.recent.get(minute, set())
-            arr = _merge(self.minutes.get(minute, _EMPTY), np.sort(np.fromiter(new, dtype=np.uint64, count=len(new))))
-            out[str(minute)] = _encode(arr)
-        state = {LAYOUT: out}
+        minutes = sorted(set(self.minutes) | set(self.recent))
+        out = {str(m): self._encoded(m) for m in minutes} if inline else dict.fromkeys(map(str, minutes))
+        state: dict[str, dict[str, str | None]] = {LAYOUT: out}
         if self.legacy:
             state["digests"] = {str(m): _encode(arr) for m, arr in sorted(self.legacy.items())}
         return state
 
+    def take_changed(self) -> dict[int, str]:
+        """Return the minutes changed since the last call, encoded as in `to_state`, and mark them stored."""
+        held = set(self.minutes) | set(self.recent)
+        out = {m: self._encoded(m) for m in sorted(self.changed & held)}
+        self.changed.clear()
+        return out
+
+    def _encoded(self, minute: int) -> str:
+        new = self.recent.get(minute, set())
+        return _encode(_merge(self.minutes.get(minute, _EMPTY), np.sort(np.fromiter(new, dtype=np.uint64, count=len(new)))))
+
     @classmethod
-    def from_state(cls, data: dict[str, Any]) -> SeenIds:
-        """Rebuild from `to_state` output, or from an older layout ("digests" of BLAKE2b, or {minute: [ids]})."""
+    def from_state(cls, data: dict[str, Any], stored: dict[int, str] | None = None) -> SeenIds:
+        """Rebuild from `to_state` output, or from an older layout ("digests" of BLAKE2b, or {minute: [ids]}).
+
+        A minute named without digests (None) is read from `stored` ({minute: base64}); one
+        given inline counts as changed, so the next `take_changed` stores it.
+        """
         seen = cls()
+        stored = stored or {}
         if LAYOUT in data or "digests" in data:
-            seen.minutes = _decode(data.get(LAYOUT, {}))
+            given = data.get(LAYOUT, {})
+            missing = sorted(int(m) for m, b64 in given.items() if b64 is None and int(m) not in stored)
+            if missing:
+                raise ValueError(f"remembered ids of minutes {missing} are named in the checkpoint but not stored")
+            seen.minutes = _decode({m: stored[int(m)] if b64 is None else b64 for m, b64 in given.items()})
+            seen.changed = {int(m) for m, b64 in given.items() if b64 is not None} & set(seen.minutes)
             seen.legacy = _decode(data.get("digests", {}))
             if seen.legacy:
                 seen.legacy_merged = np.sort(np.concatenate(list(seen.legacy.values())))
         else:
             by_minute = {int(m): np.unique(digests(ids)) for m, ids in data.items()}
             seen.minutes = {m: arr for m, arr in by_minute.items() if arr.size}
+            seen.changed = set(seen.minutes)
         if seen.minutes:
             seen.merged = np.sort(np.concatenate(list(seen.minutes.values())))
         return seen

@@ -445,14 +445,16 @@ class SessionState:
 
     # ------------------------------------------------------------------ checkpoint
 
-    def to_state(self) -> dict[str, Any]:
+    def to_state(self, seen_inline: bool = True) -> dict[str, Any]:
         """Return all state as JSON-ready data (rings compressed, sets as sorted lists)."""
         self.settle()
-        return to_state(self)
+        return to_state(self, seen_inline)
 
     @classmethod
-    def from_state(cls, session: str, config: EngineConfig, data: dict[str, Any]) -> SessionState:
-        """Rebuild a session from `to_state` output."""
+    def from_state(
+        cls, session: str, config: EngineConfig, data: dict[str, Any], stored_ids: dict[int, str] | None = None
+    ) -> SessionState:
+        """Rebuild a session from `to_state` output (`stored_ids`: remembered ids stored beside it)."""
         state = cls(session, config)
-        restore(state, data)
+        restore(state, data, stored_ids)
         return state

@@ -7,6 +7,7 @@ import random
 
 import numpy as np
 import orjson
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -104,14 +105,20 @@ def test_dedup_checkpoint_costs_under_twelve_bytes_per_id() -> None:
             st.tuples(st.just("admit"), st.lists(st.sampled_from("abcdefghij"), max_size=6), st.integers(0, 5)),
             st.tuples(st.just("expire"), st.integers(0, 6)),
             st.tuples(st.just("checkpoint")),
+            st.tuples(st.just("incremental checkpoint")),
         ),
         max_size=40,
     )
 )
 def test_dedup_decides_like_a_set_of_ids_per_minute(ops: list[tuple]) -> None:  # type: ignore[type-arg]
-    """The digests decide exactly what sets of the ids themselves would (no collision in ten ids)."""
+    """The digests decide exactly what sets of the ids themselves would (no collision in ten ids).
+
+    Through full checkpoints and incremental ones alike: an incremental checkpoint stores only
+    the minutes changed since the previous one beside the state, and drops those no longer named.
+    """
     seen = SeenIds()
     model: dict[int, set[str]] = {}
+    stored: dict[int, str] = {}
     for op in ops:
         if op[0] == "admit":
             _, ids, minute = op
@@ -127,8 +134,13 @@ def test_dedup_decides_like_a_set_of_ids_per_minute(ops: list[tuple]) -> None:  
         elif op[0] == "expire":
             seen.expire(op[1])
             model = {m: s for m, s in model.items() if m >= op[1]}
-        else:
+        elif op[0] == "checkpoint":
             seen = roundtrip(seen)
+        else:
+            state = orjson.loads(orjson.dumps(seen.to_state(inline=False)))
+            stored.update(seen.take_changed())
+            stored = {m: b64 for m, b64 in stored.items() if str(m) in state["ids64"]}
+            seen = SeenIds.from_state(state, stored)
         assert len(seen) == sum(map(len, model.values()))
 
 
@@ -143,3 +155,35 @@ def test_dedup_engine_counts_a_resent_batch_once_after_restore() -> None:
     engine.apply([comment(50)])
     assert restored.sessions["s1"].totals == engine.sessions["s1"].totals
     assert len(restored.sessions["s1"].seen) == 51
+
+
+def test_dedup_incremental_checkpoints_rewrite_only_the_changed_minutes() -> None:
+    def comments(first: int, n: int, ms_apart: int) -> list[Event]:
+        return [
+            parse_event({"id": f"c{i}", "session": "s1", "type": "comment", "ts": T0 + i * ms_apart, "user": "u", "text": "hi"})
+            for i in range(first, first + n)
+        ]
+
+    engine = Engine()
+    for first in range(0, 1000, 100):  # 5 minutes of ids, 30 s per batch (ids go under their batch's minute)
+        engine.apply(comments(first, 100, 300))
+    first = engine.checkpoint()
+    store = dict(first.changed_ids)
+    assert set(store) == first.named_ids and len(store) == 5
+    engine.apply(comments(1000, 100, 300))  # the next 30 s: one minute changes
+    second = engine.checkpoint()
+    assert len(second.changed_ids) == 1 and len(second.named_ids) == 6
+    store.update(second.changed_ids)
+    restored = Engine.from_state(engine.config, orjson.loads(orjson.dumps(second.state)), store)
+    assert restored.to_state() == engine.to_state()
+    restored.apply(comments(900, 201, 300))  # re-sent, plus one new
+    engine.apply(comments(1100, 1, 300))
+    assert restored.sessions["s1"].totals == engine.sessions["s1"].totals
+
+
+def test_dedup_checkpoint_naming_ids_that_are_not_stored_is_refused() -> None:
+    engine = Engine()
+    engine.apply([parse_event({"id": "c1", "session": "s1", "type": "comment", "ts": T0, "user": "u", "text": "hi"})])
+    checkpoint = engine.checkpoint()
+    with pytest.raises(ValueError, match=f"minutes \\[{T0 // MINUTE}\\]"):
+        Engine.from_state(engine.config, checkpoint.state, {})
