@@ -31,7 +31,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from livemon import keys
+from livemon import keys, redis_replies
 from livemon.alerting import AlertStage, read_commands
 from livemon.answering import AnsweringStage, read_answers
 from livemon.cadence import Cadence
@@ -69,6 +69,7 @@ class Partition:
     alerts: AlertStage
     last_applied: str = "0-0"
     unacked: list[bytes] = field(default_factory=list)  # ids read since the last checkpoint, XACKed with the next
+    stored_ids: set[str] = field(default_factory=set)  # fields of the checkpoint's ids hash (`keys.checkpoint_ids_key`)
     suggestions: SuggestionStage | None = None
     answering: AnsweringStage = field(default_factory=lambda: AnsweringStage.from_state(None))
 
@@ -132,16 +133,20 @@ class EngineRunner:
             if "BUSYGROUP" not in str(exc):
                 raise
         raw = await self.client.get(keys.checkpoint_key(number))
+        stored_ids = {k.decode(): v.decode() for k, v in
+                      (await redis_replies.hgetall(self.client, keys.checkpoint_ids_key(number))).items()}
         audit_s = self.settings.audit_retention_s
         if raw:
             saved = orjson.loads(raw)
             stage = AlertStage.from_state(self.alert_config, audit_s, saved.get("alerts"))
-            part = Partition(number, Engine.from_state(self.config, saved["state"]), stage, saved["last_id"])
+            engine = Engine.from_state(self.config, saved["state"], stored_ids)
+            part = Partition(number, engine, stage, saved["last_id"])
             part.suggestions = SuggestionStage.from_state(self.suggestion_config, saved.get("suggestions"))
             part.answering = AnsweringStage.from_state(saved.get("comments"))
         else:
             part = Partition(number, Engine(self.config), AlertStage(self.alert_config, audit_s))
             part.suggestions = SuggestionStage(self.suggestion_config)
+        part.stored_ids = set(stored_ids)  # those the checkpoint does not name go with the next one
         self.partitions[stream] = part
         self.cadence.add(number, time.monotonic())
         cursor = "0-0"
@@ -344,7 +349,7 @@ class EngineRunner:
             if entries:
                 self._fold(self.partitions[stream], entries)
             await self._checkpoint(self.partitions[stream])
-            await scrub_checkpoint(self.client, keys.checkpoint_key(number), session)
+            await scrub_checkpoint(self.client, number, session)
             await self._acquire(number)
             self.purges_done.add((session, marked_at))
             log.info("engine %s: purged a session from partition %d", self.consumer, number)
@@ -405,16 +410,19 @@ class EngineRunner:
 
     async def _checkpoint(self, part: Partition) -> bool:
         """Checkpoint and XACK in one Lua call; False when the partition's lease is no longer ours."""
-        if not part.unacked and not part.engine.session_ids():
+        if not part.unacked and not part.engine.session_ids() and not part.stored_ids:
             return True
+        checkpoint = part.engine.checkpoint()  # if it is not stored, the engine is rebuilt from what is
         payload = orjson.dumps(
-            {"last_id": part.last_applied, "state": part.engine.to_state(), "alerts": part.alerts.to_state(),
+            {"last_id": part.last_applied, "state": checkpoint.state, "alerts": part.alerts.to_state(),
              "suggestions": part.suggestions.to_state() if part.suggestions else None,
              "comments": part.answering.to_state()},
             option=orjson.OPT_SERIALIZE_NUMPY,
         )
         owner = None if self.leases is None else self.leases.instance
-        if not await self.checkpoints.write(part.number, payload, part.unacked, owner):
+        dropped = part.stored_ids - checkpoint.named_ids
+        if not await self.checkpoints.write(part.number, payload, part.unacked, owner, checkpoint.changed_ids, dropped):
             return False
         part.unacked.clear()
+        part.stored_ids = checkpoint.named_ids
         return True

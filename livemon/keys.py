@@ -89,6 +89,14 @@ def checkpoint_key(partition: int) -> str:
     return f"{PREFIX}:ckpt:{{p{partition}}}"
 
 
+def checkpoint_ids_key(partition: int) -> str:
+    """Remembered event ids of one partition's checkpoint: hash of `monitor.engine.ids_key` -> base64 digests.
+
+    Kept beside `checkpoint_key` so a checkpoint rewrites only the minutes that changed.
+    """
+    return f"{PREFIX}:ckpt:{{p{partition}}}:ids"
+
+
 def lease_key(partition: int) -> str:
     """Lease of one partition (same slot as its stream and checkpoint, so the checkpoint script can check it)."""
     return f"{PREFIX}:lease:{{p{partition}}}"

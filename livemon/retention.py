@@ -91,20 +91,27 @@ def _event_of(session: str) -> Any:
     return matches
 
 
-async def scrub_checkpoint(client: aioredis.Redis, key: str, session: str) -> bool:
-    """Remove the session from a partition checkpoint (optimistic transaction against engine writes).
+async def scrub_checkpoint(client: aioredis.Redis, partition: int, session: str) -> bool:
+    """Remove the session from a partition checkpoint and its remembered ids (optimistic transaction
+    against engine writes).
 
     Returns True when the checkpoint no longer mentions the session.
     """
+    key, ids_key = keys.checkpoint_key(partition), keys.checkpoint_ids_key(partition)
     async with client.pipeline(transaction=True) as pipe:
         while True:
             try:
-                await pipe.watch(key)
+                await pipe.watch(key, ids_key)
                 raw = await pipe.get(key)
-                if raw is None or session.encode() not in raw:
+                # fields are `monitor.engine.ids_key`: "<minute>:<session>"
+                doomed = [f for f in await pipe.hkeys(ids_key) if f.split(b":", 1)[1] == session.encode()]
+                if (raw is None or session.encode() not in raw) and not doomed:
                     return True
                 pipe.multi()
-                pipe.set(key, orjson.dumps(without_session(orjson.loads(raw), session)))
+                if raw is not None and session.encode() in raw:
+                    pipe.set(key, orjson.dumps(without_session(orjson.loads(raw), session)))
+                if doomed:
+                    pipe.hdel(ids_key, *doomed)
                 await pipe.execute()
                 return True
             except WatchError:
@@ -123,17 +130,20 @@ async def purge_session(
     markers = [k async for k in client.scan_iter(match=keys.dedup_key(number, session, "*"), count=SCAN_COUNT)]
     for start in range(0, len(markers), 500):
         report.dedup_markers += await client.delete(*markers[start:start + 500])
-    await _sweep_outputs(client, session, checkpoint, report)
+    await _sweep_outputs(client, session, number, report)
     # A running engine may still publish or checkpoint the session from memory until its next
     # tick sees the marker and rebuilds the partition; after `settle_s` (a few ticks) sweep again.
     await asyncio.sleep(settle_s)
-    await _sweep_outputs(client, session, checkpoint, report)
+    await _sweep_outputs(client, session, number, report)
     raw = await client.get(checkpoint)  # JSON keys and values are quoted: look for the quoted id
-    report.checkpoint_cleared = raw is None or orjson.dumps(session) not in raw
+    ids = await client.hkeys(keys.checkpoint_ids_key(number))
+    report.checkpoint_cleared = (raw is None or orjson.dumps(session) not in raw) and not any(
+        f.split(b":", 1)[1] == session.encode() for f in ids
+    )
     return report
 
 
-async def _sweep_outputs(client: aioredis.Redis, session: str, checkpoint: str, report: PurgeReport) -> None:
+async def _sweep_outputs(client: aioredis.Redis, session: str, partition: int, report: PurgeReport) -> None:
     """Delete what engines derive from the session: snapshot, fan-out updates, alerts, checkpoint state."""
     report.snapshot = bool(await client.hdel(keys.SNAPSHOTS, session)) or report.snapshot
     await _xdel_matching(client, keys.UPDATES, lambda fields: fields.get(b"s") == session.encode())
@@ -145,7 +155,7 @@ async def _sweep_outputs(client: aioredis.Redis, session: str, checkpoint: str, 
     doomed = [fp for fp, record in active.items() if orjson.loads(record).get("session") == session]
     if doomed:
         report.active_alerts += await client.hdel(keys.ALERTS_ACTIVE, *doomed)
-    await scrub_checkpoint(client, checkpoint, session)
+    await scrub_checkpoint(client, partition, session)
 
 
 async def fresh_purges(client: aioredis.Redis, now: float) -> dict[str, str]:

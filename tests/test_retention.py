@@ -56,6 +56,8 @@ def test_retention_purge_removes_a_session_and_keeps_the_others(stack: Stack, re
     assert stack.metrics("room-p") is None
     checkpoints = b"".join(redis_client.get(keys.checkpoint_key(p)) or b"" for p in range(8))
     assert b"room-p" not in checkpoints
+    id_minutes = [f for p in range(8) for f in redis_client.hkeys(keys.checkpoint_ids_key(p))]
+    assert id_minutes and not any(f.endswith(b":room-p") for f in id_minutes)  # room-q's are still there
     assert all(f.get(b"s") != b"room-p" for _i, f in redis_client.xrange(keys.ALERTS))
     assert session_entries(redis_client, "room-q") == 6  # the other room is untouched
     assert (stack.metrics("room-q") or {}).get("online") == 20
