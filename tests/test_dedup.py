@@ -187,3 +187,15 @@ def test_dedup_checkpoint_naming_ids_that_are_not_stored_is_refused() -> None:
     checkpoint = engine.checkpoint()
     with pytest.raises(ValueError, match=f"minutes \\[{T0 // MINUTE}\\]"):
         Engine.from_state(engine.config, checkpoint.state, {})
+
+
+def test_dedup_checkpoint_after_an_inline_one_stores_every_minute() -> None:
+    """Upgrading from a checkpoint that held the digests inline: the first incremental one stores them all."""
+    engine = Engine()
+    for minute in range(3):
+        engine.apply([parse_event({"id": f"c{minute}", "session": "s1", "type": "comment", "ts": T0 + minute * MINUTE,
+                                   "user": "u", "text": "hi"})])
+    upgraded = Engine.from_state(engine.config, orjson.loads(orjson.dumps(engine.to_state())))
+    checkpoint = upgraded.checkpoint()
+    assert set(checkpoint.changed_ids) == checkpoint.named_ids and len(checkpoint.named_ids) == 3
+    assert upgraded.checkpoint().changed_ids == {}  # stored now: the next one has nothing to add
