@@ -1,17 +1,25 @@
-"""Benchmark the engine core against a per-event pure-Python engine and a Bytewax dataflow.
+"""Benchmark the engine core against two per-event pure-Python baselines and a Bytewax dataflow.
 
 Run: `python bench/engine.py [--events 300000] [--sessions 20] [--skip-bytewax] [--skip-memory]`
 
-All three read the same wire-encoded events (as the runner gets them from Redis), parse,
-fold, and tick once per second of event time; each run uses one process (one core).
+All read the same wire-encoded events (as the runner gets them from Redis), parse, fold,
+and tick once per second of event time; each run uses one process (one core), timed in
+CPU seconds, all in the same run.
 - livemon: `Engine.apply_wire` (decode + fold, batches of 2,000) + `Engine.tick`, full snapshots.
-- pure Python: one dict per (session, second) per metric, windows summed per tick; the
-  straightforward way to write the same headline figures (it computes fewer of them).
+- pure Python, same metrics (`bench.engine_baseline.PerEventEngine`, the issue's baseline):
+  one event at a time into dicts, sets and lists, computing every snapshot figure of
+  docs/metrics.md (watermark and lateness, duplicates once, traffic, dwell, funnel, money,
+  per-product table, trends, minute series). At the end of the stress run both final
+  snapshots of every session are compared figure by figure (`agreement` line; the figures
+  not compared are named with the reason). It builds no closed bins, which the engine's
+  tick also does: the baseline does less work than the engine, not more.
+- pure Python, headline counts only: one dict per (session, second), windows summed per
+  tick; ~10 figures, the straightforward way to write just the headline counts.
 - Bytewax 0.21.1: event-time 10-s tumbling windows counting events per type and session
   (the same counts as our closed bins), `EventClock` with the same 5-s lateness.
 Memory: one 6-hour session with 500 products fed through `apply_wire` (the runner's path),
 measured with tracemalloc and as checkpoint bytes.
-Prints a table, then one line of JSON with the figures.
+Prints a table, the agreement, then one line of JSON with the figures.
 """
 
 from __future__ import annotations
@@ -32,6 +40,8 @@ import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.engine_baseline import PerEventEngine
+from bench.engine_baseline_snapshot import EXCLUDED, agreement
 from monitor.engine import Engine, EngineConfig
 
 T0 = 1_700_000_000_000
@@ -98,11 +108,11 @@ def generate(
             yield rng.choice(recent)
 
 
-# ---------------------------------------------------------------- baseline 1: per-event pure Python
+# ---------------------------------------------------------------- headline-counts baseline
 
 
 class PurePython:
-    """Per-event dict counters per (session, second); windows summed on each tick."""
+    """Per-event dict counters per (session, second); windows summed on each tick (~10 figures)."""
 
     def __init__(self) -> None:
         self.seen: set[tuple[str, str]] = set()
@@ -146,7 +156,8 @@ class PurePython:
                 totals["gmv"] += e["amount"]
                 self.product_counts[session][second][(e["product"], "gmv")] += e["amount"]
 
-    def tick(self) -> list[dict[str, Any]]:
+    def tick(self, now: float) -> list[dict[str, Any]]:
+        """Return the headline figures per session (`now` unused: windows end at the newest event)."""
         out = []
         for session, newest in self.newest.items():
             end = newest // 1000
@@ -158,8 +169,8 @@ class PurePython:
             gmv_5m = sum(per_second.get(s, {}).get("gmv", 0.0) for s in range(end - 299, end + 1))
             products: dict[tuple[str, str], float] = defaultdict(float)
             for s in range(end - 299, end + 1):
-                for k, v in self.product_counts[session].get(s, {}).items():
-                    products[k] += v
+                for pk, pv in self.product_counts[session].get(s, {}).items():
+                    products[pk] += pv
             unpaid = sum(1 for status in self.orders[session].values() if status == "placed")
             out.append(
                 {
@@ -186,8 +197,11 @@ def ticks_for(wire: list[bytes], events: int, sessions: int, rate: int) -> int:
     return max(1, events // sessions // rate)
 
 
-def run_livemon(wire: list[bytes], ticks: int, wall: bool) -> tuple[float, int, Engine]:
-    """Fold all events in batches; tick per event-second (`ticks` evenly) or per CPU second (`wall`)."""
+def run_livemon(wire: list[bytes], ticks: int, wall: bool) -> tuple[float, int, Engine, float]:
+    """Fold all events in batches; tick per event-second (`ticks` evenly) or per CPU second (`wall`).
+
+    Returns CPU seconds, ticks done, the engine and the `now` of its last tick.
+    """
     engine = Engine(EngineConfig())
     now = 1_000_000.0
     start = last_tick = time.process_time()
@@ -199,22 +213,45 @@ def run_livemon(wire: list[bytes], ticks: int, wall: bool) -> tuple[float, int, 
             engine.tick(now)
             done += 1
             last_tick = time.process_time()
-    return time.process_time() - start, done, engine
+    return time.process_time() - start, done, engine, now
 
 
-def run_pure(wire: list[bytes], ticks: int, wall: bool) -> tuple[float, int]:
-    """The same schedule for the per-event baseline."""
-    baseline = PurePython()
+def run_pure(wire: list[bytes], ticks: int, wall: bool, baseline: PurePython | PerEventEngine) -> tuple[float, int]:
+    """The same schedule (and the same `now` per tick) for a per-event baseline."""
+    now = 1_000_000.0
     start = last_tick = time.process_time()
     done = 0
     for offset, due in _schedule(len(wire), ticks, wall):
         for raw in wire[offset : offset + BATCH]:
             baseline.apply(raw)
         if due or (wall and time.process_time() - last_tick >= 1.0):
-            baseline.tick()
+            now += 1.0
+            baseline.tick(now)
             done += 1
             last_tick = time.process_time()
     return time.process_time() - start, done
+
+
+def check_agreement(engine: Engine, baseline: PerEventEngine, now: float) -> dict[str, Any]:
+    """Tick both once more (untimed, late enough to carry the series) and compare every session's figures."""
+    later = now + engine.config.series_interval_s
+    baseline_snaps = {s["session"]: s for s in baseline.tick(later)}
+    compared: set[str] = set()
+    differ: dict[str, tuple[Any, Any]] = {}
+    snapshots = engine.tick(later).snapshots
+    for snap in snapshots:
+        names, wrong = agreement(snap, baseline_snaps[snap["session"]])
+        compared |= names
+        differ |= {f"{snap['session']}.{name}": values for name, values in wrong.items()}
+    wrong_figures = {name.split(".", 1)[1].split("[")[0] for name in differ}
+    return {
+        "sessions": len(snapshots),
+        "figures": len(compared),
+        "agree": len(compared - wrong_figures),
+        "product_rows": sum(len(snap["products"]) for snap in snapshots),
+        "differ": {name: [a, b] for name, (a, b) in differ.items()},
+        "excluded": sorted(EXCLUDED),
+    }
 
 
 def _schedule(n: int, ticks: int, wall: bool) -> Iterator[tuple[int, bool]]:
@@ -263,7 +300,7 @@ def run_bytewax(wire: list[bytes]) -> tuple[float, int] | None:
     )
     op.output("out", windows.down, TestingSink(out))
     start = time.process_time()
-    run_main(flow)
+    run_main(flow)  # type: ignore[no-untyped-call]
     return time.process_time() - start, len(out)
 
 
@@ -333,39 +370,48 @@ def main() -> None:
     wire = [orjson.dumps(e) for e in generate(args.events, args.sessions, args.rate)]
     ticks = ticks_for(wire, args.events, args.sessions, args.rate)
     n = len(wire)
-    rows: list[tuple[str, float, float, str]] = []
+    rows: list[tuple[str, float, str, str]] = []
 
     results: dict[str, float] = {}
+    agreed: dict[str, Any] = {}
     for mode, wall in (
-        ("runner cadence: tick every CPU second", True),
-        (f"stress: tick every event second ({ticks} ticks)", False),
+        ("runner cadence: tick per CPU-s", True),
+        (f"stress: {ticks} ticks, 1 per event-s", False),
     ):
-        core_s, done, engine = run_livemon(wire, ticks, wall)
-        pure_s, pure_done = run_pure(wire, ticks, wall)
         key = "wall" if wall else "event"
-        results[f"livemon_{key}"], results[f"pure_{key}"] = n / core_s, n / pure_s
+        core_s, done, engine, now = run_livemon(wire, ticks, wall)
+        same = PerEventEngine(EngineConfig())
+        same_s, same_done = run_pure(wire, ticks, wall, same)
+        pure_s, pure_done = run_pure(wire, ticks, wall, PurePython())
+        if not wall:  # same schedule and `now`s as livemon's run: the final snapshots must agree
+            agreed = check_agreement(engine, same, now)
+        results |= {f"livemon_{key}": n / core_s, f"same_{key}": n / same_s, f"pure_{key}": n / pure_s}
+        sessions = len(engine.sessions)
         rows.append(
-            (f"livemon engine [{mode}]", n / core_s, n / pure_s, f"{done} ticks x {len(engine.sessions)} sessions")
+            (f"livemon engine [{mode}]", n / core_s, key, f"{done} ticks x {sessions} sessions, full snapshots")
         )
-        rows.append((f"pure-Python baseline [{mode}]", n / pure_s, n / pure_s, f"{pure_done} ticks, fewer metrics"))
+        rows.append((f"pure Python, same metrics [{mode}]", n / same_s, key, f"{same_done} ticks, full snapshots"))
+        rows.append((f"pure Python, headline counts only [{mode}]", n / pure_s, key, f"{pure_done} ticks, ~10 figures"))
     bytewax = None if args.skip_bytewax else run_bytewax(wire)
     if bytewax is not None:
-        rows.append(
-            (
-                "Bytewax 0.21.1 10-s window counts",
-                n / bytewax[0],
-                results["pure_wall"],
-                f"{bytewax[1]} windows out, counts only",
-            )
-        )
+        rows.append(("Bytewax 0.21.1 10-s window counts", n / bytewax[0], "wall", f"{bytewax[1]} windows, counts only"))
 
     print(
         f"\nEngine core, {n:,} wire events ({args.sessions} sessions x {args.rate} ev/s of event time, 2 s disorder, "
-        "1 % duplicates), CPU seconds of this process (one core)\n"
+        "1 % duplicates), CPU seconds of this process (one core); ratios against the baselines of the same tick mode\n"
     )
-    print(f"{'implementation':66} {'events / CPU-s':>15}  {'vs pure Python':>14}  notes")
-    for name, rate, pure_rate, note in rows:
-        print(f"{name:66} {rate:15,.0f}  {rate / pure_rate:13.2f}x  {note}")
+    print(f"{'implementation':60} {'events / CPU-s':>14} {'vs same metrics':>15} {'vs headline':>11}  notes")
+    for name, rate, key, note in rows:
+        same_x, pure_x = rate / results[f"same_{key}"], rate / results[f"pure_{key}"]
+        print(f"{name:60} {rate:14,.0f} {same_x:14.2f}x {pure_x:10.2f}x  {note}")
+    print(
+        f"\nAgreement (stress run, final snapshots): {agreed['agree']}/{agreed['figures']} figures agree on "
+        f"{agreed['sessions']} sessions ({agreed['product_rows']} product rows; numbers within 1e-6 relative)"
+    )
+    for name, (mine, theirs) in agreed["differ"].items():
+        print(f"  differs: {name}: engine {mine!r}, baseline {theirs!r}")
+    for name in agreed["excluded"]:
+        print(f"  not compared: {name}: {EXCLUDED[name]}")
 
     memory = None
     if not args.skip_memory:
@@ -381,10 +427,14 @@ def main() -> None:
             {
                 "events": n,
                 "livemon_events_per_s": round(results["livemon_wall"]),
-                "pure_python_events_per_s": round(results["pure_wall"]),
+                "pure_python_same_metrics_events_per_s": round(results["same_wall"]),
+                "pure_python_events_per_s": round(results["pure_wall"]),  # headline counts only
                 "livemon_stress_events_per_s": round(results["livemon_event"]),
-                "pure_python_stress_events_per_s": round(results["pure_event"]),
+                "pure_python_same_metrics_stress_events_per_s": round(results["same_event"]),
+                "pure_python_stress_events_per_s": round(results["pure_event"]),  # headline counts only
                 "bytewax_events_per_s": round(n / bytewax[0]) if bytewax else None,
+                "agreement": {k: agreed[k] for k in ("figures", "agree", "sessions", "product_rows", "excluded")},
+                "agreement_differ": agreed["differ"],
                 "memory": memory,
             }
         ).decode()

@@ -47,16 +47,12 @@ PRODUCT_CHANNELS = 8
 class Span:
     """One sliding window: buckets (end − lag − length, end − lag] and their sums per key."""
 
-    __slots__ = ("end", "lag", "length", "sums")
+    __slots__ = ("hi", "lag", "length", "lo", "sums")
 
     def __init__(self, length: int, lag: int) -> None:
         self.length, self.lag = length, lag
-        self.end: int | None = None  # bucket of the clock; None before the first tick
+        self.lo = self.hi = 0  # the window is the buckets in (lo, hi]; empty before the first tick
         self.sums: dict[Hashable, list[float]] = {}
-
-    def covers(self, b: int) -> bool:
-        """Tell whether bucket `b` is inside the window now."""
-        return self.end is not None and self.end - self.lag - self.length < b <= self.end - self.lag
 
 
 class Windows:
@@ -76,6 +72,7 @@ class Windows:
         self.newest: int | None = None
         self.floor: int | None = None  # every bucket below this one has been dropped
         self.spans = [Span(length, lag) for length, lag in spans]
+        self.end: int | None = None  # bucket of the clock at the last `advance`
 
     def add(self, second: int, key: Hashable, channel: int, value: float) -> None:
         """Add `value` to `channel` of `key` at event-time `second`."""
@@ -88,12 +85,17 @@ class Windows:
             return  # older than any window reaches: totals only (as a ring recycles the bucket)
         elif b < self.floor:
             self.floor = b
-        row = self.buckets.setdefault(b, {}).get(key)
+        bucket = self.buckets.get(b)
+        if bucket is None:
+            bucket = self.buckets[b] = {}
+        row = bucket.get(key)
         if row is None:
-            row = self.buckets[b][key] = [0.0] * self.channels
+            row = bucket[key] = [0.0] * self.channels
         row[channel] += value
+        if self.end is None or b > self.end:
+            return  # newer than the last tick: the windows take it in when they slide over it
         for span in self.spans:
-            if span.covers(b):
+            if span.lo < b <= span.hi:
                 total = span.sums.get(key)
                 if total is None:
                     total = span.sums[key] = [0.0] * self.channels
@@ -102,17 +104,18 @@ class Windows:
     def advance(self, second: int) -> None:
         """Move every window's end to the bucket of `second` (never back) and drop buckets out of reach."""
         end = second // self.width
+        if self.end is not None and end <= self.end:
+            return
         for span in self.spans:
-            old, length, lag = span.end, span.length, span.lag
-            if old is not None and end <= old:
-                continue
-            if old is None or end - old >= length:
+            lo, hi = end - span.lag - span.length, end - span.lag
+            if self.end is None or hi - span.hi >= span.length:
                 span.sums = {}
-                self._fold(span.sums, end - lag - length + 1, end - lag, 1.0)
+                self._fold(span.sums, lo + 1, hi, 1.0)
             else:
-                self._fold(span.sums, old - lag + 1, end - lag, 1.0)
-                self._fold(span.sums, old - lag - length + 1, end - lag - length, -1.0)
-            span.end = end
+                self._fold(span.sums, span.hi + 1, hi, 1.0)
+                self._fold(span.sums, span.lo + 1, lo, -1.0)
+            span.lo, span.hi = lo, hi
+        self.end = end
         if self.floor is not None and self.newest is not None:
             while self.floor <= self.newest - self.keep:
                 self.buckets.pop(self.floor, None)
@@ -135,7 +138,7 @@ class Windows:
         window reading -1e-13), and money (cents) and watch time (ms) are coarser than that.
         """
         total = self.spans[span].sums.get(key)
-        return [round(v, 6) for v in total] if total else [0.0] * self.channels
+        return [round(v, 6) if v else 0.0 for v in total] if total else [0.0] * self.channels
 
     def window(self, end_second: int, length_s: int, key: Hashable) -> list[float]:
         """Sum the buckets of an arbitrary window ending with the bucket of `end_second`."""

@@ -166,7 +166,7 @@ class ProductTable:
 
     def rows(self, clock_ms: int, unpaid: dict[str, int]) -> list[dict[str, Any]]:
         """The live table, one dict per product (`unpaid` per product from the order book)."""
-        end = self.windows.spans[0].end
+        end = self.windows.end
         if end != self.cached_end:
             self.cached_end = end
             self.dirty.update(self.products)
