@@ -10,9 +10,8 @@ CPU seconds, all in the same run.
   one event at a time into dicts, sets and lists, computing every snapshot figure of
   docs/metrics.md (watermark and lateness, duplicates once, traffic, dwell, funnel, money,
   per-product table, trends, minute series). At the end of the stress run both final
-  snapshots of every session are compared figure by figure (`agreement` line; the figures
-  not compared are named with the reason). It builds no closed bins, which the engine's
-  tick also does: the baseline does less work than the engine, not more.
+  snapshots of every session are compared figure by figure, and every closed 10-s bin of
+  the run (`Agreement` line; the figures not compared are named with the reason).
 - pure Python, headline counts only: one dict per (session, second), windows summed per
   tick; ~10 figures, the straightforward way to write just the headline counts.
 - Bytewax 0.21.1: event-time 10-s tumbling windows counting events per type and session
@@ -41,7 +40,8 @@ import orjson
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.engine_baseline import PerEventEngine
-from bench.engine_baseline_snapshot import EXCLUDED, agreement
+from bench.engine_baseline_snapshot import EXCLUDED, agreement, bins_agreement
+from monitor.bins import Bin
 from monitor.engine import Engine, EngineConfig
 
 T0 = 1_700_000_000_000
@@ -197,28 +197,32 @@ def ticks_for(wire: list[bytes], events: int, sessions: int, rate: int) -> int:
     return max(1, events // sessions // rate)
 
 
-def run_livemon(wire: list[bytes], ticks: int, wall: bool) -> tuple[float, int, Engine, float]:
+def run_livemon(wire: list[bytes], ticks: int, wall: bool) -> tuple[float, int, Engine, float, list[Bin]]:
     """Fold all events in batches; tick per event-second (`ticks` evenly) or per CPU second (`wall`).
 
-    Returns CPU seconds, ticks done, the engine and the `now` of its last tick.
+    Returns CPU seconds, ticks done, the engine, the `now` of its last tick and the closed bins.
     """
     engine = Engine(EngineConfig())
     now = 1_000_000.0
+    closed: list[Bin] = []
     start = last_tick = time.process_time()
     done = 0
     for offset, due in _schedule(len(wire), ticks, wall):
         engine.apply_wire(wire[offset : offset + BATCH])
         if due or (wall and time.process_time() - last_tick >= 1.0):
             now += 1.0
-            engine.tick(now)
+            closed += engine.tick(now).bins
             done += 1
             last_tick = time.process_time()
-    return time.process_time() - start, done, engine, now
+    return time.process_time() - start, done, engine, now, closed
 
 
-def run_pure(wire: list[bytes], ticks: int, wall: bool, baseline: PurePython | PerEventEngine) -> tuple[float, int]:
-    """The same schedule (and the same `now` per tick) for a per-event baseline."""
+def run_pure(
+    wire: list[bytes], ticks: int, wall: bool, baseline: PurePython | PerEventEngine
+) -> tuple[float, int, list[dict[str, Any]]]:
+    """The same schedule (and the same `now` per tick) for a per-event baseline; closed bins if it makes them."""
     now = 1_000_000.0
+    closed: list[dict[str, Any]] = []
     start = last_tick = time.process_time()
     done = 0
     for offset, due in _schedule(len(wire), ticks, wall):
@@ -226,29 +230,39 @@ def run_pure(wire: list[bytes], ticks: int, wall: bool, baseline: PurePython | P
             baseline.apply(raw)
         if due or (wall and time.process_time() - last_tick >= 1.0):
             now += 1.0
-            baseline.tick(now)
+            result = baseline.tick(now)
+            if isinstance(result, tuple):
+                closed += result[1]
             done += 1
             last_tick = time.process_time()
-    return time.process_time() - start, done
+    return time.process_time() - start, done, closed
 
 
-def check_agreement(engine: Engine, baseline: PerEventEngine, now: float) -> dict[str, Any]:
-    """Tick both once more (untimed, late enough to carry the series) and compare every session's figures."""
+def check_agreement(
+    engine: Engine, baseline: PerEventEngine, now: float, bins: tuple[list[Bin], list[dict[str, Any]]]
+) -> dict[str, Any]:
+    """Tick both once more (untimed, late enough to carry the series); compare every session's figures and every bin."""
     later = now + engine.config.series_interval_s
-    baseline_snaps = {s["session"]: s for s in baseline.tick(later)}
+    baseline_snaps, baseline_bins = baseline.tick(later)
+    by_session = {s["session"]: s for s in baseline_snaps}
+    last = engine.tick(later)
     compared: set[str] = set()
     differ: dict[str, tuple[Any, Any]] = {}
-    snapshots = engine.tick(later).snapshots
-    for snap in snapshots:
-        names, wrong = agreement(snap, baseline_snaps[snap["session"]])
+    for snap in last.snapshots:
+        names, wrong = agreement(snap, by_session[snap["session"]])
         compared |= names
         differ |= {f"{snap['session']}.{name}": values for name, values in wrong.items()}
     wrong_figures = {name.split(".", 1)[1].split("[")[0] for name in differ}
+    engine_bins = bins[0] + last.bins
+    bins_wrong, bins_differ = bins_agreement(engine_bins, bins[1] + baseline_bins)
+    differ |= bins_differ
     return {
-        "sessions": len(snapshots),
+        "sessions": len(last.snapshots),
         "figures": len(compared),
         "agree": len(compared - wrong_figures),
-        "product_rows": sum(len(snap["products"]) for snap in snapshots),
+        "product_rows": sum(len(snap["products"]) for snap in last.snapshots),
+        "bins": len(engine_bins),
+        "bins_differ": bins_wrong,
         "differ": {name: [a, b] for name, (a, b) in differ.items()},
         "excluded": sorted(EXCLUDED),
     }
@@ -379,12 +393,12 @@ def main() -> None:
         (f"stress: {ticks} ticks, 1 per event-s", False),
     ):
         key = "wall" if wall else "event"
-        core_s, done, engine, now = run_livemon(wire, ticks, wall)
+        core_s, done, engine, now, engine_bins = run_livemon(wire, ticks, wall)
         same = PerEventEngine(EngineConfig())
-        same_s, same_done = run_pure(wire, ticks, wall, same)
-        pure_s, pure_done = run_pure(wire, ticks, wall, PurePython())
-        if not wall:  # same schedule and `now`s as livemon's run: the final snapshots must agree
-            agreed = check_agreement(engine, same, now)
+        same_s, same_done, same_bins = run_pure(wire, ticks, wall, same)
+        pure_s, pure_done, _ = run_pure(wire, ticks, wall, PurePython())
+        if not wall:  # same schedule and `now`s as livemon's run: snapshots and bins must agree
+            agreed = check_agreement(engine, same, now, (engine_bins, same_bins))
         results |= {f"livemon_{key}": n / core_s, f"same_{key}": n / same_s, f"pure_{key}": n / pure_s}
         sessions = len(engine.sessions)
         rows.append(
@@ -406,7 +420,8 @@ def main() -> None:
         print(f"{name:60} {rate:14,.0f} {same_x:14.2f}x {pure_x:10.2f}x  {note}")
     print(
         f"\nAgreement (stress run, final snapshots): {agreed['agree']}/{agreed['figures']} figures agree on "
-        f"{agreed['sessions']} sessions ({agreed['product_rows']} product rows; numbers within 1e-6 relative)"
+        f"{agreed['sessions']} sessions ({agreed['product_rows']} product rows; numbers within 1e-6 relative); "
+        f"closed bins: {agreed['bins'] - agreed['bins_differ']}/{agreed['bins']} agree"
     )
     for name, (mine, theirs) in agreed["differ"].items():
         print(f"  differs: {name}: engine {mine!r}, baseline {theirs!r}")
@@ -433,7 +448,7 @@ def main() -> None:
                 "pure_python_same_metrics_stress_events_per_s": round(results["same_event"]),
                 "pure_python_stress_events_per_s": round(results["pure_event"]),  # headline counts only
                 "bytewax_events_per_s": round(n / bytewax[0]) if bytewax else None,
-                "agreement": {k: agreed[k] for k in ("figures", "agree", "sessions", "product_rows", "excluded")},
+                "agreement": {k: v for k, v in agreed.items() if k != "differ"},
                 "agreement_differ": agreed["differ"],
                 "memory": memory,
             }

@@ -5,9 +5,9 @@ each wire event is decoded and folded on its own into dicts, sets and lists (no 
 no batches): event-time windows with the same lateness and watermark, duplicates once,
 traffic, dwell, interaction, funnel and money, the per-product table, trends and the
 minute series. It shares no code with `monitor/` (only the settings record), so
-`bench/engine_agreement.py` comparing its snapshots with the engine's is a real check.
-Closed 10-s bins (the engine's other tick output, for detectors) are not built here: the
-baseline does that much less work than the engine.
+`bench.engine_baseline_snapshot.agreement` comparing its snapshots with the engine's is
+a real check. Closed 10-s bins (the engine's other tick output, for detectors) are not
+built here, so per tick the baseline does less work than the engine, not more.
 """
 
 from __future__ import annotations
@@ -38,11 +38,20 @@ from bench.engine_baseline_parts import (
     SESSION_CHANNELS,
     SHARES,
     Orders,
-    Visits,
     Windows,
 )
 from bench.engine_baseline_products import ProductTable
-from bench.engine_baseline_snapshot import M_COMMENTS, M_ENTRIES, M_GMV, M_LEAVES, M_ONLINE_N, M_ONLINE_SUM, snapshot
+from bench.engine_baseline_snapshot import (
+    M_COMMENTS,
+    M_ENTRIES,
+    M_GMV,
+    M_LEAVES,
+    M_ONLINE_N,
+    M_ONLINE_SUM,
+    closed_bin,
+    snapshot,
+)
+from bench.engine_baseline_visits import Visits
 from monitor.config import EngineConfig
 
 UNIT = {
@@ -77,7 +86,8 @@ class Session:
         self.totals = [0.0] * SESSION_CHANNELS
         n = config.trend_window_s
         spans = [(config.rate_window_s, 0), (config.recent_window_s, 0), (config.dwell_window_s, 0), (n, 0), (n, n)]
-        self.windows = Windows(1, SESSION_CHANNELS, spans, max(a + b for a, b in spans) + 1)
+        # per-second buckets are kept as long as the engine's ring keeps them: closed bins read them
+        self.windows = Windows(1, SESSION_CHANNELS, spans, config.ring_seconds)
         self.minutes: dict[int, list[float]] = {}
         self.seen: set[str] = set()
         self.seen_order: deque[tuple[int, str]] = deque()  # (minute, id), to forget ids after the horizon
@@ -192,8 +202,8 @@ class Session:
             self._minute(ts // 1000, M_GMV, amount)
         self.products.order_delta(product, ts, channel, amount)
 
-    def tick(self, now: float) -> None:
-        """Advance clock and watermark to wall time `now`, replay visits, slide windows, expire."""
+    def tick(self, now: float) -> list[dict[str, Any]]:
+        """Advance clock and watermark to wall time `now`, replay visits, slide windows, close bins, expire."""
         if self.newest_ms > self.anchor_ms:
             self.anchor_ms, self.anchor_wall = self.newest_ms, now
         idle_ms = int(max(0.0, now - self.anchor_wall) * 1000)
@@ -219,11 +229,14 @@ class Session:
         if self.next_bin is None and self.oldest_ms is not None:
             self.next_bin = self.oldest_ms // 10_000 * 10
         last = None if self.ended_ms is None else self.ended_ms // 10_000 * 10
+        bins = []
         while self.next_bin is not None and (self.next_bin + 10) * 1000 <= self.watermark_ms:
             if last is not None and self.next_bin > last:
                 break
+            bins.append(closed_bin(self, self.next_bin))
             self.next_bin += 10
         self._expire(clock_s)
+        return bins
 
     def _expire(self, clock_s: int) -> None:
         horizon = (clock_s - self.cfg.dedup_horizon_s) // 60
@@ -255,10 +268,10 @@ class PerEventEngine:
         session.seen.add(e["id"])
         session.fold(e)
 
-    def tick(self, now: float) -> list[dict[str, Any]]:
-        """Advance every session to wall time `now` and return their snapshots."""
-        out = []
+    def tick(self, now: float) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """Advance every session to wall time `now`: (snapshots, closed bins)."""
+        snapshots, bins = [], []
         for session in self.sessions.values():
-            session.tick(now)
-            out.append(snapshot(session, now))
-        return out
+            bins += session.tick(now)
+            snapshots.append(snapshot(session, now))
+        return snapshots, bins

@@ -10,6 +10,7 @@ order is first sight, which depends on how arrivals are batched); the names in
 from __future__ import annotations
 
 import math
+from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
 from bench.engine_baseline_parts import (
@@ -28,9 +29,15 @@ from bench.engine_baseline_parts import (
     LEAVES_EST,
     LIKES,
     ORDERS,
+    P_CARTS,
+    P_CLICKS,
+    P_GMV,
+    P_ORDERS,
+    P_PAID,
     PAID,
     REFUND_N,
     REFUNDS,
+    SESSION_CHANNELS,
     SHARES,
 )
 
@@ -180,6 +187,43 @@ def _series(s: Session, clock_s: int) -> dict[str, Any]:
     }
 
 
+def closed_bin(s: Session, start: int) -> dict[str, Any]:
+    """The closed 10-s bin at `start`: the fields of `monitor.bins.Bin` the core fills, from the buckets."""
+    c = [0.0] * SESSION_CHANNELS
+    for second in range(start, start + 10):
+        row = s.windows.buckets.get(second, {}).get(None)
+        if row is not None:
+            c = [a + b for a, b in zip(c, row)]
+    table = s.products
+    rows = table.windows.buckets.get(start // 10, {})
+    shown = sorted(p for p, product in table.products.items() if product.pinned or any(rows.get(p, ())))
+    products = []
+    for pid in shown:
+        r, product = rows.get(pid) or [0.0] * 8, table.products[pid]
+        counts = {"clicks": r[P_CLICKS], "carts": r[P_CARTS], "orders": r[P_ORDERS], "paid": r[P_PAID]}
+        products.append(
+            {"product": pid, **{k: int(v) for k, v in counts.items()}, "gmv": round(r[P_GMV], 2)}
+            | {"stock": table.stock_left(product), "pinned": product.pinned}
+        )
+    return {
+        "session": s.id,
+        "start": start,
+        "viewers": s.online,
+        "viewers_estimated": s.online_estimated,
+        "joins": int(c[JOINS]),
+        "leaves": int(c[LEAVES]),
+        "comments": int(c[COMMENTS]),
+        "clicks": int(c[CLICKS]),
+        "carts": int(c[CARTS]),
+        "orders": int(c[ORDERS]),
+        "paid": int(c[PAID]),
+        "gmv": round(c[GMV], 2),
+        "avg_dwell_s": round(c[DWELL_SUM] / c[DWELL_N], 1) if c[DWELL_N] else None,
+        "events": int(c[EVENTS]),
+        "products": products,
+    }
+
+
 def _same(a: Any, b: Any) -> bool:
     if isinstance(a, bool) or isinstance(b, bool) or a is None or b is None:
         return a is b or a == b and type(a) is type(b)
@@ -228,3 +272,27 @@ def agreement(engine: dict[str, Any], baseline: dict[str, Any]) -> tuple[set[str
         if name not in mine or name not in theirs or not _same(a, b):
             differ[name] = (a, b)
     return compared, differ
+
+
+def bins_agreement(engine: list[Any], baseline: list[dict[str, Any]]) -> tuple[int, dict[str, tuple[Any, Any]]]:
+    """Compare closed bins (`monitor.bins.Bin`s with the baseline's dicts): (bins that differ, {name: (engine, baseline)}).
+
+    Bins are matched by (session, start); the fields the comment stage fills later
+    (`negative`, `spam`, questions…) are not the core's and are not compared.
+    """
+    mine = {(b.session, b.start): asdict(b) for b in engine}
+    theirs = {(b["session"], b["start"]): b for b in baseline}
+    differ: dict[str, tuple[Any, Any]] = {}
+    wrong = 0
+    for key in sorted(mine.keys() | theirs.keys()):
+        a, b = mine.get(key), theirs.get(key)
+        name = f"bin {key[0]}@{key[1]}"
+        if a is None or b is None:
+            differ[name] = (a is not None, b is not None)
+            wrong += 1
+            continue
+        a["products"] = list(a["products"])
+        fields = {f"{name}.{k}": (a[k], v) for k, v in b.items() if not _same(a[k], v)}
+        differ |= fields
+        wrong += bool(fields)
+    return wrong, differ

@@ -11,13 +11,14 @@ snapshot must agree, except the ones `EXCLUDED` names.
 from __future__ import annotations
 
 import random
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 import pytest
 
 from bench.engine_baseline import PerEventEngine
-from bench.engine_baseline_snapshot import EXCLUDED, agreement
+from bench.engine_baseline_snapshot import EXCLUDED, agreement, bins_agreement
+from monitor.bins import Bin
 from monitor.engine import Engine, EngineConfig
 
 T0 = 1_700_000_000_000
@@ -85,20 +86,32 @@ def _arrivals(seed: int, sessions: int, per_session: int) -> list[list[dict[str,
     return stretches
 
 
-def _run(stretches: list[list[dict[str, Any]]], seed: int) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+class Run(NamedTuple):
+    """Final snapshots and every closed bin of both, fed the same batches and ticks."""
+
+    engine: list[dict[str, Any]]
+    baseline: list[dict[str, Any]]
+    engine_bins: list[Bin]
+    baseline_bins: list[dict[str, Any]]
+
+
+def _run(stretches: list[list[dict[str, Any]]], seed: int) -> Run:
     """Feed both the same random batches (never across a quiet spell), ticking after each as
     a wall clock following event time would, and every second through each quiet spell
-    (the clock idles forward and open visits time out); one last tick shows the series.
-    Returns the final snapshots: engine's, baseline's."""
+    (the clock idles forward and open visits time out); one last tick shows the series."""
     rng = random.Random(seed)
     engine, baseline = Engine(EngineConfig()), PerEventEngine(EngineConfig())
+    run = Run([], [], [], [])
     now, newest = 1_000_000.0, T0
 
     def tick(seconds: float) -> None:
         nonlocal now
         now += seconds
-        engine.tick(now)
-        baseline.tick(now)
+        result = engine.tick(now)
+        snapshots, bins = baseline.tick(now)
+        run.engine[:], run.baseline[:] = result.snapshots, snapshots
+        run.engine_bins.extend(result.bins)
+        run.baseline_bins.extend(bins)
 
     for k, events in enumerate(stretches):
         for _ in range(300 if k else 0):
@@ -115,17 +128,16 @@ def _run(stretches: list[list[dict[str, Any]]], seed: int) -> tuple[list[dict[st
             for _ in range(max(1, min(60, (stamp - newest) // 1000))):
                 tick(rng.choice([0.5, 1.0, 1.0, 1.5]))
             newest = max(newest, stamp)
-    now += EngineConfig().series_interval_s
-    return engine.tick(now).snapshots, baseline.tick(now)
+    tick(EngineConfig().series_interval_s)
+    return run
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_baseline_agrees_with_engine_on_every_figure(seed: int) -> None:
-    events = _arrivals(seed, sessions=3, per_session=1200)
-    engine, baseline = _run(events, seed)
-    assert [s["session"] for s in engine] == [s["session"] for s in baseline]
+    run = _run(_arrivals(seed, sessions=3, per_session=1200), seed)
+    assert [s["session"] for s in run.engine] == [s["session"] for s in run.baseline]
     compared: set[str] = set()
-    for mine, theirs in zip(engine, baseline):
+    for mine, theirs in zip(run.engine, run.baseline):
         names, differ = agreement(mine, theirs)
         compared |= names
         assert differ == {}, f"session {mine['session']}: {len(differ)} figures differ"
@@ -134,23 +146,32 @@ def test_baseline_agrees_with_engine_on_every_figure(seed: int) -> None:
     assert not compared & set(EXCLUDED)
 
 
+@pytest.mark.parametrize("seed", [1, 2])
+def test_baseline_closes_the_same_bins(seed: int) -> None:
+    run = _run(_arrivals(seed, sessions=3, per_session=1200), seed)
+    wrong, differ = bins_agreement(run.engine_bins, run.baseline_bins)
+    assert (wrong, differ) == (0, {})
+    assert len(run.engine_bins) > 3 * 100 and any(b.products and b.avg_dwell_s for b in run.engine_bins)
+
+
 def test_baseline_data_exercise_the_hard_cases() -> None:
     """The generated arrivals reach what the agreement is meant to cover (else it proves little)."""
-    events = _arrivals(1, sessions=3, per_session=1200)
-    engine, _ = _run(events, 1)
-    by_id = {s["session"]: s for s in engine}
+    snapshots = _run(_arrivals(1, sessions=3, per_session=1200), 1).engine
+    by_id = {s["session"]: s for s in snapshots}
     assert by_id["s0"]["online_estimated"] and not by_id["s1"]["online_estimated"]
     assert not by_id["s1"]["live"] and not by_id["s1"]["views_estimated"]
-    assert all(s["late_events"] > 0 and s["watch_estimated"] and s["refunds"] > 0 for s in engine)
-    rows = [row for s in engine for row in s["products"]]
+    assert all(s["late_events"] > 0 and s["watch_estimated"] and s["refunds"] > 0 for s in snapshots)
+    rows = [row for s in snapshots for row in s["products"]]
     assert any(row["pitch_count"] > 1 for row in rows) and any(row["pinned"] for row in rows)
     assert any(row["sellout_eta_s"] is not None for row in rows)
-    assert sum(s["unpaid"] for s in engine) > 0 and all(s["avg_watch_s_15m"] is not None for s in engine)
+    assert sum(s["unpaid"] for s in snapshots) > 0 and all(s["avg_watch_s_15m"] is not None for s in snapshots)
 
 
 def test_agreement_reports_a_figure_that_differs() -> None:
-    events = _arrivals(4, sessions=1, per_session=300)
-    engine, baseline = _run(events, 4)
-    wrong = dict(baseline[0]) | {"gmv_5m": baseline[0]["gmv_5m"] + 1.0, "online_estimated": None}
-    _, differ = agreement(engine[0], wrong)
+    run = _run(_arrivals(4, sessions=1, per_session=300), 4)
+    wrong = dict(run.baseline[0]) | {"gmv_5m": run.baseline[0]["gmv_5m"] + 1.0, "online_estimated": None}
+    _, differ = agreement(run.engine[0], wrong)
     assert set(differ) == {"gmv_5m", "online_estimated"}
+    bins = [dict(b) for b in run.baseline_bins]
+    bins[5]["comments"] += 1
+    assert bins_agreement(run.engine_bins, bins[1:])[0] == 2  # one bin missing, one counting differently
