@@ -6,8 +6,7 @@ no batches): event-time windows with the same lateness and watermark, duplicates
 traffic, dwell, interaction, funnel and money, the per-product table, trends and the
 minute series. It shares no code with `monitor/` (only the settings record), so
 `bench.engine_baseline_snapshot.agreement` comparing its snapshots with the engine's is
-a real check. Closed 10-s bins (the engine's other tick output, for detectors) are not
-built here, so per tick the baseline does less work than the engine, not more.
+a real check. Its tick also closes the 10-s bins the engine's tick delivers to detectors.
 """
 
 from __future__ import annotations
