@@ -5,15 +5,24 @@ missing or wrong ingest key; 413 for an oversize body or batch; 429 with Retry-A
 when the key exceeds its events/s budget (ingest/rate_limit.py); 503 with Retry-After
 when Redis is unavailable (nothing is written; the producer retries the same batch and
 de-duplication makes the retry safe).
+
+Memory: a request's body (at most MAX_BODY_BYTES) is read first; decoding, validating and
+writing it, which takes ~1.5 KiB per event until Redis answers (about 8 MiB for a full
+5,000-event batch of comments), runs in at most INGEST_SLOTS requests at once per process.
+The others wait holding only their body, so a burst of large batches (a producer catching up
+after the server stalled) cannot raise the web process's memory beyond that bound: glibc
+keeps a process's peak heap resident, so every unbounded peak becomes permanent RSS.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import logging
 from typing import Any
 
 import orjson
+from prometheus_client import Gauge
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from starlette.requests import Request
@@ -27,6 +36,19 @@ from livemon import telemetry
 log = logging.getLogger(__name__)
 
 RETRY_AFTER_S = 2
+# Ingest is CPU work on one event loop plus Redis round trips: 4 requests overlap those
+# fully; more would only add memory (see the module docstring).
+INGEST_SLOTS = 4
+
+_IN_FLIGHT = Gauge("livemon_ingest_in_flight", "Ingest requests being decoded, validated or written",
+                   registry=telemetry.REGISTRY)
+_WAITING = Gauge("livemon_ingest_waiting", "Ingest requests whose body is read, waiting for a slot",
+                 registry=telemetry.REGISTRY)
+
+
+def ingest_slots() -> asyncio.Semaphore:
+    """The per-process bound on requests being decoded and written (one per app, made in its lifespan)."""
+    return asyncio.Semaphore(INGEST_SLOTS)
 
 
 def error(status: int, message: str, **extra: object) -> JSONResponse:
@@ -94,11 +116,22 @@ async def rate_limited(request: Request, events: int) -> Response | None:
 
 
 async def post_events(request: Request) -> Response:
-    """Validate a batch completely, then append it; all or nothing."""
-    settings = request.app.state.settings
+    """Validate a batch completely, then append it; all or nothing; at most INGEST_SLOTS at once."""
     body = await authorised_body(request)
     if isinstance(body, Response):
         return body
+    slots: asyncio.Semaphore = request.app.state.ingest_slots
+    with _WAITING.track_inprogress():
+        await slots.acquire()
+    try:
+        with _IN_FLIGHT.track_inprogress():
+            return await _append_batch(request, body)
+    finally:
+        slots.release()
+
+
+async def _append_batch(request: Request, body: bytes) -> Response:
+    settings = request.app.state.settings
     try:
         items = split_body(body, request.headers.get("content-type", ""))
         events = validate_batch(items, settings.pseudonym_secret)

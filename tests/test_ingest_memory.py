@@ -1,4 +1,4 @@
-"""Ingest memory stays bounded: a full batch is held compactly.
+"""Ingest memory stays bounded: a full batch is held compactly, and few batches are expanded at once.
 
 The web process's RSS follows the peak of what ingest holds in flight (glibc keeps a heap's
 peak resident), so these bound that peak rather than what is left after a request.
@@ -8,14 +8,18 @@ from __future__ import annotations
 
 import asyncio
 import tracemalloc
+from concurrent.futures import ThreadPoolExecutor
 
+import httpx
 import redis
 
 from ingest.batch import MAX_BATCH_EVENTS, validate_batch
+from ingest.http_api import INGEST_SLOTS
 from ingest.writer import EventWriter
 from livemon import keys
 from livemon.redis_client import connect
 from tests.events_factory import raw_event
+from tests.support import INGEST_KEY, Stack, wait_for
 
 # One orjson buffer alone is 4 KiB; what a held event costs besides its Event object
 # (wire bytes, de-dup key, the pipeline's packed command) is a few hundred bytes.
@@ -49,3 +53,29 @@ def test_writer_holds_a_full_batch_in_little_memory(redis_client: redis.Redis, r
     assert peak / MAX_BATCH_EVENTS < MAX_WRITER_BYTES_PER_EVENT, f"{peak / MAX_BATCH_EVENTS:.0f} bytes per event"
     assert redis_client.xlen(keys.events_stream(keys.partition_of("room-a", 8))) == MAX_BATCH_EVENTS
 
+
+def gauge(stack: Stack, name: str) -> float | None:
+    """One unlabelled gauge from /metrics, or None when the process does not export it."""
+    for line in stack.http.get("/metrics").text.splitlines():
+        if line.startswith(name + " "):
+            return float(line.split()[1])
+    return None
+
+
+def test_ingest_expands_at_most_its_slots_of_batches_at_once(stack: Stack, redis_client: redis.Redis) -> None:
+    # Pausing Redis writes holds every admitted request in its rate-limit script call, so the
+    # requests admitted at once stay visible; reads (/metrics) still answer.
+    extra = 2
+    batches = [comments(100, session=f"room-{n}") for n in range(INGEST_SLOTS + extra)]
+    redis_client.execute_command("CLIENT", "PAUSE", 30_000, "WRITE")
+    try:
+        with ThreadPoolExecutor(len(batches)) as pool, httpx.Client(base_url=stack.url, timeout=40) as http:
+            answers = [pool.submit(http.post, "/api/v1/events", json=batch,
+                                   headers={"Authorization": f"Bearer {INGEST_KEY}"}) for batch in batches]
+            wait_for(lambda: gauge(stack, "livemon_ingest_waiting") == extra, 15, f"{extra} requests waiting")
+            assert gauge(stack, "livemon_ingest_in_flight") == INGEST_SLOTS
+            redis_client.execute_command("CLIENT", "UNPAUSE")
+            assert [a.result().json() for a in answers] == [{"accepted": 100, "duplicates": 0}] * len(batches)
+    finally:
+        redis_client.execute_command("CLIENT", "UNPAUSE")
+    assert (gauge(stack, "livemon_ingest_in_flight"), gauge(stack, "livemon_ingest_waiting")) == (0, 0)

@@ -14,7 +14,7 @@ from starlette.staticfiles import StaticFiles
 
 from ingest.doudian import doudian_webhook
 from ingest.douyin_webcast import post_messages, websocket_ingest
-from ingest.http_api import post_events
+from ingest.http_api import ingest_slots, post_events
 from ingest.rate_limit import RateLimiter
 from ingest.shopify import shopify_webhook
 from ingest.tiktok_shop import tiktok_shop_webhook
@@ -47,6 +47,7 @@ def create_app(settings: Settings) -> Starlette:
         )
         app.state.hub = Hub(reader)
         app.state.ws_connections = auth.ConnectionCounter(settings.ws_per_token)
+        app.state.ingest_slots = ingest_slots()
         app.state.rate_limiter = RateLimiter(app.state.redis, settings.ingest_rate, settings.ingest_burst)
         alerts_reader = connect(settings.redis_url, blocking_reader=True)
         notify_reader = connect(settings.redis_url, blocking_reader=True)
