@@ -11,6 +11,7 @@ snapshot must agree, except the ones `EXCLUDED` names.
 from __future__ import annotations
 
 import random
+from functools import cache
 from typing import Any, NamedTuple
 
 import orjson
@@ -132,9 +133,15 @@ def _run(stretches: list[list[dict[str, Any]]], seed: int) -> Run:
     return run
 
 
+@cache
+def _seeded(seed: int) -> Run:
+    """One run of three sessions per seed, shared by the tests that read it (they do not modify it)."""
+    return _run(_arrivals(seed, sessions=3, per_session=1200), seed)
+
+
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_baseline_agrees_with_engine_on_every_figure(seed: int) -> None:
-    run = _run(_arrivals(seed, sessions=3, per_session=1200), seed)
+    run = _seeded(seed)
     assert [s["session"] for s in run.engine] == [s["session"] for s in run.baseline]
     compared: set[str] = set()
     for mine, theirs in zip(run.engine, run.baseline):
@@ -148,7 +155,7 @@ def test_baseline_agrees_with_engine_on_every_figure(seed: int) -> None:
 
 @pytest.mark.parametrize("seed", [1, 2])
 def test_baseline_closes_the_same_bins(seed: int) -> None:
-    run = _run(_arrivals(seed, sessions=3, per_session=1200), seed)
+    run = _seeded(seed)
     wrong, differ = bins_agreement(run.engine_bins, run.baseline_bins)
     assert (wrong, differ) == (0, {})
     assert len(run.engine_bins) > 3 * 100 and any(b.products and b.avg_dwell_s for b in run.engine_bins)
@@ -156,7 +163,7 @@ def test_baseline_closes_the_same_bins(seed: int) -> None:
 
 def test_baseline_data_exercise_the_hard_cases() -> None:
     """The generated arrivals reach what the agreement is meant to cover (else it proves little)."""
-    snapshots = _run(_arrivals(1, sessions=3, per_session=1200), 1).engine
+    snapshots = _seeded(1).engine
     by_id = {s["session"]: s for s in snapshots}
     assert by_id["s0"]["online_estimated"] and not by_id["s1"]["online_estimated"]
     assert not by_id["s1"]["live"] and not by_id["s1"]["views_estimated"]
