@@ -16,7 +16,7 @@ product comes next. The Suggester sees only what livemon observes: `products[]` 
 from counts (clicks, carts, orders, payments, GMV), stock and pin times, read through
 `signals_from_snapshot`, never the hidden appeal.
 
-Usage: .venv/bin/python bench/reorder.py [--seeds 40] [--minutes 120] [--first-seed 0]
+Usage: .venv/bin/python bench/reorder.py [--seeds 40] [--minutes 120] [--first-seed 0] [--config FILE]
 Prints a table, then one line of JSON with the figures.
 """
 
@@ -217,13 +217,14 @@ def mean_ci(values: list[float]) -> tuple[float, float, float]:
     return float(arr.mean()), float(arr.mean()) - half, float(arr.mean()) + half
 
 
-def rank_cost_us(products: int, ticks: int = 300) -> float:
+def rank_cost_us(products: int, config_text: str, ticks: int = 300) -> float:
     """Microseconds per `Suggester.rank` call for one session of `products` products (the engine's per-tick cost)."""
     config = MarketConfig(n_products=products)
     catalogue = generate_products(config, np.random.default_rng(0))
     market = Market(catalogue, config, np.random.default_rng(1), START)
     table = ProductTable(catalogue)
-    suggester, rng = Suggester(plan=None, session_start=START), np.random.default_rng(2)
+    suggester = Suggester(parse_suggestion_config(config_text), plan=None, session_start=START)
+    rng = np.random.default_rng(2)
     spent = 0.0
     for tick in range(ticks):
         table.observe(market.step(catalogue[(tick // 18) % products].product, TICK_S))
@@ -246,8 +247,10 @@ def main() -> None:
     parser.add_argument("--audiences", type=int, default=1,
                         help="average each seed's catalogue over this many audiences (audience seeds 2, 12, ...): "
                              "most of a paired difference's spread is the market's randomness, not the catalogue")
+    parser.add_argument("--config", type=Path, default=DEFAULT_CONFIG_PATH,
+                        help="suggestion settings to evaluate (default: config/suggestions.toml)")
     args = parser.parse_args()
-    config_text = DEFAULT_CONFIG_PATH.read_text()
+    config_text = args.config.read_text()
     policies = ("fixed", "greedy", "livemon", "livemon_warm")
     results: dict[str, list[float]] = {p: [] for p in policies}
     followed: list[float] = []
@@ -293,7 +296,7 @@ def main() -> None:
           f"{np.mean(followed):.0%} of pinned GMV followed a suggestion")
     figures["wins_vs_fixed"] = wins
     figures["followed_share"] = round(float(np.mean(followed)), 3)
-    costs = {n: rank_cost_us(n) for n in (12, 100)}
+    costs = {n: rank_cost_us(n, config_text) for n in (12, 100)}
     print("rank cost per session per tick (signals_from_snapshot + Suggester.rank): "
           + ", ".join(f"{n} products {us:,.0f} µs" for n, us in costs.items()))
     figures["rank_us_12"], figures["rank_us_100"] = round(costs[12]), round(costs[100])

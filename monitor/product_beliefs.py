@@ -30,6 +30,7 @@ from typing import Any
 
 import numpy as np
 
+from monitor.catalogue_model import fit_catalogue, log_rate
 from monitor.product_signals import ProductSignals
 from monitor.suggestion_config import SuggestionConfig
 
@@ -57,6 +58,9 @@ class Pooled:
     cart_share: float  # carts per click
     order_share: float  # orders per cart
     median_price: float | None
+    # Per product: the catalogue model's leave-one-out priors (Gamma on clicks, Betas on the
+    # shares), or None when `spread_prior` is 0 and the pooled figures above are the priors.
+    catalogue: Mapping[str, Posterior] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,13 +173,42 @@ class FunnelBeliefs:
         clicks, carts = sum(a.clicks for a in arms), sum(a.carts for a in arms)
         prices = [x.price for x in signals if x.price]
         k = c.funnel_prior_strength
-        return Pooled(
+        pooled = Pooled(
             click_rate=(clicks + c.default_clicks_per_min * c.prior_strength)
             / (sum(a.exposure for a in arms) + c.prior_strength),
             cart_share=(carts + c.default_cart_share * k) / (clicks + k),
             order_share=(sum(a.orders for a in arms) + c.default_order_share * k) / (carts + k),
             median_price=float(np.median(prices)) if prices else None,
         )
+        if c.spread_prior <= 0:
+            return pooled
+        return Pooled(pooled.click_rate, pooled.cart_share, pooled.order_share, pooled.median_price,
+                      self._catalogue(signals, pooled))
+
+    def _catalogue(self, signals: Sequence[ProductSignals], pooled: Pooled) -> dict[str, Posterior]:
+        """Each product's priors from the catalogue model fitted to the other products' counts.
+
+        The three stages are fitted apart, each log-linear in log price: the slope of the cart
+        share starts at `-price_elasticity` and the others at 0, each with sd `slope_prior_sd`,
+        so the session's own products say how price matters here.
+        """
+        c = self.config
+        known = [s for s in signals if s.product in self._arms]
+        arms = [self._arms[s.product] for s in known]
+        median = pooled.median_price
+        x = [math.log(s.price / median) if s.price and median else 0.0 for s in known]
+        stages = (
+            ([(a.clicks, a.exposure) for a in arms], pooled.click_rate, 0.0, False),
+            ([(a.carts, a.clicks) for a in arms], pooled.cart_share, -c.price_elasticity, True),
+            ([(a.orders, a.carts) for a in arms], pooled.order_share, 0.0, True),
+        )
+        fits = []
+        for counts, guess, slope, share in stages:
+            observed = [log_rate(k, n, guess, share) for k, n in counts]
+            fits.append(fit_catalogue([o[0] for o in observed], [o[1] for o in observed], x,
+                                      (math.log(guess) - c.spread_prior**2 / 2.0, 1.0), (slope, c.slope_prior_sd), c.spread_prior,
+                                      c.spread_weight).priors)
+        return {s.product: (fits[0][i].gamma(), fits[1][i].beta(), fits[2][i].beta()) for i, s in enumerate(known)}
 
     def posterior(self, s: ProductSignals, pooled: Pooled) -> Posterior:
         """Gamma (shape, rate) on clicks per pitch-minute, Beta (a, b) on carts per click and on
@@ -188,6 +221,12 @@ class FunnelBeliefs:
         """
         c = self.config
         arm = self._arms[s.product]
+        prior = pooled.catalogue.get(s.product) if pooled.catalogue is not None else None
+        if prior is not None:
+            (ks, kr), (ca, cb), (oa, ob) = prior
+            return self._with_earlier(s, [ks + arm.clicks, kr + arm.exposure],
+                                      [ca + arm.carts, cb + max(0.0, arm.clicks - arm.carts)],
+                                      [oa + arm.orders, ob + max(0.0, arm.carts - arm.orders)])
         cart_share = pooled.cart_share
         if s.price and pooled.median_price:
             cart_share *= (pooled.median_price / s.price) ** c.price_elasticity
@@ -197,6 +236,12 @@ class FunnelBeliefs:
         carts = [k * cart_share + arm.carts, k * (1.0 - cart_share) + max(0.0, arm.clicks - arm.carts)]
         orders = [k * pooled.order_share + arm.orders,
                   k * (1.0 - pooled.order_share) + max(0.0, arm.carts - arm.orders)]
+        return self._with_earlier(s, clicks, carts, orders)
+
+    def _with_earlier(self, s: ProductSignals, clicks: list[float], carts: list[float],
+                      orders: list[float]) -> Posterior:
+        """Add earlier sessions' counts, weighted by `earlier_session_weight`."""
+        c = self.config
         earlier = self.earlier.get(s.product)
         if earlier is not None:
             w = c.earlier_session_weight

@@ -43,6 +43,9 @@ class SuggestionConfig:
     funnel_prior_strength: float = 20.0
     earlier_session_weight: float = 0.5
     exploration: float = 0.1
+    spread_prior: float = 0.0
+    spread_weight: float = 3.0
+    slope_prior_sd: float = 0.5
     # pitch
     slot_s: float = 180.0
     fatigue_scale_s: float = 900.0
@@ -72,7 +75,7 @@ class SuggestionConfig:
     def __post_init__(self) -> None:
         positive = ("prior_strength", "funnel_prior_strength", "default_clicks_per_min", "half_life_s", "slot_s",
                     "fatigue_scale_s", "fatigue_half_life_s", "within_pitch_decay_s", "resample_s", "skip_hold_s",
-                    "skip_cooldown_s", "window_s")
+                    "skip_cooldown_s", "window_s", "spread_weight", "slope_prior_sd")
         for name in positive:
             if not getattr(self, name) > 0:
                 raise SuggestionConfigError(_section_of(name), "a number > 0", getattr(self, name))
@@ -82,7 +85,7 @@ class SuggestionConfig:
         for name in fractions:
             if not 0 <= getattr(self, name) <= 1:
                 raise SuggestionConfigError(_section_of(name), "a number between 0 and 1", getattr(self, name))
-        non_negative = ("price_elasticity", "confirm_s", "min_gap_s", "must_pitch_lead_s", "low_stock")
+        non_negative = ("price_elasticity", "spread_prior", "confirm_s", "min_gap_s", "must_pitch_lead_s", "low_stock")
         for name in non_negative:
             if getattr(self, name) < 0:
                 raise SuggestionConfigError(_section_of(name), "a number >= 0", getattr(self, name))
@@ -95,7 +98,8 @@ class SuggestionConfig:
 _SECTIONS: dict[str, tuple[str, ...]] = {
     "posterior": ("prior_strength", "default_clicks_per_min", "default_cart_share",
                   "default_order_share", "price_elasticity", "half_life_s",
-                  "background_share", "funnel_prior_strength", "earlier_session_weight", "exploration"),
+                  "background_share", "funnel_prior_strength", "earlier_session_weight", "exploration",
+                  "spread_prior", "spread_weight", "slope_prior_sd"),
     "pitch": ("slot_s", "fatigue_scale_s", "fatigue_half_life_s", "within_pitch_decay_s"),
     "stability": ("resample_s", "hysteresis", "confirm_s"),
     "constraints": ("min_gap_s", "must_pitch_lead_s", "low_stock"),

@@ -14,6 +14,7 @@ from monitor.suggestion_config import SuggestionConfig
 
 T0 = 1_767_225_600.0
 CONFIG = SuggestionConfig()
+CATALOGUE = dataclasses.replace(CONFIG, spread_prior=0.6)  # the catalogue model on
 
 
 def grow(s: ProductSignals, clicks: int, carts: int, orders: int) -> ProductSignals:
@@ -126,3 +127,55 @@ def test_beliefs_restore_a_checkpoint_written_before_fatigue_was_tracked() -> No
     restored = FunnelBeliefs.from_state(CONFIG, state)
     assert restored.fatigue("a", 180.0) == 1.0
     assert restored.to_state()["arms"]["a"][:7] == beliefs.to_state()["arms"]["a"][:7]
+
+
+def test_beliefs_catalogue_model_learns_the_price_slope_from_pitched_products() -> None:
+    # Four products pitched for 10 minutes each, same clicks, cart share falling as 1/price
+    # (steeper than the configured elasticity 0.5). A dear product not pitched yet should be
+    # expected to convert as the catalogue says, not as price^-0.5 says.
+    #   price:        50    100   200   400   | 400 (unpitched)
+    #   carts/click:  0.40  0.20  0.10  0.05  | ?
+    pitched = [ProductSignals(f"p{price}", price=float(price), pinned=True, pin_started_ts=T0)
+               for price in (50, 100, 200, 400)]
+    dear = ProductSignals("dear", price=400.0)
+    off = dataclasses.replace(CONFIG, spread_prior=0.0)
+    beliefs = {"catalogue": FunnelBeliefs(CATALOGUE), "pooled": FunnelBeliefs(off)}
+    for b in beliefs.values():
+        rows = [*pitched, dear]
+        for minute in range(11):
+            b.observe(rows, T0 + 60 * minute, 1.0)
+            rows = [grow(s, 200, int(200 * 20 / (s.price or 1)), int(200 * 8 / (s.price or 1))) if s.pinned else s
+                    for s in rows]
+    share = {}
+    for name, b in beliefs.items():
+        pooled = b.pooled([*pitched, dear])
+        _, (ca, cb), _ = b.posterior(dear, pooled)
+        share[name] = ca / (ca + cb)
+    # The pooled prior scales the pooled share (~0.19) by (125 / 400)^0.5; the truth is 0.05.
+    assert abs(math.log(share["catalogue"] / 0.05)) < 0.5 * abs(math.log(share["pooled"] / 0.05))
+    assert share["catalogue"] < share["pooled"]
+
+
+def test_beliefs_catalogue_model_trusts_a_products_own_counts_more_when_products_differ_widely() -> None:
+    # Two sessions of twelve pitched products: in one they all draw 20 clicks a minute, in the
+    # other 5 to 80 (about the same typical rate). A thirteenth product, unpitched, drew 3 clicks
+    # in 10 background minutes (5 a pitch-minute) in both. Where products differ widely, one
+    # product's own counts say more about it, so its estimate should stay nearer its own figure.
+    def quiet_rate(rates: list[float]) -> float:
+        rows = [ProductSignals(f"p{i}", price=100.0, pinned=True, pin_started_ts=T0) for i in range(12)]
+        current = [*rows, ProductSignals("quiet", price=100.0)]
+        beliefs = FunnelBeliefs(CATALOGUE)
+        for minute in range(11):
+            beliefs.observe(current, T0 + 60 * minute, 1.0)
+            current = [grow(s, round(r), round(r / 10), round(r / 25)) for s, r in zip(current[:12], rates,
+                                                                                       strict=True)] + current[12:]
+            if minute == 9:
+                current[-1] = grow(current[-1], 3, 0, 0)
+        (shape, rate), _, _ = beliefs.posterior(current[-1], beliefs.pooled(current))
+        return shape / rate
+
+    alike = quiet_rate([20.0] * 12)
+    varied = quiet_rate(list(np.geomspace(5.0, 80.0, 12)))
+    own = 3.0 / (10 * CONFIG.background_share)
+    assert own < varied < alike
+    assert math.log(varied / own) < 0.5 * math.log(alike / own)

@@ -6,6 +6,7 @@ import dataclasses
 
 import numpy as np
 import orjson
+import pytest
 
 from monitor.product_signals import ProductSignals
 from monitor.run_of_show import PlanItem, RunOfShow
@@ -14,6 +15,9 @@ from monitor.suggestion_reasons import ReasonCode
 from monitor.suggestions import PriorResult, Suggester
 
 T0 = 1_767_225_600.0
+# Behaviour that must hold with the session-pooled priors and with the catalogue model alike.
+PRIORS = pytest.mark.parametrize("base", [SuggestionConfig(), SuggestionConfig(spread_prior=0.6)],
+                                 ids=["pooled", "catalogue"])
 
 
 class Room:
@@ -82,7 +86,8 @@ def test_rank_respects_min_gap_slots_and_must_pitch_deadline() -> None:
     assert ReasonCode.MUST_PITCH in later[0].reason_codes and "must-pitch" in later[0].reason
 
 
-def test_rank_top_holds_on_noisy_inputs_while_an_unstable_suggester_flips() -> None:
+@PRIORS
+def test_rank_top_holds_on_noisy_inputs_while_an_unstable_suggester_flips(base: SuggestionConfig) -> None:
     def flips(config: SuggestionConfig) -> int:
         noise = np.random.default_rng(7)
         room = Room(["a", "b", "c", "d"])
@@ -99,15 +104,16 @@ def test_rank_top_holds_on_noisy_inputs_while_an_unstable_suggester_flips() -> N
             last = current
         return changes
 
-    stable = flips(SuggestionConfig())
-    unstable = flips(SuggestionConfig(hysteresis=0.0, confirm_s=0.0, resample_s=1.0))
+    stable = flips(base)
+    unstable = flips(dataclasses.replace(base, hysteresis=0.0, confirm_s=0.0, resample_s=1.0))
     assert stable <= 8  # ~ at most one change per 30-s resample, and in practice far fewer
     assert unstable > 3 * stable
 
 
-def test_rank_clearly_better_converting_product_reaches_top_within_a_minute() -> None:
+@PRIORS
+def test_rank_clearly_better_converting_product_reaches_top_within_a_minute(base: SuggestionConfig) -> None:
     room = Room(["a", "b", "c", "d", "e"])
-    suggester = Suggester()
+    suggester = Suggester(base)
     rng = np.random.default_rng(4)
     now = T0
     for tick in range(120):  # 10 minutes of equal, unpinned selling
