@@ -91,19 +91,25 @@ def fit_catalogue(
     """
     n = len(y)
     spread2 = spread_prior**2
+    rows = list(zip(x, y, v, strict=True))
     for _ in range(3):  # weights depend on the spread and the spread on the fit: iterate to a fixed point
         w = [1.0 / (spread2 + vi) for vi in v]
-        p0 = 1.0 / alpha_prior[1] ** 2 + sum(w)
-        p1 = sum(wi * xi for wi, xi in zip(w, x, strict=True))
-        p2 = 1.0 / beta_prior[1] ** 2 + sum(wi * xi * xi for wi, xi in zip(w, x, strict=True))
-        b0 = alpha_prior[0] / alpha_prior[1] ** 2 + sum(wi * yi for wi, yi in zip(w, y, strict=True))
-        b1 = beta_prior[0] / beta_prior[1] ** 2 + sum(wi * xi * yi for wi, xi, yi in zip(w, x, y, strict=True))
+        p0, p1, p2 = 1.0 / alpha_prior[1] ** 2, 0.0, 1.0 / beta_prior[1] ** 2
+        b0, b1 = alpha_prior[0] / alpha_prior[1] ** 2, beta_prior[0] / beta_prior[1] ** 2
+        for wi, (xi, yi, _) in zip(w, rows, strict=True):
+            p0 += wi
+            p1 += wi * xi
+            p2 += wi * xi * xi
+            b0 += wi * yi
+            b1 += wi * xi * yi
         alpha, beta, _ = _solve((p0, p1, p2), (b0, b1))
         # Method of moments: residual variance beyond sampling noise, weighted by how informative each product is.
-        info = [1.0 / (1.0 + vi / spread2) for vi in v]
-        excess = sum(i * ((yi - alpha - beta * xi) ** 2 - vi) for i, yi, xi, vi in zip(info, y, x, v, strict=True))
-        spread2 = max(0.01 * spread_prior**2,
-                      (spread_weight * spread_prior**2 + excess) / (spread_weight + sum(info)))
+        excess = weight = 0.0
+        for xi, yi, vi in rows:
+            info = spread2 / (spread2 + vi)
+            excess += info * ((yi - alpha - beta * xi) ** 2 - vi)
+            weight += info
+        spread2 = max(0.01 * spread_prior**2, (spread_weight * spread_prior**2 + excess) / (spread_weight + weight))
     priors = []
     for i in range(n):
         wi, xi, yi = w[i], x[i], y[i]
