@@ -14,8 +14,11 @@ with `exposure` its pitched seconds halving every `fatigue_half_life_s`. Pinned 
 at that factor, so the rate learnt is the product's fresh rate (a best seller pitched five
 times is not mistaken for a weak one), and `fatigue` predicts the factor for the next pitch.
 
-Priors are the session's pooled figures, the cart share scaled by price, plus the results of
-earlier sessions (`PriorResult`).
+Priors come from the catalogue model (`monitor.catalogue_model`, when `spread_prior > 0`):
+each stage fitted across the session's other products, log-linear in log price, so the
+products already pitched say how price matters and how far one product's few counts should
+move it. With `spread_prior = 0` they are the session's pooled figures, the cart share scaled
+by a fixed price exponent. The results of earlier sessions (`PriorResult`) are added to either.
 
 Draws are tempered (`SuggestionConfig.exploration`): a 2-hour show has about 40 slots for a dozen products,
 too short a horizon for plain Thompson sampling to pay back its exploration.
@@ -205,16 +208,19 @@ class FunnelBeliefs:
         fits = []
         for counts, guess, slope, share in stages:
             observed = [log_rate(k, n, guess, share) for k, n in counts]
-            fits.append(fit_catalogue([o[0] for o in observed], [o[1] for o in observed], x,
-                                      (math.log(guess) - c.spread_prior**2 / 2.0, 1.0), (slope, c.slope_prior_sd), c.spread_prior,
-                                      c.spread_weight).priors)
+            # The line is the median of a log-normal catalogue; its mean is the pooled `guess`.
+            alpha_prior = (math.log(guess) - c.spread_prior**2 / 2.0, 1.0)
+            fit = fit_catalogue([o[0] for o in observed], [o[1] for o in observed], x, alpha_prior,
+                                (slope, c.slope_prior_sd), c.spread_prior, c.spread_weight)
+            fits.append(fit.priors)
         return {s.product: (fits[0][i].gamma(), fits[1][i].beta(), fits[2][i].beta()) for i, s in enumerate(known)}
 
     def posterior(self, s: ProductSignals, pooled: Pooled) -> Posterior:
         """Gamma (shape, rate) on clicks per pitch-minute, Beta (a, b) on carts per click and on
         orders per cart.
 
-        Priors: the pooled click rate worth `prior_strength` pitch-minutes, the pooled shares
+        Priors: the catalogue model's leave-one-out fit when `spread_prior > 0`; otherwise
+        the pooled click rate worth `prior_strength` pitch-minutes, the pooled shares
         worth `funnel_prior_strength` clicks or carts, the cart share scaled by
         `(median price / price) ** price_elasticity` (cheaper converts more); earlier
         sessions add their counts times `earlier_session_weight`.

@@ -4,7 +4,8 @@ Method (docs/suggestions.md has the long form):
 
 1. **Learn.** `monitor.product_beliefs.FunnelBeliefs`: per product, posteriors on clicks
    per pitch-minute, carts per click and orders per cart, from the counts in the signals,
-   with priors pooled over the session, scaled by price, plus earlier sessions' results.
+   with priors from a catalogue model fitted across the session's products (log-linear in
+   price), plus earlier sessions' results.
 2. **Explore/exploit.** Thompson sampling: draw a rate from each posterior, value the next
    pitch as `rate · fatigue · slot minutes`, capped by stock, times price (tilted by margin
    when known), plus the unpaid orders (压单) a reminder would recover, times penalties for
