@@ -27,6 +27,8 @@ def test_suggestion_config_file_matches_the_documented_defaults() -> None:
         ("[signals]\nstrong_ratio = 'big'\n", "setting 'signals.strong_ratio': expected a number"),
         ("[signals]\nstrong_ratio = 1.0\n", "setting 'signals.strong_ratio': expected a ratio > 1"),
         ("[signals\n", "setting '(file)': expected valid TOML"),
+        ("[posterior]\nspread_prior = -0.1\n", "setting 'posterior.spread_prior': expected a number >= 0"),
+        ("[posterior]\nslope_prior_sd = 0\n", "setting 'posterior.slope_prior_sd': expected a number > 0"),
     ],
 )
 def test_suggestion_config_errors_name_the_setting(text: str, message: str) -> None:
