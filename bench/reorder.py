@@ -132,6 +132,52 @@ def greedy_policy(plan: RunOfShow) -> Policy:
     return choose
 
 
+def oracle_policy(products: tuple[MarketProduct, ...], config: MarketConfig, plan: RunOfShow,
+                  host_rng: np.random.Generator) -> Policy:
+    """Diagnostic, not a baseline: the best expected next slot from the *hidden* appeal and conversion.
+
+    Myopic, with the market's own pitch shape, fatigue (exposure replayed step by step) and
+    stock, and the same host vetoes as livemon: the ceiling a learning policy that scores
+    slot by slot could reach. It shows how much is left to learn, not what a platform could do.
+    """
+    median = float(np.median([p.price for p in products]))
+    per_view = {}  # expected orders per viewer-minute of full pitch effect
+    for p in products:
+        conv = p.conversion * (median / p.price) ** config.price_elasticity
+        cart_p = min(0.9, 2.5 * conv)
+        per_view[p.product] = p.appeal / 1000.0 * cart_p * min(1.0, conv / cart_p)
+    price = {p.product: p.price for p in products}
+    exposure = dict.fromkeys(price, 0.0)
+    halving = 0.5 ** (TICK_S / config.fatigue_half_life_s)
+    last = [START]
+
+    def value(product: str, table: ProductTable) -> float:
+        units, tiring = 0.0, exposure[product]
+        for k in range(int(SLOT_S / TICK_S)):
+            tiring = tiring * halving
+            tau = k * TICK_S + TICK_S / 2.0
+            shape = (1.0 - math.exp(-tau / config.ramp_s)) * math.exp(-tau / config.pitch_decay_s)
+            units += shape / (1.0 + tiring / config.fatigue_scale_s) * TICK_S / 60.0
+            tiring += TICK_S
+        units *= table.online * per_view[product]
+        return min(units, table.rows[product]["stock"]) * price[product]
+
+    def choose(now: float, table: ProductTable, current: str | None) -> str | None:
+        for _ in range(round((now - last[0]) / TICK_S)):  # replay the market's exposure since the last call
+            for p in exposure:
+                exposure[p] *= halving
+            if current is not None:
+                exposure[current] += TICK_S
+        last[0] = now
+        options = sorted((p for p in plan.order if allowed(table, p, now, current)),
+                         key=lambda p: -value(p, table))
+        if len(options) > 1 and host_rng.random() >= ACCEPT_P:
+            return options[1]
+        return options[0] if options else None
+
+    return choose
+
+
 def run_session(
     seed: int,
     policy_name: str,
@@ -164,6 +210,8 @@ def run_session(
         policy = fixed
     elif policy_name == "greedy":
         policy = greedy_policy(plan)
+    elif policy_name == "oracle":
+        policy = oracle_policy(products, market_config, plan, host_rng)
     else:  # livemon, cold or warm
 
         def policy(now: float, table: ProductTable, current: str | None) -> str | None:
@@ -247,11 +295,14 @@ def main() -> None:
     parser.add_argument("--audiences", type=int, default=1,
                         help="average each seed's catalogue over this many audiences (audience seeds 2, 12, ...): "
                              "most of a paired difference's spread is the market's randomness, not the catalogue")
+    parser.add_argument("--oracle", action="store_true",
+                        help="add a diagnostic row: the myopic oracle that knows the hidden appeal (with vetoes)")
     parser.add_argument("--config", type=Path, default=DEFAULT_CONFIG_PATH,
                         help="suggestion settings to evaluate (default: config/suggestions.toml)")
     args = parser.parse_args()
     config_text = args.config.read_text()
-    policies = ("fixed", "greedy", "livemon", "livemon_warm")
+    cold = ("fixed", "greedy", "livemon", *(("oracle",) if args.oracle else ()))
+    policies = (*cold, "livemon_warm")
     results: dict[str, list[float]] = {p: [] for p in policies}
     followed: list[float] = []
     started = time.perf_counter()
@@ -261,7 +312,7 @@ def main() -> None:
         # Warm start: the same catalogue sold yesterday to another audience, results passed in.
         yesterday = run_session(seed, "livemon", args.minutes, config_text, audience_seed=5)
         for audience in audiences:
-            for name in policies[:3]:
+            for name in cold:
                 out = run_session(seed, name, args.minutes, config_text, audience_seed=audience)
                 gmv[name] += out["gmv"] / len(audiences)
                 if name == "livemon":
@@ -282,13 +333,13 @@ def main() -> None:
         print(f"{name:<13} {mean:>16,.0f} {f'[{lo:,.0f}, {hi:,.0f}]':>22}")
         figures[f"gmv_{name}"] = round(mean, 1)
     print(f"\n{'paired difference':<26} {'mean':>10} {'95% CI':>22} {'relative':>10}")
-    for ours, base in (("livemon", "fixed"), ("livemon", "greedy"), ("livemon_warm", "fixed"),
-                       ("livemon_warm", "greedy")):
+    pairs = [("livemon", "fixed"), ("livemon", "greedy"), ("livemon_warm", "fixed"), ("livemon_warm", "greedy")]
+    for ours, base in pairs + ([("oracle", "livemon")] if args.oracle else []):
         diffs = [a - b for a, b in zip(results[ours], results[base], strict=True)]
         mean, lo, hi = mean_ci(diffs)
         rel = mean / float(np.mean(results[base]))
         print(f"{ours + ' - ' + base:<26} {mean:>10,.0f} {f'[{lo:,.0f}, {hi:,.0f}]':>22} {rel:>+10.1%}")
-        key = ("warm_" if ours == "livemon_warm" else "") + base
+        key = {"livemon_warm": "warm_", "oracle": "oracle_"}.get(ours, "") + base
         figures[f"diff_vs_{key}"] = [round(mean, 1), round(lo, 1), round(hi, 1)]
         figures[f"uplift_vs_{key}"] = round(rel, 4)
     wins = sum(a > b for a, b in zip(results["livemon"], results["fixed"], strict=True))
