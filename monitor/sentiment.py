@@ -37,6 +37,7 @@ Label = Literal["negative", "neutral", "positive"]
 Lang = Literal["zh", "en", "und"]
 
 LANGS: tuple[Lang, ...] = ("zh", "en")
+_LANG_ROW = {lang: i for i, lang in enumerate(LANGS)}
 ORDERS = (1, 2, 3, 4)
 MODEL_FILE = "sentiment_model.npz"
 MAX_MODEL_CHARS = 256
@@ -76,6 +77,8 @@ _MIX = _U64(0xFF51AFD7ED558CCD)
 _NEGATORS = np.array([ord(c) for c in "不没别"], dtype=np.uint64)
 NEGATION_SCOPE = 3
 _NEGATED = _U64(0x5BD1E9955BD1E995)
+# Length bands of `hashed_features` output order (they were padding buckets when each band was hashed apart).
+_BANDS = np.array([16, 32, 64, 128], dtype=np.int64)
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,50 +125,56 @@ def hashed_features(
     An n-gram that starts within `NEGATION_SCOPE` characters after 不, 没 or 别 gets its own
     column (a salted hash), so the model can learn negated phrases apart from plain ones.
     Returns (rows, cols, values) of a sparse matrix; each row's values have unit L2 norm so
-    that a long review and a four-character comment are on the same scale. Texts are grouped
-    by length so that padding stays small.
+    that a long review and a four-character comment are on the same scale.
+
+    The texts are hashed as one run of code points, n-grams that would cross from one text
+    into the next left out: a fixed number of numpy calls per batch, however short the texts
+    (the engine scores a few comments at a time, where per-call overhead dominated). The
+    triples come in the order `LinearModel.polarity` and training sum them in: texts in
+    length bands (<16, <32, <64, <128, longer), then n-gram order, then text, then position.
     """
+    n = len(texts)
+    lengths = np.fromiter((min(len(t), MAX_MODEL_CHARS) for t in texts), dtype=np.int64, count=n)
+    total = int(lengths.sum())
+    if total == 0:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.float32)
+    joined = "".join(t[:MAX_MODEL_CHARS] for t in texts)
+    cps = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+    row_of = np.repeat(np.arange(n, dtype=np.int64), lengths)
+    offset = np.arange(total, dtype=np.int64) - (np.cumsum(lengths) - lengths)[row_of]  # position in its text
+    left = lengths[row_of] - offset  # characters from here to the end of the text
+    negator = (cps == _NEGATORS[0]) | (cps == _NEGATORS[1]) | (cps == _NEGATORS[2])
+    in_scope = np.zeros(total, dtype=bool)
+    for k in range(1, NEGATION_SCOPE + 1):
+        in_scope[k:] |= negator[:-k] & (offset[k:] >= k)  # never reach back into the previous text
+    salt = in_scope.astype(np.uint64) * _NEGATED
+    shift = _U64(64 - bits)
     rows: list[npt.NDArray[np.int64]] = []
     cols: list[npt.NDArray[np.int64]] = []
-    vals: list[npt.NDArray[np.float32]] = []
-    lengths = np.fromiter((min(len(t), MAX_MODEL_CHARS) for t in texts), dtype=np.int64, count=len(texts))
-    shift = _U64(64 - bits)
-    for low, high in ((0, 16), (16, 32), (32, 64), (64, 128), (128, MAX_MODEL_CHARS + 1)):
-        index = np.flatnonzero((lengths >= low) & (lengths < high))
-        if not len(index):
-            continue
-        width = max(int(lengths[index].max()), 1)
-        cps = _codepoints([texts[i] for i in index.tolist()], width)
-        n_len = lengths[index]
-        negator = np.isin(cps, _NEGATORS)
-        in_scope = np.zeros_like(negator)
-        for k in range(1, min(NEGATION_SCOPE, width - 1) + 1):
-            in_scope[:, k:] |= negator[:, :-k]
-        salt = in_scope.astype(np.uint64) * _NEGATED
-        counts = np.zeros(len(index), dtype=np.float64)
-        parts: list[tuple[npt.NDArray[np.bool_], npt.NDArray[np.uint64]]] = []
-        for order in ORDERS:
-            if order > width:
-                break
-            span = width - order + 1
-            h = np.full((len(index), span), _U64(order), dtype=np.uint64)
-            for j in range(order):
-                h = (h ^ cps[:, j : j + span]) * _PRIMES[j]
-            h ^= salt[:, :span]
-            h ^= h >> _U64(31)
-            h *= _MIX
-            valid = np.arange(span)[None, :] + order <= n_len[:, None]
-            counts += valid.sum(axis=1)
-            parts.append((valid, h >> shift))
-        norm = (1.0 / np.sqrt(np.maximum(counts, 1.0))).astype(np.float32)
-        for valid, col in parts:
-            r, c = np.nonzero(valid)
-            rows.append(index[r])
-            cols.append(col[r, c].astype(np.int64))
-            vals.append(norm[r])
-    if not rows:
-        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.float32)
-    return np.concatenate(rows), np.concatenate(cols), np.concatenate(vals)
+    for order in ORDERS:
+        span = total - order + 1
+        if span <= 0:
+            break
+        h = np.full(span, _U64(order), dtype=np.uint64)
+        for j in range(order):
+            h = (h ^ cps[j : j + span]) * _PRIMES[j]
+        h ^= salt[:span]
+        h ^= h >> _U64(31)
+        h *= _MIX
+        valid = left[:span] >= order
+        rows.append(row_of[:span][valid])
+        cols.append((h[valid] >> shift).astype(np.int64))
+    counts = np.zeros(n, dtype=np.float64)  # n-grams per text
+    for order in ORDERS:
+        counts += np.maximum(lengths - order + 1, 0)
+    norm = (1.0 / np.sqrt(np.maximum(counts, 1.0))).astype(np.float32)
+    row = np.concatenate(rows)
+    col = np.concatenate(cols)
+    band = np.searchsorted(_BANDS, lengths, side="right")
+    if band.min() != band.max():  # several length bands: band first, as the triples are summed in that order
+        by_band = np.argsort(band[row], kind="stable")
+        row, col = row[by_band], col[by_band]
+    return row, col, norm[row]
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,14 +200,15 @@ class LinearModel:
     def polarity(self, texts: Sequence[str], langs: Sequence[Lang]) -> npt.NDArray[np.float64]:
         """Return 2·P(positive) − 1 per normalised text; 0 for texts of undetermined language."""
         out = np.zeros(len(texts), dtype=np.float64)
-        for lang_index, lang in enumerate(LANGS):
-            index = [i for i, la in enumerate(langs) if la == lang]
-            if not index:
-                continue
-            rows, cols, vals = hashed_features([texts[i] for i in index], self.bits)
-            weighted = np.bincount(rows, weights=self.weights[lang_index][cols] * vals, minlength=len(index))
-            logits = weighted.astype(np.float64) + float(self.bias[lang_index])
-            out[index] = np.tanh(logits / 2.0)  # equals 2·sigmoid(z) − 1
+        index = [i for i, la in enumerate(langs) if la in _LANG_ROW]
+        if not index:
+            return out
+        # Both languages hash in one call (the n-grams do not depend on it); each text takes its language's row.
+        lang_row = np.array([_LANG_ROW[langs[i]] for i in index], dtype=np.int64)
+        rows, cols, vals = hashed_features([texts[i] for i in index], self.bits)
+        weighted = np.bincount(rows, weights=self.weights[lang_row[rows], cols] * vals, minlength=len(index))
+        logits = weighted.astype(np.float64) + self.bias[lang_row].astype(np.float64)
+        out[index] = np.tanh(logits / 2.0)  # equals 2·sigmoid(z) − 1
         return out
 
 

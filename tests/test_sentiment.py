@@ -5,12 +5,22 @@ from __future__ import annotations
 import csv
 from importlib import resources
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from monitor.lexicon import Entry, Kind, Lexicon
-from monitor.sentiment import Scorer, Sentiment, detect_languages, hashed_features, normalise, score, score_batch
+from monitor.sentiment import (
+    MAX_MODEL_CHARS,
+    Scorer,
+    Sentiment,
+    detect_languages,
+    hashed_features,
+    normalise,
+    score,
+    score_batch,
+)
 
 
 @pytest.mark.parametrize("text", ["不好看", "一点也不好看", "so bad", "not good", "真不好用"])
@@ -215,6 +225,40 @@ def test_sentiment_ngrams_just_after_a_negator_get_their_own_columns() -> None:
     _, far, _ = hashed_features(["不过这个真的好用"], 18)
     assert not set(plain.tolist()) & set(negated.tolist())
     assert set(plain.tolist()) <= set(far.tolist())
+
+
+def _reference_columns(text: str, bits: int) -> list[int]:
+    """The hashed columns of one text, n-gram by n-gram in plain integers: order 1-4, then position."""
+    mask = 2**64 - 1
+    primes = (0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9, 0xD6E8FEB86659FD93)
+    cps = [ord(c) for c in text[:MAX_MODEL_CHARS]]
+    negated = {i for i in range(len(cps)) if any(i - k >= 0 and chr(cps[i - k]) in "不没别" for k in (1, 2, 3))}
+    cols = []
+    for order in (1, 2, 3, 4):
+        for i in range(len(cps) - order + 1):
+            h = order
+            for j in range(order):
+                h = ((h ^ cps[i + j]) * primes[j]) & mask
+            if i in negated:
+                h ^= 0x5BD1E9955BD1E995
+            h ^= h >> 31
+            h = (h * 0xFF51AFD7ED558CCD) & mask
+            cols.append(h >> (64 - bits))
+    return cols
+
+
+def test_sentiment_hashed_features_match_hashing_each_text_alone() -> None:
+    # One batch, hashed as one run of code points: no n-gram and no negation scope may cross from
+    # one text into the next (不 ends the first text), and texts come out in length bands.
+    texts = ["好用不", "好用", "", "x", "不过这个真的好用" * 3, "a" * 300, "没" + "好" * 70, "别走", "ok 不错"]
+    rows, cols, vals = hashed_features(texts, 18)
+    for row, text in enumerate(texts):
+        mine = rows == row
+        expected = _reference_columns(text, 18)
+        assert cols[mine].tolist() == expected
+        assert np.all(vals[mine] == np.float32(1.0 / np.sqrt(max(len(expected), 1))))
+    bands = np.searchsorted([16, 32, 64, 128], [min(len(texts[r]), MAX_MODEL_CHARS) for r in rows], side="right")
+    assert np.all(np.diff(bands) >= 0)
 
 
 def test_sentiment_normalise_folds_width_case_and_long_runs() -> None:
