@@ -62,9 +62,11 @@ def detect_question(text: str) -> Question | None:
     A comment counts when it names an intent *and* asks (a question mark or word, or a
     request such as 上链接 / "link pls").
     """
+    # Asking first: one search that rules out nine comments in ten, where the intents are up to
+    # seven (the engine runs this on every comment). Same answer as the intent first: both must hold.
+    if not _ASKING.search(text):
+        return None
     for intent, pattern in _INTENTS:
         if pattern.search(text):
-            if not _ASKING.search(text):
-                return None
             return Question(intent, product_reference(text))
     return None

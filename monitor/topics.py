@@ -53,6 +53,8 @@ def classify_topic(text: str) -> str:
 
 
 _WORD = re.compile(r"[a-z0-9']+|[\u3400-\u9fff]+")
+_LATIN = re.compile(r"[a-z']+")
+_HAS_LATIN = re.compile(r"[a-z']")  # no match: `_LATIN` finds nothing either
 _STOP_EN = frozenset(
     [
         "the",
@@ -87,14 +89,17 @@ def phrases(text: str) -> set[str]:
 
     A set, so one comment counts once per phrase however often it repeats it.
     """
+    lower = text.lower()
     out: set[str] = set()
-    for run in _WORD.findall(text.lower()):
+    for run in _WORD.findall(lower):
         if run[0] >= "\u3400":
-            for n in (2, 3):
-                out.update(run[i : i + n] for i in range(len(run) - n + 1))
-    words = [w for w in re.findall(r"[a-z']+", text.lower()) if len(w) > 1]
-    out.update(w for w in words if w not in _STOP_EN and len(w) > 2)
-    out.update(f"{a} {b}" for a, b in itertools.pairwise(words) if not (a in _STOP_EN and b in _STOP_EN))
+            out.update([run[i : i + 2] for i in range(len(run) - 1)])
+            out.update([run[i : i + 3] for i in range(len(run) - 2)])
+    if not _HAS_LATIN.search(lower):  # most danmaku: no English, so no words or pairs to look for
+        return out
+    words = [w for w in _LATIN.findall(lower) if len(w) > 1]
+    out.update([w for w in words if w not in _STOP_EN and len(w) > 2])
+    out.update([f"{a} {b}" for a, b in itertools.pairwise(words) if not (a in _STOP_EN and b in _STOP_EN)])
     return out
 
 

@@ -49,6 +49,12 @@ def test_topics_phrases_count_once_per_comment() -> None:
     assert "my order" in phrases("Where is my order")
 
 
+def test_topics_phrases_of_danmaku_with_and_without_latin_words() -> None:
+    assert phrases("好看好看") == {"好看", "看好", "好看好", "看好看"}
+    assert phrases("好看 so good") == {"好看", "good", "so good"}
+    assert phrases("'' ''' 好看") == {"好看", "'''", "'' '''"}  # apostrophes alone still make words
+
+
 def test_topics_rising_phrase_jumps_against_baseline() -> None:
     # Session of 600 s: "发货" said 6 times in total, all in the last 60 s; "好看" steady all along.
     baseline = Counter({"发货": 6, "好看": 60})
