@@ -12,12 +12,14 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import replace
+from itertools import islice
 from typing import Any
 
 from monitor.bins import BIN_SECONDS, Bin
-from monitor.comments import CommentConfig, CommentTracker
+from monitor.comments import CommentConfig, CommentTracker, is_scored
 from monitor.engine import TickResult
 from monitor.events import Event, EventType
+from monitor.sentiment import score_batch
 
 _RELEVANT = frozenset({EventType.COMMENT, EventType.SESSION_START, EventType.PRODUCT_PIN})
 
@@ -36,20 +38,8 @@ class CommentStage:
         return tracker
 
     def observe(self, events: Iterable[Event]) -> None:
-        """Feed a batch: comments are scored together per session; a pin answers its questions."""
-        batches: dict[str, list[Event]] = defaultdict(list)
-        pins: list[Event] = []
-        for event in events:
-            if event.type not in _RELEVANT:
-                continue
-            if event.type is EventType.PRODUCT_PIN:
-                pins.append(event)
-            else:
-                batches[event.session].append(event)
-        for session, batch in batches.items():
-            self._tracker(session).add_comments(batch)
-        for pin in pins:  # after the batch's questions, so a question and its answering pin may share a batch
-            self._tracker(pin.session).on_pin(pin.product or "", pin.ts / 1000)
+        """Feed a batch: comments are scored together; a pin answers its questions."""
+        observe_stages([(self, events)])
 
     def mark_answered(self, session: str, group: str, now: float) -> bool:
         """A field controller marked a question group answered; False if unknown or already answered."""
@@ -102,3 +92,36 @@ class CommentStage:
         for session, raw in (data or {}).items():
             stage.trackers[session] = CommentTracker.from_state(stage.config, raw)
         return stage
+
+
+def observe_stages(batches: Iterable[tuple[CommentStage, Iterable[Event]]]) -> None:
+    """Feed each stage its batch, scoring every comment of every batch in one `score_batch` call.
+
+    The engine folds a read of a few dozen events per partition; scoring costs about the same
+    for one comment as for a hundred (numpy's per-call overhead), so the runner hands all
+    partitions of one read here at once. Scoring is per text, so the labels are the same as
+    scoring each session's comments on their own. Within a stage, sessions take their comments
+    first and pins after, so a question and its answering pin may share a batch.
+    """
+    plan: list[tuple[CommentStage, dict[str, list[Event]], list[Event]]] = []
+    texts: list[str] = []
+    for stage, events in batches:
+        sessions: dict[str, list[Event]] = defaultdict(list)
+        pins: list[Event] = []
+        for event in events:
+            if event.type not in _RELEVANT:
+                continue
+            if event.type is EventType.PRODUCT_PIN:
+                pins.append(event)
+            else:
+                sessions[event.session].append(event)
+        for batch in sessions.values():  # the order labels are taken back in below
+            texts += [e.text or "" for e in batch if is_scored(e)]
+        plan.append((stage, sessions, pins))
+    labels = iter([v.label for v in score_batch(texts)] if texts else [])
+    for stage, sessions, pins in plan:
+        for session, batch in sessions.items():
+            scored = sum(1 for e in batch if is_scored(e))
+            stage._tracker(session).add_comments(batch, list(islice(labels, scored)))
+        for pin in pins:
+            stage._tracker(pin.session).on_pin(pin.product or "", pin.ts / 1000)

@@ -15,16 +15,22 @@ from __future__ import annotations
 from collections import Counter, deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from itertools import chain
 from typing import Any
 
 from monitor.events import Event, EventType
 from monitor.questions import detect_question
-from monitor.sentiment import score, score_batch
+from monitor.sentiment import Label, score, score_batch
 from monitor.spam import RAID, SpamConfig, SpamDetector
 from monitor.topics import classify_topic, phrases, rising_phrases
 
 MAX_NEGATIVES = 2_000
 MAX_ASKERS = 500  # distinct askers remembered per question group; beyond this the count is "500+"
+
+def is_scored(event: Event) -> bool:
+    """Whether `CommentTracker.add_comments` scores this event: a comment with text."""
+    return event.type is EventType.COMMENT and bool(event.text)
+
 
 # Per-second counter slots.
 _N, _NEG, _POS, _SPAM, _RAID = range(5)
@@ -109,23 +115,43 @@ class CommentTracker:
 
     # ------------------------------------------------------------------ input
 
-    def add_comments(self, events: Sequence[Event]) -> None:
+    def add_comments(self, events: Sequence[Event], labels: Sequence[Label] | None = None) -> None:
         """Fold a batch of events: comments are scored in one batch; a session start's planned
-        products give "3号链接" its product id; other event types are ignored."""
+        products give "3号链接" its product id; other event types are ignored.
+
+        `labels`: the sentiment label of each scored comment (`is_scored`) among `events`, in
+        order, when the caller scored them in a larger batch (`monitor.comment_stage` scores a
+        whole read at once: `score_batch` costs about as much for one text as for a hundred).
+        """
         comments = []
         for event in events:
-            if event.type is EventType.COMMENT and event.text:
+            if is_scored(event):
                 comments.append(event)
             elif event.type is EventType.SESSION_START and event.products:
                 self.products = [p.id for p in event.products]
         if not comments:
             return
-        verdicts = score_batch([e.text or "" for e in comments])
-        for event, verdict in zip(comments, verdicts, strict=True):
-            self._add(event, verdict.label)
+        if labels is None:
+            labels = [v.label for v in score_batch([e.text or "" for e in comments])]
+        counted: list[tuple[int, set[str]]] = []
+        for event, label in zip(comments, labels, strict=True):
+            self._add(event, label, counted)
+        self._count_phrases(counted)
         self._prune()
 
-    def _add(self, event: Event, label: str) -> None:
+    def _count_phrases(self, counted: list[tuple[int, set[str]]]) -> None:
+        """Add the batch's (second, phrases) to the phrase counters, in comment order, one update per counter."""
+        per_second: dict[int, list[set[str]]] = {}
+        for second, grams in counted:
+            per_second.setdefault(second, []).append(grams)
+        for second, sets in per_second.items():
+            self.recent_phrases.setdefault(second, Counter()).update(chain.from_iterable(sets))
+        every = list(chain.from_iterable(grams for _, grams in counted))
+        self.recent_total.update(every)
+        self.baseline_phrases.update(every)
+
+    def _add(self, event: Event, label: str, counted: list[tuple[int, set[str]]]) -> None:
+        """Count one scored comment; its phrases go to `counted` for `_count_phrases`."""
         text = event.text or ""
         now = event.ts / 1000.0
         second = event.ts // 1000
@@ -150,10 +176,7 @@ class CommentTracker:
             elif label == "positive":
                 counts[_POS] += 1
             self.records[event.id] = [second, label, topic, text]
-            grams = phrases(text)
-            self.recent_phrases.setdefault(second, Counter()).update(grams)
-            self.recent_total.update(grams)
-            self.baseline_phrases.update(grams)
+            counted.append((second, phrases(text)))
             if question is not None:
                 self._ask(event.id, event.user or event.id, text, question.intent, question.product, now)
         for comment_id, reason in flags:
@@ -228,12 +251,8 @@ class CommentTracker:
     # ------------------------------------------------------------------ output
 
     def _sum(self, start: int, end: int) -> list[int]:
-        total = [0, 0, 0, 0, 0]
-        for second, counts in self.seconds.items():
-            if start <= second < end:
-                for i, value in enumerate(counts):
-                    total[i] += value
-        return total
+        rows = [counts for second, counts in self.seconds.items() if start <= second < end]
+        return [sum(column) for column in zip(*rows, strict=True)] if rows else [0, 0, 0, 0, 0]
 
     def _topics(self, start: int, end: int) -> Counter[str]:
         total: Counter[str] = Counter()
@@ -362,9 +381,10 @@ class CommentTracker:
         return {
             "spam": self.spam.to_state(),
             "seconds": [[s, c] for s, c in self.seconds.items()],
-            "topics": [[s, dict(c)] for s, c in self.topics.items()],
-            "recent_phrases": [[s, dict(c)] for s, c in self.recent_phrases.items()],
-            "baseline_phrases": dict(self.baseline_phrases),
+            # Counters as they are: orjson writes a dict subclass as a dict, and from_state copies
+            "topics": [[s, c] for s, c in self.topics.items()],
+            "recent_phrases": [[s, c] for s, c in self.recent_phrases.items()],
+            "baseline_phrases": self.baseline_phrases,
             "first_s": self.first_s,
             "latest_s": self.latest_s,
             "records": self.records,

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import orjson
 
-from monitor.comment_stage import CommentStage
+from monitor.comment_stage import CommentStage, observe_stages
+from monitor.comments import CommentTracker
 from monitor.engine import Engine, EngineConfig
 from monitor.events import Event, parse_event
 
@@ -76,3 +77,24 @@ def test_comment_stage_state_round_trip_continues_identically() -> None:
     b = run(stage_b, engine_b, [], T0 + 90)
     assert a.snapshots[0]["comments"] == b.snapshots[0]["comments"]
     assert a.bins == b.bins
+
+
+def test_comment_stage_observe_stages_scores_all_partitions_at_once_with_each_sessions_own_labels() -> None:
+    # Two partitions, sessions interleaved within each: complaints in x and z, praise in y. The
+    # labels of the one shared scoring call must go back to the comments they belong to.
+    def said(n: int, session: str, text: str) -> Event:
+        return parse_event({"id": f"e{n}", "session": session, "type": "comment", "ts": (T0 + n) * 1000,
+                            "user": f"u{n}", "text": text})
+
+    first = [said(0, "x", "假货退钱"), said(1, "y", "太好看了爱了"), said(2, "x", "质量太差了"), said(3, "y", "好看")]
+    second = [said(4, "z", "骗子"), parse_event({"id": "e5", "session": "z", "type": "like", "ts": (T0 + 5) * 1000}),
+              said(6, "z", "发货太慢了")]
+    stage_a, stage_b = CommentStage(), CommentStage()
+    observe_stages([(stage_a, first), (stage_b, second)])
+    for stage, events in ((stage_a, first), (stage_b, second)):
+        for session, tracker in stage.trackers.items():
+            alone = CommentTracker()
+            alone.add_comments([e for e in events if e.session == session])  # scores its own comments
+            assert tracker.to_state() == alone.to_state()
+    assert stage_a.trackers["x"].summary(T0 + 10)["negative_share"] == 1.0
+    assert stage_a.trackers["y"].summary(T0 + 10)["negative_share"] == 0.0
