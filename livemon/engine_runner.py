@@ -40,10 +40,12 @@ from livemon.command_streams import stream_order
 from livemon.partition_leases import PartitionLeases
 from livemon.partition_reads import PartitionReads
 from livemon.redis_client import connect, require_redis
+from livemon.redis_replies import FieldEntries, field_reader, xreadgroup_field
 from livemon.retention import TRIM_EVERY_S, fresh_purges, scrub_checkpoint, trim_streams
 from livemon.settings import Settings
 from livemon.suggesting import SuggestionStage, load_suggestion_config, read_choices
 from monitor.alert_config import AlertConfig, load_alert_config
+from monitor.comment_stage import observe_stages
 from monitor.config import DEFAULT_PATH, EngineConfig, load_engine_config
 from monitor.engine import Engine
 from monitor.events import Event
@@ -90,7 +92,8 @@ class EngineRunner:
         self.numbers = partitions if partitions is not None else list(range(settings.partitions))
         self.consumer = settings.engine_name
         self.partitions: dict[str, Partition] = {}
-        self.reader: aioredis.Redis = connect(settings.redis_url, blocking_reader=True)
+        # Its XREADGROUP replies carry each entry's payload only (no dict per entry): redis_replies.field_reader.
+        self.reader: aioredis.Redis = field_reader(connect(settings.redis_url, blocking_reader=True), _EVENT_FIELD)
         self.client: aioredis.Redis = connect(settings.redis_url)
         self.reads = PartitionReads(self.reader, keys.ENGINE_GROUP, self.consumer, READ_COUNT)
         self.checkpoints = CheckpointWriter(self.client)
@@ -113,8 +116,8 @@ class EngineRunner:
                 await self._rebalance(time.time())
             await self._loop(stop)
             try:
-                for stream, entries in await self.reads.close():  # fold what the last reads delivered
-                    self._fold(self.partitions[stream], entries)
+                # fold what the last reads delivered
+                self._fold([(self.partitions[stream], entries) for stream, entries in await self.reads.close()])
                 await self._tick(time.time())
                 await self._checkpoint_due(force=True)
                 await self._release_all()
@@ -159,37 +162,45 @@ class EngineRunner:
                 break
         start = "0"
         while True:  # replay our own pending entries: those at or below the checkpoint are already in state
-            reply = await self.reader.xreadgroup(
-                keys.ENGINE_GROUP, self.consumer, {stream: start}, count=READ_COUNT
-            )
-            entries = reply[0][1] if reply else []
+            entries = await xreadgroup_field(self.reader, keys.ENGINE_GROUP, self.consumer, stream, start,
+                                             count=READ_COUNT)
             if not entries:
                 break
-            self._fold(part, entries)
+            self._fold([(part, entries)])
             start = entries[-1][0].decode()
         log.info("partition %d restored at %s", number, part.last_applied)
         if part.unacked and not await self._checkpoint(part):  # keep the replay, so it is not done again
             await self._drop(number)
 
-    def _fold(self, part: Partition, entries: list[tuple[bytes, dict[bytes, bytes]]]) -> None:
-        """Apply entries newer than the partition's checkpointed position.
+    def _fold(self, reads: list[tuple[Partition, FieldEntries]]) -> None:
+        """Fold each partition's entries, then feed the comment stages of all of them at once.
+
+        The comment stages score the comments of every partition in one call
+        (`monitor.comment_stage.observe_stages`): scoring costs about as much for a few
+        comments as for a few hundred, and one read brings a few dozen per partition.
+        """
+        observe_stages([(part.answering.comments, kept) for part, entries in reads
+                        if (kept := self._fold_partition(part, entries))])
+
+    def _fold_partition(self, part: Partition, entries: FieldEntries) -> list[Event]:
+        """Apply entries newer than the partition's checkpointed position; return the comment stage's events.
 
         The engine folds the raw payloads (`Engine.apply_wire`) and returns the decoded
         dicts of the few kinds the comment stage reads; only those become `Event`s,
         because building one costs more than folding it, and none is decoded twice.
         """
         if not entries:
-            return
+            return []
         part.unacked.extend(raw_id for raw_id, _ in entries)
         done = stream_order(part.last_applied)
         fresh = entries
         if stream_order(entries[0][0].decode()) <= done:  # replay after a restart: skip what the checkpoint holds
             fresh = [e for e in entries if stream_order(e[0].decode()) > done]
             if not fresh:
-                return
+                return []
         part.last_applied = fresh[-1][0].decode()  # entries come in stream order
-        # a missing field: the entry was trimmed or deleted while pending
-        payloads = [p for _, fields in fresh if fields and (p := fields.get(_EVENT_FIELD)) is not None]
+        # a missing payload: the entry was trimmed or deleted while pending
+        payloads = [p for _, p in fresh if p is not None]
         if payloads:
             self.cadence.changed(part.number)
         try:
@@ -197,8 +208,8 @@ class EngineRunner:
             folded = len(payloads)
         except (ValueError, TypeError, KeyError):  # one unreadable entry must not stop the partition
             kept, folded = self._fold_one_by_one(part, payloads)
-        part.answering.comments.observe([Event.from_wire_dict(d) for d in kept])
         self.events_folded += folded
+        return [Event.from_wire_dict(d) for d in kept]
 
     def _fold_one_by_one(self, part: Partition, payloads: list[bytes]) -> tuple[list[dict[str, Any]], int]:
         """Retry a failed batch entry by entry (ids already folded count once).
@@ -288,7 +299,7 @@ class EngineRunner:
         entries = await self.reads.finish(stream)
         if part is not None:
             if entries:
-                self._fold(part, entries)
+                self._fold([(part, entries)])
             await self._checkpoint(part)
         self.partitions.pop(stream, None)
         self.cadence.forget(number)
@@ -311,10 +322,8 @@ class EngineRunner:
             wait_ms = int(max(1.0, min(MAX_BLOCK_MS, (deadline - time.monotonic()) * 1000)))
             readable = [stream for stream, part in self.partitions.items()
                         if self.leases is None or self.leases.readable(part.number, wait_ms / 1000)]
-            for stream, entries in await self.reads.read(readable, wait_ms):
-                part = self.partitions.get(stream)
-                if part is not None:
-                    self._fold(part, entries)
+            self._fold([(part, entries) for stream, entries in await self.reads.read(readable, wait_ms)
+                        if (part := self.partitions.get(stream)) is not None])
             now = time.monotonic()
             if now >= next_trim:  # retention (docs/security.md): cheap, so once a minute is plenty
                 owned = sorted(p.number for p in self.partitions.values())
@@ -347,7 +356,7 @@ class EngineRunner:
                 continue
             entries = await self.reads.finish(stream)  # the rebuild below must not miss an in-flight read
             if entries:
-                self._fold(self.partitions[stream], entries)
+                self._fold([(self.partitions[stream], entries)])
             await self._checkpoint(self.partitions[stream])
             await scrub_checkpoint(self.client, number, session)
             await self._acquire(number)

@@ -20,13 +20,19 @@ import logging
 
 import redis.asyncio as aioredis
 
+from livemon.redis_replies import FieldEntries, xreadgroup_field
+
 log = logging.getLogger(__name__)
 
-Entries = list[tuple[bytes, dict[bytes, bytes]]]
+Entries = FieldEntries
 
 
 class PartitionReads:
-    """In-flight XREADGROUP calls of one consumer, one per stream."""
+    """In-flight XREADGROUP calls of one consumer, one per stream.
+
+    `reader` is a `livemon.redis_replies.field_reader` client: each entry comes back as
+    `(id, payload or None)`.
+    """
 
     def __init__(self, reader: aioredis.Redis, group: str, consumer: str, count: int) -> None:
         self.reader = reader
@@ -36,9 +42,8 @@ class PartitionReads:
         self.tasks: dict[str, asyncio.Task[Entries]] = {}
 
     async def _read(self, stream: str, block_ms: int) -> Entries:
-        reply = await self.reader.xreadgroup(self.group, self.consumer, {stream: ">"}, count=self.count,
-                                             block=block_ms)
-        return list(reply[0][1]) if reply else []
+        return await xreadgroup_field(self.reader, self.group, self.consumer, stream, ">", count=self.count,
+                                      block=block_ms)
 
     async def read(self, streams: list[str], block_ms: int) -> list[tuple[str, Entries]]:
         """Start a read on each of `streams` not already reading; return what arrives within `block_ms`.

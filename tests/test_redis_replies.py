@@ -98,3 +98,38 @@ def test_redis_replies_hashes_and_sets_are_bytes(redis_client: redis.Redis, redi
                 await redis_replies.smembers(client, "set"), await redis_replies.smembers(client, "missing"))
 
     assert run(redis_url, go) == ({b"k": b"v", b"\xfe": b"\xff"}, {}, {b"a", b"\xff"}, set())
+
+
+def test_redis_replies_field_reader_gives_one_fields_value_per_entry(redis_client: redis.Redis, redis_url: str) -> None:
+    # RESP3 (livemon's clients) answers a map and RESP2 a list: both give the same (id, value) pairs.
+    redis_client.xgroup_create("s", "g", id="0", mkstream=True)
+    only = redis_client.xadd("s", {"e": b"\xff payload"})
+    later = redis_client.xadd("s", {"x": "1", "e": "second"})  # the field need not come first
+    without = redis_client.xadd("s", {"x": "2"})
+    gone = redis_client.xadd("s", {"e": "deleted while pending"})
+
+    async def read(client: aioredis.Redis, consumer: str) -> tuple[redis_replies.FieldEntries, ...]:
+        reader = redis_replies.field_reader(client, b"e")
+        try:
+            new = await redis_replies.xreadgroup_field(reader, "g", consumer, "s", ">", count=10, block=1)
+            timed_out = await redis_replies.xreadgroup_field(reader, "g", consumer, "s", ">", count=10, block=1)
+            return new, timed_out
+        finally:
+            await reader.aclose()
+
+    async def go() -> tuple[tuple[redis_replies.FieldEntries, ...], ...]:
+        resp3 = await read(connect(redis_url, blocking_reader=True), "c3")
+        await asyncio.to_thread(redis_client.xgroup_setid, "s", "g", "0")  # deliver everything again
+        resp2 = await read(aioredis.Redis.from_url(redis_url, protocol=2), "c2")
+        await asyncio.to_thread(redis_client.xdel, "s", gone)
+        reader = redis_replies.field_reader(connect(redis_url, blocking_reader=True), b"e")
+        try:
+            pending = await redis_replies.xreadgroup_field(reader, "g", "c2", "s", "0", count=10)
+        finally:
+            await reader.aclose()
+        return resp3, resp2, (pending,)
+
+    resp3, resp2, (pending,) = asyncio.run(go())
+    expected = [(only, b"\xff payload"), (later, b"second"), (without, None), (gone, b"deleted while pending")]
+    assert resp3 == resp2 == (expected, [])
+    assert pending == [(only, b"\xff payload"), (later, b"second"), (without, None), (gone, None)]
