@@ -29,9 +29,7 @@ import random
 import sys
 import time
 import tracemalloc
-from collections import defaultdict
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +38,9 @@ import orjson
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.engine_baseline import PerEventEngine
+from bench.engine_baseline_headline import PurePython
 from bench.engine_baseline_snapshot import EXCLUDED, agreement, bins_agreement
+from bench.engine_bytewax import run_bytewax
 from monitor.bins import Bin
 from monitor.engine import Engine, EngineConfig
 
@@ -106,87 +106,6 @@ def generate(
         yield e
         if rng.random() < 0.01:
             yield rng.choice(recent)
-
-
-# ---------------------------------------------------------------- headline-counts baseline
-
-
-class PurePython:
-    """Per-event dict counters per (session, second); windows summed on each tick (~10 figures)."""
-
-    def __init__(self) -> None:
-        self.seen: set[tuple[str, str]] = set()
-        self.counts: dict[str, dict[int, dict[str, float]]] = defaultdict(
-            lambda: defaultdict(lambda: defaultdict(float))
-        )
-        self.product_counts: dict[str, dict[int, dict[tuple[str, str], float]]] = defaultdict(
-            lambda: defaultdict(lambda: defaultdict(float))
-        )
-        self.totals: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
-        self.orders: dict[str, dict[str, str]] = defaultdict(dict)
-        self.newest: dict[str, int] = {}
-        self.viewers: dict[str, int] = {}
-        self.users: dict[str, set[str]] = defaultdict(set)
-
-    def apply(self, raw: bytes) -> None:
-        e = orjson.loads(raw)
-        session = e["session"]
-        key = (session, e["id"])
-        if key in self.seen:
-            return
-        self.seen.add(key)
-        second = e["ts"] // 1000
-        self.newest[session] = max(self.newest.get(session, 0), e["ts"])
-        bucket = self.counts[session][second]
-        totals = self.totals[session]
-        kind = e["type"]
-        bucket[kind] += e.get("count", 1) if kind == "like" else 1
-        totals[kind] += 1
-        if "user" in e:
-            self.users[session].add(e["user"])
-        if kind == "viewer_count":
-            self.viewers[session] = e["viewers"]
-        elif kind in ("product_click", "add_to_cart"):
-            self.product_counts[session][second][(e["product"], kind)] += 1
-        elif kind == "order":
-            previous = self.orders[session].get(e["order_id"])
-            self.orders[session][e["order_id"]] = e["status"]
-            if e["status"] == "paid" and previous != "paid":
-                bucket["gmv"] += e["amount"]
-                totals["gmv"] += e["amount"]
-                self.product_counts[session][second][(e["product"], "gmv")] += e["amount"]
-
-    def tick(self, now: float) -> list[dict[str, Any]]:
-        """Return the headline figures per session (`now` unused: windows end at the newest event)."""
-        out = []
-        for session, newest in self.newest.items():
-            end = newest // 1000
-            per_second = self.counts[session]
-            minute: dict[str, float] = defaultdict(float)
-            for s in range(end - 59, end + 1):
-                for k, v in per_second.get(s, {}).items():
-                    minute[k] += v
-            gmv_5m = sum(per_second.get(s, {}).get("gmv", 0.0) for s in range(end - 299, end + 1))
-            products: dict[tuple[str, str], float] = defaultdict(float)
-            for s in range(end - 299, end + 1):
-                for pk, pv in self.product_counts[session].get(s, {}).items():
-                    products[pk] += pv
-            unpaid = sum(1 for status in self.orders[session].values() if status == "placed")
-            out.append(
-                {
-                    "session": session,
-                    "comments_per_min": minute["comment"],
-                    "likes_per_min": minute["like"],
-                    "orders_per_min": minute["order"],
-                    "gmv_5m": gmv_5m,
-                    "gmv_total": self.totals[session]["gmv"],
-                    "online": self.viewers.get(session),
-                    "unique": len(self.users[session]),
-                    "unpaid": unpaid,
-                    "products": dict(products),
-                }
-            )
-        return out
 
 
 # ---------------------------------------------------------------- runners
@@ -277,61 +196,6 @@ def _schedule(n: int, ticks: int, wall: bool) -> Iterator[tuple[int, bool]]:
         yield offset, last or ((not wall) and i % every == every - 1)
 
 
-def run_bytewax(wire: list[bytes]) -> tuple[float, int] | None:
-    try:
-        import bytewax.operators as op
-        import bytewax.operators.windowing as win
-        from bytewax.dataflow import Dataflow
-        from bytewax.operators.windowing import EventClock, TumblingWindower
-        from bytewax.testing import TestingSink, TestingSource, run_main
-    except ImportError:
-        return None
-    align = datetime.fromtimestamp(T0 // 1000 - 3600, tz=UTC)
-
-    def parse(raw: bytes) -> tuple[str, dict[str, Any]]:
-        e = orjson.loads(raw)
-        return e["session"], e
-
-    def ts_of(e: dict[str, Any]) -> datetime:
-        return datetime.fromtimestamp(e["ts"] / 1000, tz=UTC)
-
-    def fold(acc: dict[str, int], e: dict[str, Any]) -> dict[str, int]:
-        acc[e["type"]] = acc.get(e["type"], 0) + 1
-        return acc
-
-    def merge(a: dict[str, int], b: dict[str, int]) -> dict[str, int]:
-        for k, v in b.items():
-            a[k] = a.get(k, 0) + v
-        return a
-
-    out: list[Any] = []
-    flow = Dataflow("engine_bench")
-    keyed = op.map("parse", op.input("in", flow, TestingSource(wire, batch_size=BATCH)), parse)
-    deduped = op.filter_map("dedup", keyed, _Dedup())
-    clock = EventClock(ts_of, wait_for_system_duration=timedelta(seconds=5))
-    windows = win.fold_window(
-        "bins", deduped, clock, TumblingWindower(length=timedelta(seconds=10), align_to=align), dict, fold, merge
-    )
-    op.output("out", windows.down, TestingSink(out))
-    start = time.process_time()
-    run_main(flow)  # type: ignore[no-untyped-call]
-    return time.process_time() - start, len(out)
-
-
-class _Dedup:
-    """Stateless-per-key filter_map that drops repeated (session, id), like the engine."""
-
-    def __init__(self) -> None:
-        self.seen: set[tuple[str, str]] = set()
-
-    def __call__(self, item: tuple[str, dict[str, Any]]) -> tuple[str, dict[str, Any]] | None:
-        key = (item[0], item[1]["id"])
-        if key in self.seen:
-            return None
-        self.seen.add(key)
-        return item
-
-
 def measure_memory(hours: float, products: int, rate: int) -> dict[str, float]:
     """Feed one long session (`rate` events/s for `hours`) and measure engine memory."""
     gc.collect()
@@ -406,7 +270,7 @@ def main() -> None:
         )
         rows.append((f"pure Python, same metrics [{mode}]", n / same_s, key, f"{same_done} ticks, full snapshots"))
         rows.append((f"pure Python, headline counts only [{mode}]", n / pure_s, key, f"{pure_done} ticks, ~10 figures"))
-    bytewax = None if args.skip_bytewax else run_bytewax(wire)
+    bytewax = None if args.skip_bytewax else run_bytewax(wire, BATCH, T0)
     if bytewax is not None:
         rows.append(("Bytewax 0.21.1 10-s window counts", n / bytewax[0], "wall", f"{bytewax[1]} windows, counts only"))
 
