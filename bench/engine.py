@@ -3,22 +3,25 @@
 Run: `python bench/engine.py [--events 300000] [--sessions 20] [--skip-bytewax] [--skip-memory]`
 
 All read the same wire-encoded events (as the runner gets them from Redis), parse, fold,
-and tick once per second of event time; each run uses one process (one core), timed in
-CPU seconds, all in the same run.
+and tick, either once per CPU second (the runner's cadence) or once per second of event
+time (stress); each run uses one process (one core), timed in CPU seconds, all in the
+same run, and each row is compared with both baselines of the same tick mode.
 - livemon: `Engine.apply_wire` (decode + fold, batches of 2,000) + `Engine.tick`, full snapshots.
 - pure Python, same metrics (`bench.engine_baseline.PerEventEngine`, the issue's baseline):
   one event at a time into dicts, sets and lists, computing every snapshot figure of
   docs/metrics.md (watermark and lateness, duplicates once, traffic, dwell, funnel, money,
-  per-product table, trends, minute series). At the end of the stress run both final
-  snapshots of every session are compared figure by figure, and every closed 10-s bin of
-  the run (`Agreement` line; the figures not compared are named with the reason).
-- pure Python, headline counts only: one dict per (session, second), windows summed per
-  tick; ~10 figures, the straightforward way to write just the headline counts.
-- Bytewax 0.21.1: event-time 10-s tumbling windows counting events per type and session
-  (the same counts as our closed bins), `EventClock` with the same 5-s lateness.
+  per-product table, trends, minute series) and closing the same 10-s bins. At the end of
+  the stress run (same batches, ticks and `now`s as livemon's) the final snapshots of
+  every session are compared figure by figure, and every closed bin of the run
+  (`Agreement` line; figures not compared are named with the reason).
+- pure Python, headline counts only (`bench.engine_baseline_headline`): one dict per
+  (session, second), windows summed per tick; ~10 figures.
+- Bytewax 0.21.1 (`bench.engine_bytewax`): event-time 10-s tumbling windows counting events
+  per type and session (the same counts as our closed bins), `EventClock` with the same 5-s lateness.
 Memory: one 6-hour session with 500 products fed through `apply_wire` (the runner's path),
 measured with tracemalloc and as checkpoint bytes.
-Prints a table, the agreement, then one line of JSON with the figures.
+Prints a table, the agreement, then one line of JSON with the figures
+(`pure_python_same_metrics_*` and `pure_python_*`, the headline-counts baseline).
 """
 
 from __future__ import annotations
