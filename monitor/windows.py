@@ -116,6 +116,8 @@ class Ring:
         keep = buckets > self.head - self.slots
         if not keep.all():
             buckets, chans, vals = buckets[keep], chans[keep], vals[keep]
+            if not len(buckets):  # all older than the ring reaches: they count in totals only
+                return
         low = int(buckets.min())
         span = self.head - low + 1  # buckets touched, at most `slots` (older ones were dropped above)
         cells = span * self.channels

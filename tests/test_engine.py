@@ -146,6 +146,20 @@ def test_engine_event_behind_a_closed_bin_is_late_but_still_counted() -> None:
     assert s["comments_per_min"] == 3  # 5 s is still inside the last minute of the 30-s clock
 
 
+@pytest.mark.parametrize(("kind", "behind_s"), [("product_click", 400), ("comment", 2_500), ("order", 400)])
+def test_engine_event_older_than_every_window_counts_in_totals_only(kind: str, behind_s: int) -> None:
+    """Beyond the rings' reach (the product ring ~330 s, the 1-s ring ~34 min) an event still counts once."""
+    fields: dict[str, Any] = {"user": "a", "product": "p", "text": "x", "order_id": "o1", "status": "paid", "amount": 10.0}
+    engine = Engine()
+    engine.apply([ev(1, kind, behind_s, **fields)])
+    engine.tick(WALL)
+    engine.apply([ev(2, kind, 0, **{**fields, "order_id": "o2"})])
+    s = snap(engine.tick(WALL + 1))
+    totals = {"product_click": "clicks_total", "comment": "comments_total", "order": "orders_total"}
+    assert s[totals[kind]] == 2
+    assert s["late_events"] == 1
+
+
 def test_engine_out_of_order_within_lateness_lands_in_its_bin() -> None:
     engine = Engine(EngineConfig(lateness_s=5))
     engine.apply([ev(1, "product_click", 12, user="a", product="p")])
