@@ -80,6 +80,16 @@ def test_comments_raid_of_scam_is_labelled_raid_and_leaves_the_rates() -> None:
     assert tracker.bin_counts(T0, T0 + 10) == (10, 0, 20, 20, None)
 
 
+def test_comments_raid_label_follows_the_raid_when_a_new_one_takes_over() -> None:
+    tracker = CommentTracker()
+    tracker.add_comments([comment(i, "骗子骗子!", f"r{i}", i * 0.2) for i in range(20)])
+    assert tracker.summary(T0 + 5)["spam"]["raid"]["label"] == "negative"
+    assert tracker.summary(T0 + 6)["spam"]["raid"]["label"] == "negative"  # the same raid, published again
+    tracker.add_comments([comment(100 + i, "太好看了爱了!", f"p{i}", 60 + i * 0.2) for i in range(20)])
+    raid = tracker.summary(T0 + 65)["spam"]["raid"]
+    assert (raid["text"], raid["label"]) == ("太好看了爱了!", "positive")
+
+
 def test_comments_praise_raid_cannot_hide_real_complaints() -> None:
     tracker = CommentTracker()
     complaints = [
