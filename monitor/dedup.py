@@ -218,7 +218,9 @@ class SeenIds:
         (`take_changed` gives those that changed), so a checkpoint does not rewrite them all.
         """
         minutes = sorted(set(self.minutes) | set(self.recent))
-        out = {str(m): self._encoded(m) for m in minutes} if inline else dict.fromkeys(map(str, minutes))
+        out: dict[str, str | None] = (
+            {str(m): self._encoded(m) for m in minutes} if inline else dict.fromkeys(map(str, minutes))
+        )
         state: dict[str, dict[str, str | None]] = {LAYOUT: out}
         if self.legacy:
             state["digests"] = {str(m): _encode(arr) for m, arr in sorted(self.legacy.items())}

@@ -127,7 +127,9 @@ class Engine:
         The caller stores `changed_ids` together with `state`; if that fails, it must rebuild
         the engine from what is stored (as after a crash), since the next call leaves them out.
         """
-        sessions, changed, named = {}, {}, set()
+        sessions: dict[str, Any] = {}
+        changed: dict[str, str] = {}
+        named: set[str] = set()
         for sid, state in self.sessions.items():
             sessions[sid] = raw = state.to_state(seen_inline=False)
             named.update(ids_key(sid, int(minute)) for minute in raw["seen"]["ids64"])
