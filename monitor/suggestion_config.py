@@ -43,7 +43,7 @@ class SuggestionConfig:
     funnel_prior_strength: float = 20.0
     earlier_session_weight: float = 0.5
     exploration: float = 0.1
-    spread_prior: float = 0.0
+    spread_prior: float = 0.6
     spread_weight: float = 3.0
     slope_prior_sd: float = 0.5
     # pitch

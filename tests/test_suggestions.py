@@ -16,7 +16,7 @@ from monitor.suggestions import PriorResult, Suggester
 
 T0 = 1_767_225_600.0
 # Behaviour that must hold with the session-pooled priors and with the catalogue model alike.
-PRIORS = pytest.mark.parametrize("base", [SuggestionConfig(), SuggestionConfig(spread_prior=0.6)],
+PRIORS = pytest.mark.parametrize("base", [SuggestionConfig(spread_prior=0.0), SuggestionConfig(spread_prior=0.6)],
                                  ids=["pooled", "catalogue"])
 
 
