@@ -184,6 +184,8 @@ def main() -> None:
                         help="write everything while the engine is stopped, then time its catch-up")
     parser.add_argument("--profile", type=Path, default=None, help="py-spy raw profile of this tree's last run")
     args = parser.parse_args()
+    if args.backlog and args.profile:
+        parser.error("--profile does not go with --backlog: py-spy's sampling keeps the stopped engine from resuming")
     raw = simulate(args.rate, args.seconds)
     kinds: dict[str, int] = {}
     for e in raw:
