@@ -185,12 +185,14 @@ def run_session(
     config_text: str,
     earlier: dict[str, PriorResult] | None = None,
     audience_seed: int = 2,
+    watch: Callable[[float, ProductTable, tuple[MarketProduct, ...]], None] | None = None,
 ) -> dict[str, Any]:
     """Play one session under one policy; return its GMV and, for livemon, attribution and results.
 
     `earlier` passes a previous session's per-product results to the Suggester (warm start);
     `audience_seed` picks the audience's randomness, so a previous session can differ from
-    the measured one while selling the same catalogue.
+    the measured one while selling the same catalogue. `watch(now, table, catalogue)` is called
+    after every step, for diagnostics that follow the session (`bench/suggestion_estimates.py`).
     """
     market_config = MarketConfig(duration_s=minutes * 60.0)
     products = generate_products(market_config, np.random.default_rng([seed, 0]))
@@ -244,6 +246,8 @@ def run_session(
         table.observe(step)
         gmv += step.gmv
         now += TICK_S
+        if watch is not None:
+            watch(now, table, products)
     out: dict[str, Any] = {"gmv": gmv}
     if policy_name.startswith("livemon"):
         att = suggester.attribution()
