@@ -162,3 +162,16 @@ def test_spam_a_late_comment_keeps_the_windows() -> None:
         detector.check(f"c{i}", f"a{i}", "骗子", 100.0 + i)
     assert detector.check("late", "b", "好看", -20.0) == []
     assert sorted(detector.check("c4", "a4", "骗子", 104.0)) == [(f"c{i}", RAID) for i in range(5)]
+
+
+def test_spam_windows_keep_sliding_after_a_restore() -> None:
+    """A restored detector forgets what leaves its windows, as the one it was saved from would."""
+    detector = SpamDetector(SpamConfig(raid_window_s=30, repeat_window_s=60))
+    for i in range(50):
+        detector.check(f"c{i}", f"u{i % 7}", f"话题{chr(0x4E00 + i)}", 100.0 + i / 10)
+    restored = SpamDetector.from_state(None, detector.to_state())
+    restored.check("late-1", "v", "新的一句", 135.0)  # the 30-s raid window has moved past every post
+    assert set(restored.by_text) == {fingerprint("新的一句")}
+    assert set(restored.by_user) == {f"u{i}" for i in range(7)} | {"v"}  # the 60-s window still holds them
+    restored.check("late-2", "v", "新的一句", 165.0)
+    assert set(restored.by_user) == {"v"}
