@@ -22,7 +22,6 @@ import logging
 from typing import Any
 
 import orjson
-from prometheus_client import Gauge
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from starlette.requests import Request
@@ -39,11 +38,6 @@ RETRY_AFTER_S = 2
 # Ingest is CPU work on one event loop plus Redis round trips: 4 requests overlap those
 # fully; more would only add memory (see the module docstring).
 INGEST_SLOTS = 4
-
-_IN_FLIGHT = Gauge("livemon_ingest_in_flight", "Ingest requests being decoded, validated or written",
-                   registry=telemetry.REGISTRY)
-_WAITING = Gauge("livemon_ingest_waiting", "Ingest requests whose body is read, waiting for a slot",
-                 registry=telemetry.REGISTRY)
 
 
 def ingest_slots() -> asyncio.Semaphore:
@@ -121,10 +115,10 @@ async def post_events(request: Request) -> Response:
     if isinstance(body, Response):
         return body
     slots: asyncio.Semaphore = request.app.state.ingest_slots
-    with _WAITING.track_inprogress():
+    with telemetry.INGEST_WAITING.track_inprogress():
         await slots.acquire()
     try:
-        with _IN_FLIGHT.track_inprogress():
+        with telemetry.INGEST_IN_FLIGHT.track_inprogress():
             return await _append_batch(request, body)
     finally:
         slots.release()

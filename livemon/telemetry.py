@@ -21,6 +21,10 @@ EVENTS_DUPLICATE = Counter("livemon_events_duplicate", "Events refused as alread
 EVENTS_REJECTED = Counter("livemon_events_rejected", "Events refused as invalid", ["source"], registry=REGISTRY)
 REQUESTS_UNAVAILABLE = Counter("livemon_ingest_unavailable", "Ingest requests answered 503", ["source"],
                                registry=REGISTRY)
+INGEST_IN_FLIGHT = Gauge("livemon_ingest_in_flight", "Ingest requests being decoded, validated or written",
+                         registry=REGISTRY)
+INGEST_WAITING = Gauge("livemon_ingest_waiting", "Ingest requests whose body is read, waiting for a slot",
+                       registry=REGISTRY)
 WEBSOCKET_CLIENTS = Gauge("livemon_websocket_clients", "Open websocket connections", registry=REGISTRY)
 WEBSOCKET_SLOW_DROPPED = Counter("livemon_websocket_slow_dropped", "Websocket clients cut for being too slow",
                                  registry=REGISTRY)
