@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,6 +29,7 @@ from redis.exceptions import WatchError
 
 from livemon import keys, redis_replies
 from livemon.settings import Settings
+from monitor.engine import split_ids_key
 
 TRIM_EVERY_S = 60.0
 SCAN_COUNT = 2000
@@ -103,8 +105,7 @@ async def scrub_checkpoint(client: aioredis.Redis, partition: int, session: str)
             try:
                 await pipe.watch(key, ids_key)
                 raw = await pipe.get(key)
-                # fields are `monitor.engine.ids_key`: "<minute>:<session>"
-                doomed = [f for f in await pipe.hkeys(ids_key) if f.split(b":", 1)[1] == session.encode()]
+                doomed = _ids_fields_of(await pipe.hkeys(ids_key), session)
                 if (raw is None or session.encode() not in raw) and not doomed:
                     return True
                 pipe.multi()
@@ -137,10 +138,13 @@ async def purge_session(
     await _sweep_outputs(client, session, number, report)
     raw = await client.get(checkpoint)  # JSON keys and values are quoted: look for the quoted id
     ids = await client.hkeys(keys.checkpoint_ids_key(number))
-    report.checkpoint_cleared = (raw is None or orjson.dumps(session) not in raw) and not any(
-        f.split(b":", 1)[1] == session.encode() for f in ids
-    )
+    report.checkpoint_cleared = (raw is None or orjson.dumps(session) not in raw) and not _ids_fields_of(ids, session)
     return report
+
+
+def _ids_fields_of(fields: Sequence[bytes | str], session: str) -> list[bytes | str]:
+    """The fields of a checkpoint's ids hash (`monitor.engine.ids_key`) that belong to `session`."""
+    return [f for f in fields if split_ids_key(f.decode() if isinstance(f, bytes) else f)[0] == session]
 
 
 async def _sweep_outputs(client: aioredis.Redis, session: str, partition: int, report: PurgeReport) -> None:

@@ -20,7 +20,7 @@ from monitor.config import EngineConfig, load_engine_config
 from monitor.events import Event
 from monitor.session import SessionState
 
-__all__ = ["Checkpoint", "Engine", "EngineConfig", "TickResult", "ids_key", "load_engine_config"]
+__all__ = ["Checkpoint", "Engine", "EngineConfig", "TickResult", "ids_key", "load_engine_config", "split_ids_key"]
 
 STATE_VERSION = 3  # 3: viewers interned to ints per session
 
@@ -51,6 +51,12 @@ class Checkpoint:
 def ids_key(session: str, minute: int) -> str:
     """Key of one minute of a session's remembered ids, as `Checkpoint` and `Engine.from_state` use it."""
     return f"{minute}:{session}"
+
+
+def split_ids_key(key: str) -> tuple[str, int]:
+    """The (session, minute) of an `ids_key` (a session id may itself hold ":")."""
+    minute, session = key.split(":", 1)
+    return session, int(minute)
 
 
 def _ids_of(ids: list[str], rows: list[int]) -> list[str]:
@@ -149,8 +155,8 @@ class Engine:
             return engine
         by_session: dict[str, dict[int, str]] = defaultdict(dict)
         for key, b64 in (stored_ids or {}).items():
-            minute, sid = key.split(":", 1)
-            by_session[sid][int(minute)] = b64
+            sid, minute = split_ids_key(key)
+            by_session[sid][minute] = b64
         for sid, raw in data["sessions"].items():
             engine.sessions[sid] = SessionState.from_state(sid, engine.config, raw, by_session.get(sid))
         return engine
