@@ -5,9 +5,9 @@ partition, so a marker never exists without its event. A retried request is ther
 idempotent: events already written count as duplicates the second time. All keys of one
 call share the partition's hash tag `{pN}`, so on Redis Cluster each call runs in one slot.
 
-Memory: a batch's encoded events are held until Redis answers, so each is copied to its own
-size (`wire`); orjson's buffer of at least 4 KiB per `dumps` would otherwise make a
-5,000-event batch hold about 20 MiB instead of under 1 MiB.
+Memory: a batch's encoded events are held until Redis answers; `Event.to_wire` returns each
+at its own size (orjson's buffer of at least 4 KiB per `dumps` would otherwise make a
+5,000-event batch hold about 20 MiB instead of under 1 MiB).
 """
 
 from __future__ import annotations
@@ -42,16 +42,6 @@ class AppendResult:
     duplicates: int
 
 
-def wire(event: Event) -> bytes:
-    """The event's stream entry, right-sized.
-
-    orjson (3.13, as pinned) returns every `dumps` result inside a buffer of at least 4 KiB
-    that it never shrinks, so a ~150-byte comment would pin 4 KiB until the pipeline returns;
-    the copy (about 0.3 µs) keeps under 200 bytes, small enough for Python's own allocator.
-    """
-    return bytes(memoryview(event.to_wire()))
-
-
 class EventWriter:
     """Writes event batches; one instance per process, shared by all requests."""
 
@@ -72,7 +62,7 @@ class EventWriter:
             for partition, group in groups.items():
                 script_keys = [keys.events_stream(partition)] + [keys.dedup_key(partition, e.session, e.id)
                                                                  for e in group]
-                script_args = [self.dedup_ttl_s, self.stream_maxlen] + [wire(e) for e in group]
+                script_args = [self.dedup_ttl_s, self.stream_maxlen] + [e.to_wire() for e in group]
                 if self.cluster:  # redis-py's cluster pipeline refuses EVALSHA; EVAL is cached by Redis as well
                     pipe.eval(_APPEND_SCRIPT, len(script_keys), *script_keys, *script_args)
                 else:
