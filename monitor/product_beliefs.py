@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -185,8 +185,7 @@ class FunnelBeliefs:
         )
         if c.spread_prior <= 0:
             return pooled
-        return Pooled(pooled.click_rate, pooled.cart_share, pooled.order_share, pooled.median_price,
-                      self._catalogue(signals, pooled))
+        return replace(pooled, catalogue=self._catalogue(signals, pooled))
 
     def _catalogue(self, signals: Sequence[ProductSignals], pooled: Pooled) -> dict[str, Posterior]:
         """Each product's priors from the catalogue model fitted to the other products' counts.
