@@ -27,6 +27,7 @@ from monitor.topics import classify_topic, phrases, rising_phrases
 MAX_NEGATIVES = 2_000
 MAX_ASKERS = 500  # distinct askers remembered per question group; beyond this the count is "500+"
 
+
 def is_scored(event: Event) -> bool:
     """Whether `CommentTracker.add_comments` scores this event: a comment with text."""
     return event.type is EventType.COMMENT and bool(event.text)
