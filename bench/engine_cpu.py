@@ -44,6 +44,7 @@ import orjson
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.process_stats import cpu_times
 from ingest.simulator import SimConfig, SimulatedSession
 from ingest.writer import EventWriter
 from livemon import keys
@@ -71,13 +72,6 @@ def simulate(rate: float, seconds: float) -> list[dict[str, Any]]:
     for e in out:
         e["ts"] = max(0, e["ts"] - int(WARMUP_S * 1000))
     return out
-
-
-def cpu_s(pid: int) -> tuple[float, float]:
-    """User and system CPU seconds a process has used so far (Linux /proc)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    tick = os.sysconf("SC_CLK_TCK")
-    return int(fields[11]) / tick, int(fields[12]) / tick
 
 
 async def folded(client: Any, name: str) -> int:
@@ -109,7 +103,7 @@ async def feed(url: str, raw: list[dict[str, Any]], seconds: float, pid: int, na
         for i in range(0, len(events), 2000):
             await writer.append(events[i : i + 2000])
     reads_before = await xreadgroup_calls(client)
-    cpu_before = cpu_s(pid)
+    cpu_before = cpu_times(pid)
     started = time.perf_counter()
     if backlog:
         os.kill(pid, signal.SIGCONT)
@@ -128,7 +122,7 @@ async def feed(url: str, raw: list[dict[str, Any]], seconds: float, pid: int, na
     while await folded(client, name) < len(events):
         await asyncio.sleep(0.02)
     done = time.perf_counter()
-    user, system = (after - before for after, before in zip(cpu_s(pid), cpu_before, strict=True))
+    user, system = (after - before for after, before in zip(cpu_times(pid), cpu_before, strict=True))
     cpu = user + system
     reads = await xreadgroup_calls(client) - reads_before
     await client.aclose()

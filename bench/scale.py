@@ -38,6 +38,7 @@ import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.process_stats import cpu_seconds
 from ingest.writer import EventWriter
 from livemon import keys
 from livemon.embedded_cluster import EmbeddedCluster
@@ -72,17 +73,11 @@ async def delivered(client: Any) -> bool:
     return True
 
 
-def cpu_s(pid: int) -> float:
-    """User + system CPU seconds a process has used so far (Linux /proc)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 async def measure(url: str, events: int, pids: list[int]) -> dict[str, float]:
     client = connect(url)
     writer = EventWriter(client, PARTITIONS, 900, 1_000_000)
     batch = make_events(events, int(time.time() * 1000))
-    cpu_before = sum(cpu_s(pid) for pid in pids)
+    cpu_before = sum(cpu_seconds(pid) for pid in pids)
     started = time.perf_counter()
     for i in range(0, events, BATCH):
         await writer.append(batch[i:i + BATCH])
@@ -90,7 +85,7 @@ async def measure(url: str, events: int, pids: list[int]) -> dict[str, float]:
     while not await delivered(client):
         await asyncio.sleep(0.01)
     done = time.perf_counter()
-    engine_cpu = sum(cpu_s(pid) for pid in pids) - cpu_before
+    engine_cpu = sum(cpu_seconds(pid) for pid in pids) - cpu_before
     latencies = []
     for k in range(1, PROBES + 1):
         probe = Event(id=f"probe-{k}", session="probe", type=EventType.COMMENT, ts=int(time.time() * 1000),

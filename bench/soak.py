@@ -46,6 +46,7 @@ from websockets.exceptions import ConnectionClosed
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import soak_load
+from bench.process_stats import cpu_seconds
 from bench.soak_load import INGEST_KEY
 from bench.soak_stages import STAGE_NAMES, STAGES, STAMP, StageTracer, loop_lag
 from livemon.redis_server import EmbeddedRedis, free_port
@@ -113,12 +114,6 @@ def rss_mb(pid: int) -> float:
     return 0.0
 
 
-def cpu_s(pid: int) -> float:
-    """User + system CPU seconds a process has used so far (Linux /proc)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def slope_mb_per_min(samples: list[tuple[float, float]]) -> float:
     """Least-squares slope of RSS over time."""
     if len(samples) < 3:
@@ -152,14 +147,14 @@ async def phase(name: str, url: str, redis_url: str, rate: float, sessions: int,
     tasks = [asyncio.create_task(watch(ws_url, f"room-{i % sessions}", until, seen, tracer)) for i in range(clients)]
     tasks += [asyncio.create_task(tracer.run(until)), asyncio.create_task(loop_lag(until, lags))]
     rss: dict[str, list[tuple[float, float]]] = {k: [] for k in pids}
-    cpu_before = {k: cpu_s(pid) for k, pid in pids.items()}
+    cpu_before = {k: cpu_seconds(pid) for k, pid in pids.items()}
     own_before = sum(os.times()[:2])
     started = time.time()
     while time.time() < until:
         for proc_name, pid in pids.items():
             rss[proc_name].append((time.time() - started, rss_mb(pid)))
         await asyncio.sleep(min(10.0, max(0.1, until - time.time())))
-    cpu_used = {k: round(cpu_s(pid) - cpu_before[k], 1) for k, pid in pids.items()}
+    cpu_used = {k: round(cpu_seconds(pid) - cpu_before[k], 1) for k, pid in pids.items()}
     cpu_used["clients"] = round(sum(os.times()[:2]) - own_before, 1)  # 200 clients + stage tracer, this process
     await asyncio.gather(*tasks)
     offered = await asyncio.to_thread(soak_load.collect, procs, out)
