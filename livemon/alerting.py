@@ -42,8 +42,13 @@ class AlertStage:
         self.groups: dict[str, list[dict[str, Any]]] = {}  # open alerts per session, as of the last step
         self.ended: set[str] = set()  # sessions whose snapshot said live = false, closed on the next step
 
-    def step(self, pipe: Any, bins: list[Bin], commands: list[tuple[str, dict[str, Any]]], now: float) -> int:
-        """Apply new commands, evaluate the bins, queue the writes on `pipe`; return transitions written."""
+    def step(self, pipe: Any, bins: list[Bin], commands: list[tuple[str, dict[str, Any]]], now: float,
+             held: list[Condition] | None = None) -> int:
+        """Apply new commands, evaluate the bins, queue the writes on `pipe`; return transitions written.
+
+        `held` are conditions of sessions that produce no bins, evaluated at `now`: the
+        engine faults of held-out sessions (livemon/quarantine.py).
+        """
         transitions: list[Transition] = []
         done = stream_order(self.command_id)
         for command_id, command in commands:
@@ -64,6 +69,8 @@ class AlertStage:
                 except Exception:  # one detector's bug must not stop alerting for every session
                     log.exception("detectors failed on bin %s@%d", b.session, b.start)
             transitions.extend(self.book.evaluate(conditions, {b.session for b in by_end[end]}, float(end)))
+        if held:
+            transitions.extend(self.book.evaluate(held, {c.session for c in held}, now))
         for session in sorted(self.ended):  # an ended show's alerts resolve; its detector state goes
             transitions.extend(self.book.close_session(session, now))
             self.suite.forget(session)

@@ -39,6 +39,7 @@ from livemon.checkpoints import CheckpointWriter
 from livemon.command_streams import stream_order
 from livemon.partition_leases import PartitionLeases
 from livemon.partition_reads import PartitionReads
+from livemon.quarantine import Quarantined, isolate, refold
 from livemon.redis_client import connect, require_redis
 from livemon.redis_replies import FieldEntries, field_reader, xreadgroup_field
 from livemon.retention import TRIM_EVERY_S, fresh_purges, scrub_checkpoint, trim_streams
@@ -47,7 +48,7 @@ from livemon.suggesting import SuggestionStage, load_suggestion_config, read_cho
 from monitor.alert_config import AlertConfig, load_alert_config
 from monitor.comment_stage import observe_stages
 from monitor.config import DEFAULT_PATH, EngineConfig, load_engine_config
-from monitor.engine import Engine
+from monitor.engine import Engine, SessionFault, TickResult
 from monitor.events import Event
 
 log = logging.getLogger(__name__)
@@ -74,6 +75,7 @@ class Partition:
     stored_ids: set[str] = field(default_factory=set)  # fields of the checkpoint's ids hash (`keys.checkpoint_ids_key`)
     suggestions: SuggestionStage | None = None
     answering: AnsweringStage = field(default_factory=lambda: AnsweringStage.from_state(None))
+    quarantine: dict[str, Quarantined] = field(default_factory=dict)  # sessions held out (livemon/quarantine.py)
 
     @property
     def stream(self) -> str:
@@ -146,6 +148,9 @@ class EngineRunner:
             part = Partition(number, engine, stage, saved["last_id"])
             part.suggestions = SuggestionStage.from_state(self.suggestion_config, saved.get("suggestions"))
             part.answering = AnsweringStage.from_state(saved.get("comments"))
+            for sid, held in (saved.get("quarantined") or {}).items():
+                part.quarantine[sid] = Quarantined.from_dict(held)
+                engine.faults[sid] = SessionFault(held["error"], "", held["skipped"])  # the replay skips it
         else:
             part = Partition(number, Engine(self.config), AlertStage(self.alert_config, audit_s))
             part.suggestions = SuggestionStage(self.suggestion_config)
@@ -169,8 +174,34 @@ class EngineRunner:
             self._fold([(part, entries)])
             start = entries[-1][0].decode()
         log.info("partition %d restored at %s", number, part.last_applied)
+        await self._recover(part, stored_ids)
         if part.unacked and not await self._checkpoint(part):  # keep the replay, so it is not done again
             await self._drop(number)
+
+    async def _recover(self, part: Partition, stored_ids: dict[str, str]) -> None:
+        """Refold each held-out session from its frozen checkpoint (livemon/quarantine.py); keep out those that fail."""
+        for sid, held in list(part.quarantine.items()):
+            result = await refold(self.client, part.stream, held, part.last_applied, self.config, stored_ids,
+                                  time.time())
+            if isinstance(result, SessionFault):
+                held.error = result.error
+                log.error("engine %s: session %s still fails after refolding, held out: %s",
+                          self.consumer, sid, result.trace)
+                continue
+            part.engine.faults.pop(sid, None)
+            part.engine.sessions[sid] = result
+            del part.quarantine[sid]
+            log.warning("engine %s: session %s recovered: refolded from %s", self.consumer, sid, held.resume_from)
+
+    async def _isolate(self, part: Partition, now: float) -> None:
+        """Quarantine the sessions whose engine code raised since the last call; keep counts of the others."""
+        for sid, fault in part.engine.faults.items():
+            held = part.quarantine.get(sid)
+            if held is None:
+                log.error("engine %s: session %s held out after an error, its figures frozen:\n%s",
+                          self.consumer, sid, fault.trace)
+                held = part.quarantine[sid] = await isolate(self.client, part.number, sid, fault, now)
+            held.skipped = fault.skipped
 
     def _fold(self, reads: list[tuple[Partition, FieldEntries]]) -> None:
         """Fold each partition's entries, then feed the comment stages of all of them at once.
@@ -373,7 +404,7 @@ class EngineRunner:
         choices = await read_choices(self.client, [p.suggestions for p in parts if p.suggestions])
         answers = await read_answers(self.client, [p.answering for p in parts])
         for part in parts:
-            sessions = set(part.engine.session_ids())
+            sessions = {*part.engine.session_ids(), *part.quarantine}
             part.answering.apply(answers)
             part.answering.comments.retain(sessions)
             if part.suggestions is not None:
@@ -389,10 +420,17 @@ class EngineRunner:
         """Tick the partitions' engines to `now`, step their alerts, publish one snapshot per active session."""
         async with self.client.pipeline(transaction=False) as pipe:
             for part in parts:
-                result = part.answering.comments.enrich(part.engine.tick(now), now)
-                part.alerts.step(pipe, result.bins, commands or [], now)
+                ticked = part.engine.tick(now)
+                await self._isolate(part, now)
+                held = part.quarantine.values()
+                frozen = [s for h in held if (s := h.frozen_snapshot()) is not None]
+                result = part.answering.comments.enrich(TickResult(ticked.snapshots + frozen, ticked.bins), now)
+                part.alerts.step(pipe, result.bins, commands or [], now, [h.condition() for h in held])
                 for snapshot in result.snapshots:
                     part.alerts.annotate(snapshot)
+                    if "fault" in snapshot:  # frozen figures: shown as they were, not ranked again
+                        self._publish(pipe, snapshot)
+                        continue
                     if part.suggestions is not None:
                         part.suggestions.annotate(snapshot, now)
                     if now - snapshot["last_event_ts"] / 1000 > PUBLISH_QUIET_AFTER_S:
@@ -419,19 +457,22 @@ class EngineRunner:
 
     async def _checkpoint(self, part: Partition) -> bool:
         """Checkpoint and XACK in one Lua call; False when the partition's lease is no longer ours."""
-        if not part.unacked and not part.engine.session_ids() and not part.stored_ids:
+        if not part.unacked and not part.engine.session_ids() and not part.stored_ids and not part.quarantine:
             return True
         checkpoint = part.engine.checkpoint()  # if it is not stored, the engine is rebuilt from what is
+        await self._isolate(part, time.time())  # before this checkpoint replaces the one it freezes at
         payload = orjson.dumps(
             {"last_id": part.last_applied, "state": checkpoint.state, "alerts": part.alerts.to_state(),
              "suggestions": part.suggestions.to_state() if part.suggestions else None,
-             "comments": part.answering.to_state()},
+             "comments": part.answering.to_state(),
+             "quarantined": {sid: held.to_dict() for sid, held in part.quarantine.items()}},
             option=orjson.OPT_SERIALIZE_NUMPY,
         )
         owner = None if self.leases is None else self.leases.instance
-        dropped = part.stored_ids - checkpoint.named_ids
+        named = checkpoint.named_ids.union(*(held.ids_keys() for held in part.quarantine.values()))
+        dropped = part.stored_ids - named
         if not await self.checkpoints.write(part.number, payload, part.unacked, owner, checkpoint.changed_ids, dropped):
             return False
         part.unacked.clear()
-        part.stored_ids = checkpoint.named_ids
+        part.stored_ids = named
         return True

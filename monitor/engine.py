@@ -8,11 +8,12 @@ and checkpoints `Engine.checkpoint()` together with the stream position. Semanti
 
 from __future__ import annotations
 
+import traceback
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import partial
-from typing import Any
+from typing import Any, TypeVar
 
 from monitor.batch import Batch
 from monitor.bins import Bin
@@ -20,9 +21,11 @@ from monitor.config import EngineConfig, load_engine_config
 from monitor.events import Event
 from monitor.session import SessionState
 
-__all__ = ["Checkpoint", "Engine", "EngineConfig", "TickResult", "ids_key", "load_engine_config", "split_ids_key"]
+__all__ = ["Checkpoint", "Engine", "EngineConfig", "SessionFault", "TickResult", "ids_key", "load_engine_config",
+           "split_ids_key"]
 
 STATE_VERSION = 3  # 3: viewers interned to ints per session
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +51,21 @@ class Checkpoint:
     named_ids: set[str]
 
 
+@dataclass(slots=True)
+class SessionFault:
+    """A session whose engine code raised: held out of every fold, tick and checkpoint from then on.
+
+    One session's bug must not stop the other sessions of the partition (nor, by crashing
+    the process again after every restart, every engine that takes the partition over).
+    `skipped` counts its events dropped since; the runner keeps them recoverable
+    (livemon/quarantine.py).
+    """
+
+    error: str  # the exception, one line
+    trace: str  # the traceback, for the log
+    skipped: int = 0
+
+
 def ids_key(session: str, minute: int) -> str:
     """Key of one minute of a session's remembered ids, as `Checkpoint` and `Engine.from_state` use it."""
     return f"{minute}:{session}"
@@ -70,6 +88,7 @@ class Engine:
     def __init__(self, config: EngineConfig | None = None) -> None:
         self.config = config or EngineConfig()
         self.sessions: dict[str, SessionState] = {}
+        self.faults: dict[str, SessionFault] = {}  # sessions held out (`SessionFault`), not in `sessions`
 
     def apply(self, events: Iterable[Event]) -> None:
         """Fold a batch of events, in any order; a repeated (session, id) counts once.
@@ -94,30 +113,50 @@ class Engine:
     def _fold(self, batch: Batch) -> None:
         """Group a batch by session (arrival order kept), drop duplicates, fold each part."""
         batch.group()
-        sessions = self.sessions
-        states = []
+        sessions, faults = self.sessions, self.faults
+        states: list[SessionState | None] = []
         dropped: list[int] = []
         ids, order, keys = batch.ids, batch.order, batch.keys
         for sid, start, end, newest_ms in batch.spans():
-            state = sessions.get(sid)
-            if state is None:
+            state = None if sid in faults else sessions.get(sid)
+            if state is None and sid not in faults:
                 state = sessions[sid] = SessionState(sid, self.config)
+            if state is not None:
+                seen = self._guard(sid, partial(state.seen.admit_digests, keys[start:end], newest_ms,
+                                                partial(_ids_of, ids, order[start:end])))
+            if sid in faults:  # held out (now or before): none of its rows is folded
+                faults[sid].skipped += end - start
+                state, seen = None, list(range(end - start))
             states.append(state)
-            seen = state.seen.admit_digests(keys[start:end], newest_ms, partial(_ids_of, ids, order[start:end]))
-            dropped += [start + i for i in seen]
+            dropped += [start + i for i in seen or ()]
         if dropped:
             batch.drop(dropped)
         for state, part in zip(states, batch.parts()):
-            state.fold(part)
+            if state is not None:
+                self._guard(state.session, partial(state.fold, part))
+                if state.session in faults:  # this batch's rows are not (wholly) in its state either
+                    faults[state.session].skipped += len(part.index)
 
     def tick(self, now: float) -> TickResult:
         """Advance every session to wall time `now` (epoch s): close due bins, snapshot all."""
         snapshots = []
         bins: list[Bin] = []
-        for state in self.sessions.values():
-            bins.extend(state.tick(now))
-            snapshots.append(state.snapshot(now))
+        for sid, state in list(self.sessions.items()):
+            closed = self._guard(sid, partial(state.tick, now))
+            snapshot = None if closed is None else self._guard(sid, partial(state.snapshot, now))
+            if snapshot is not None:
+                bins.extend(closed or ())
+                snapshots.append(snapshot)
         return TickResult(snapshots, bins)
+
+    def _guard(self, sid: str, step: Callable[[], T]) -> T | None:
+        """Run one session's step; if it raises, hold the session out (`SessionFault`) and return None."""
+        try:
+            return step()
+        except Exception as exc:  # noqa: BLE001 - any bug of one session, by design (SessionFault)
+            self.sessions.pop(sid, None)
+            self.faults[sid] = SessionFault(f"{type(exc).__name__}: {exc}", traceback.format_exc())
+            return None
 
     def session_ids(self) -> list[str]:
         """Return the ids of the sessions this engine holds."""
@@ -136,8 +175,11 @@ class Engine:
         sessions: dict[str, Any] = {}
         changed: dict[str, str] = {}
         named: set[str] = set()
-        for sid, state in self.sessions.items():
-            sessions[sid] = raw = state.to_state(seen_inline=False)
+        for sid, state in list(self.sessions.items()):
+            raw = self._guard(sid, partial(state.to_state, seen_inline=False))
+            if raw is None:
+                continue
+            sessions[sid] = raw
             named.update(ids_key(sid, int(minute)) for minute in raw["seen"]["ids64"])
             changed.update((ids_key(sid, minute), b64) for minute, b64 in state.seen.take_changed().items())
         return Checkpoint({"version": STATE_VERSION, "sessions": sessions}, changed, named)
