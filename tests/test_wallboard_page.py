@@ -7,8 +7,11 @@ import sys
 import time
 from pathlib import Path
 
+import orjson
+import redis
 from playwright.sync_api import expect
 
+from livemon import keys
 from tests.browser import chromium
 from tests.events_factory import mixed_batch, raw_event
 from tests.support import Stack, wait_for
@@ -134,3 +137,24 @@ def test_wallboard_sends_the_screen_to_sign_in_when_its_token_is_revoked(stack: 
                        env=stack.env, check=True, capture_output=True)
         page.wait_for_url("**/login?next=%2Fwall%3Ffocus%3Droom-w", timeout=20_000)
         expect(page.locator("input[name=token]")).to_be_visible()
+
+
+def test_wallboard_marks_a_tile_whose_session_the_engine_holds_out(stack: Stack, redis_client: redis.Redis) -> None:
+    stack.post(mixed_batch("room-f", comments=2, likes=0, orders=1, viewers=800))
+    wait_for(lambda: stack.metrics("room-f"), what="room-f snapshot")
+    stack.engine.stop()
+    # What the engine publishes for a held-out session (livemon/quarantine.py): its last
+    # snapshot with a `fault`, republished every tick.
+    frozen = orjson.loads(redis_client.hget(keys.SNAPSHOTS, "room-f"))
+    frozen["fault"] = {"error": "RuntimeError: boom", "since": time.time() - 125, "skipped": 42}
+    data = orjson.dumps(frozen)
+    with chromium() as browser:
+        page = browser.new_page(viewport={"width": 1280, "height": 720}, locale="en-US")
+        stack.sign_in(page, "/wall")
+        tile = page.locator('.tile[data-session="room-f"]')
+        expect(tile).to_have_attribute("data-fault", "false", timeout=10_000)
+        redis_client.hset(keys.SNAPSHOTS, "room-f", data)
+        redis_client.xadd(keys.UPDATES, {"s": "room-f", "d": data})
+        expect(tile).to_have_attribute("data-fault", "true", timeout=10_000)
+        expect(tile.locator(".age")).to_contain_text("engine fault: figures frozen 2m")
+        expect(tile.locator('[data-metric="online"]')).to_have_text("800")  # the frozen figures stay readable

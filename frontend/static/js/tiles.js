@@ -27,7 +27,7 @@ export class TileGrid {
     this.lang = lang;
     this.alerts = alerts;
     this.onFocus = onFocus;
-    this.tiles = new Map(); // session -> { node, receivedAt, spark }
+    this.tiles = new Map(); // session -> { node, receivedAt, faultSince, spark }
   }
 
   update(session, data) {
@@ -38,12 +38,14 @@ export class TileGrid {
       node.dataset.session = session;
       node.addEventListener("click", () => this.onFocus(session));
       this.container.append(node);
-      tile = { node, receivedAt: 0, spark: new Sparkline(node.querySelector(".spark")) };
+      tile = { node, receivedAt: 0, faultSince: null, spark: new Sparkline(node.querySelector(".spark")) };
       this.tiles.set(session, tile);
       this.sortAndLayout();
     }
     tile.receivedAt = Date.now();
+    tile.faultSince = data.fault ? data.fault.since : null; // livemon's own bug: figures frozen (docs/frontend.md)
     const node = tile.node;
+    node.dataset.fault = String(Boolean(data.fault));
     node.querySelector(".platform").textContent = data.platform;
     node.querySelector(".title").textContent = data.title || session;
     node.querySelector(".kpi-online .label").textContent = this.t(data.online_estimated ? "online_est" : "online");
@@ -107,11 +109,13 @@ export class TileGrid {
 
   refreshAges() {
     const now = Date.now();
-    for (const { node, receivedAt } of this.tiles.values()) {
+    for (const { node, receivedAt, faultSince } of this.tiles.values()) {
       const age = (now - receivedAt) / 1000;
       const stale = age > STALE_AFTER_S;
       node.dataset.stale = String(stale);
-      node.querySelector(".age").textContent = stale ? `${this.t("stale")} ${formatAge(age)}` : "";
+      node.querySelector(".age").textContent =
+        faultSince !== null ? `${this.t("frozen")} ${formatAge(now / 1000 - faultSince)}`
+        : stale ? `${this.t("stale")} ${formatAge(age)}` : "";
     }
   }
 
