@@ -18,6 +18,7 @@ complaint or question has a few repeaters by chance once it is large, but not a 
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 import unicodedata
@@ -33,8 +34,14 @@ CALL_ANSWERS = frozenset(
 
 RAID = "raid"
 REPEAT = "repeat"
+Post = tuple[float, str, str, str | None]  # (ts, fingerprint, comment_id, user) of one checked comment
+# Texts whose fingerprint is remembered. Chat repeats itself (扣1, 好看, a raid's one line), and
+# NFKC plus two regexes cost 2-10 µs a comment. Bound: 4,096 texts of at most 500 characters
+# (ingest's limit), under 10 MB even if every text were that long; ~1 MB for danmaku-length ones.
+FINGERPRINT_CACHE = 4096
 
 
+@functools.lru_cache(maxsize=FINGERPRINT_CACHE)
 def fingerprint(text: str) -> str:
     """Reduce a comment to what a copy-paster can't vary cheaply (see module docstring)."""
     folded = _KEEP.sub("", unicodedata.normalize("NFKC", text).lower())
@@ -91,20 +98,22 @@ class Raid:
 class SpamDetector:
     """Sliding windows per fingerprint and per account; memory is bounded by the windows.
 
-    Pruning visits only the fingerprints and accounts that have something to expire: every
-    post is also queued in arrival order, once per window (`text_expiry`, `user_expiry`), and
-    a prune walks each queue from the front while its posts are out of their window,
-    trimming the fingerprints or accounts they belong to.
-    (Scanning every fingerprint once per second cost ~40 µs per comment in a busy room
-    whose comments all differ.) A post that arrives far out of order waits behind the posts
-    that arrived before it, so it may count up to one window longer: memory and a slightly
-    longer memory of that post, never a missed one.
+    Each post is one tuple `(ts, fingerprint, comment_id, user)`, queued in arrival order once
+    per window (`text_expiry`, `user_expiry`) and kept in the deques of its fingerprint and
+    account. A prune pops each queue from the front while its posts are out of their window,
+    each from the front of its deques, so it visits only what expires (scanning every
+    fingerprint once per second cost ~40 µs per comment in a busy room whose comments all
+    differ). A post that arrives out of order waits behind the posts that arrived before it,
+    so it may count up to one window longer: memory and a slightly longer memory of that
+    post, never a missed one. The windows are thus the newest posts by arrival, and a
+    checkpoint is the log of held posts (`posts`) and the length of each queue.
     """
 
     def __init__(self, config: SpamConfig | None = None) -> None:
         self.config = config or SpamConfig()
-        self.by_text: dict[str, deque[tuple[float, str, str]]] = {}
-        self.by_user: dict[str, deque[tuple[float, str, str]]] = {}
+        self.by_text: dict[str, deque[Post]] = {}
+        self.by_user: dict[str, deque[Post]] = {}
+        self.posts: deque[Post] = deque()  # every post in `by_text` or `by_user`, by arrival
         self.flagged: dict[str, float] = {}
         self.raids: dict[str, Raid] = {}
         self.per_second: dict[int, int] = {}  # all comments checked, for the share of the window
@@ -112,8 +121,8 @@ class SpamDetector:
         self.accounts: dict[str, Counter[str]] = {}  # fingerprint -> posts per account in the raid window
         self.repeaters: Counter[str] = Counter()  # fingerprint -> accounts with >= 2 posts of it in the window
         self.user_texts: dict[str, Counter[str]] = {}  # account -> its posts per fingerprint in `by_user`
-        self.text_expiry: deque[tuple[float, str]] = deque()  # (ts, fingerprint) of `by_text` posts, by arrival
-        self.user_expiry: deque[tuple[float, str]] = deque()  # (ts, account) of `by_user` posts, by arrival
+        self.text_expiry: deque[Post] = deque()  # `by_text` posts, by arrival
+        self.user_expiry: deque[Post] = deque()  # `by_user` posts, by arrival
         self.pruned_second = -1
         self._longest_s = max(self.config.raid_window_s, self.config.repeat_window_s)
         self.behind_since: int | None = None  # first of consecutive comments far behind `pruned_second`
@@ -144,10 +153,12 @@ class SpamDetector:
         if not fp or fp in CALL_ANSWERS:
             return []
         account = user or comment_id
-        self.text_expiry.append((now, fp))
+        post = (now, fp, comment_id, user)
+        self.posts.append(post)
+        self.text_expiry.append(post)
         newly: list[tuple[str, str]] = []
         same_text = self.by_text.setdefault(fp, deque())
-        same_text.append((now, account, comment_id))
+        same_text.append(post)
         accounts = self.accounts.setdefault(fp, Counter())
         accounts[account] += 1
         if accounts[account] == 2:
@@ -160,19 +171,19 @@ class SpamDetector:
             if previous is None:
                 # The raid starts now: flag the whole run in the window, earlier posts included.
                 self.raids[fp] = Raid(fp, text, len(accounts), same_text[0][0], now)
-                newly.extend(self._flag(cid, RAID, ts) for ts, _, cid in same_text if cid not in self.flagged)
+                newly.extend(self._flag(cid, RAID, ts) for ts, _, cid, _ in same_text if cid not in self.flagged)
             else:
                 self.raids[fp] = Raid(fp, previous.text, len(accounts), previous.since, max(previous.last, now))
                 if comment_id not in self.flagged:
                     newly.append(self._flag(comment_id, RAID, now))
         if user is not None:
             own = self.by_user.setdefault(user, deque())
-            own.append((now, fp, comment_id))
-            self.user_expiry.append((now, user))
+            own.append(post)
+            self.user_expiry.append(post)
             texts = self.user_texts.setdefault(user, Counter())
             texts[fp] += 1
             if texts[fp] == self.config.repeat_min:  # the run is long enough: flag it all, once
-                newly.extend(self._flag(cid, REPEAT, ts) for ts, f, cid in own if f == fp and cid not in self.flagged)
+                newly.extend(self._flag(cid, REPEAT, ts) for ts, f, cid, _ in own if f == fp and cid not in self.flagged)
             elif texts[fp] > self.config.repeat_min and comment_id not in self.flagged:
                 newly.append(self._flag(comment_id, REPEAT, now))  # the rest of the run is flagged already
         return newly
@@ -195,11 +206,16 @@ class SpamDetector:
         raid_horizon = now - self.config.raid_window_s
         repeat_horizon = now - self.config.repeat_window_s
         ahead = now + self._longest_s
-        text_expiry, user_expiry = self.text_expiry, self.user_expiry
+        text_expiry, user_expiry, posts = self.text_expiry, self.user_expiry, self.posts
         while text_expiry and not raid_horizon <= text_expiry[0][0] <= ahead:
-            self._expire_text(text_expiry.popleft()[1], raid_horizon, ahead)
+            self._expire_text(text_expiry.popleft())
         while user_expiry and not repeat_horizon <= user_expiry[0][0] <= ahead:
-            self._expire_user(user_expiry.popleft()[1], repeat_horizon, ahead)
+            self._expire_user(user_expiry.popleft())
+        # Both queues are the newest posts of the log, so its oldest post is held only at their front.
+        while posts and not (text_expiry and text_expiry[0] is posts[0]) and not (
+            user_expiry and user_expiry[0] is posts[0]
+        ):
+            posts.popleft()
         keep = now - self._longest_s
         # Flags are added in about event-time order, so expired ones sit at the front: stop at
         # the first kept one. A flag out of order is dropped late, or holds those after it until
@@ -210,60 +226,95 @@ class SpamDetector:
         for second in [s for s in self.per_second if not raid_horizon <= s <= ahead]:
             self.in_window -= self.per_second.pop(second)
 
-    def _expire_text(self, fp: str, horizon: float, ahead: float) -> None:
-        q = self.by_text.get(fp)
-        if q is None:
-            return
+    def _expire_text(self, post: Post) -> None:
+        """Take `post` out of the raid window; it is the oldest of its fingerprint (arrival order)."""
+        _, fp, comment_id, user = post
+        same = self.by_text[fp]
+        same.popleft()
         accounts = self.accounts[fp]
-        while q and not horizon <= q[0][0] <= ahead:
-            account = q.popleft()[1]
-            accounts[account] -= 1
-            if accounts[account] == 1:
-                self.repeaters[fp] -= 1
-            if not accounts[account]:
-                del accounts[account]
-        if not q:
+        account = user or comment_id
+        accounts[account] -= 1
+        if accounts[account] == 1:
+            self.repeaters[fp] -= 1
+        if not accounts[account]:
+            del accounts[account]
+        if not same:
             del self.by_text[fp], self.accounts[fp]
             self.repeaters.pop(fp, None)
 
-    def _expire_user(self, user: str, horizon: float, ahead: float) -> None:
-        own = self.by_user.get(user)
-        if own is None:
-            return
-        texts = self.user_texts[user]
-        while own and not horizon <= own[0][0] <= ahead:
-            fp = own.popleft()[1]
-            texts[fp] -= 1
-            if not texts[fp]:
-                del texts[fp]
+    def _expire_user(self, post: Post) -> None:
+        """Take `post` out of the repeat window; it is the oldest of its account (arrival order)."""
+        _, fp, _, user = post
+        own, texts = self.by_user[str(user)], self.user_texts[str(user)]
+        own.popleft()
+        texts[fp] -= 1
+        if not texts[fp]:
+            del texts[fp]
         if not own:
-            del self.by_user[user], self.user_texts[user]
+            del self.by_user[str(user)], self.user_texts[str(user)]
 
     def to_state(self) -> dict[str, Any]:
-        """JSON-ready state for checkpoints."""
+        """JSON-ready state for checkpoints: the post log and how many of its newest posts each window holds."""
         return {
-            "by_text": {k: list(q) for k, q in self.by_text.items()},  # tuples: arrays to orjson
-            "by_user": {k: list(q) for k, q in self.by_user.items()},
+            "posts": list(self.posts),  # tuples: arrays to orjson
+            "in_text": len(self.text_expiry),
+            "in_user": len(self.user_expiry),
             "flagged": self.flagged,
             "raids": [[r.fingerprint, r.text, r.accounts, r.since, r.last] for r in self.raids.values()],
             "per_second": [[k, v] for k, v in self.per_second.items()],
             "pruned_second": self.pruned_second,
+            "behind_since": self.behind_since,
         }
 
     @classmethod
     def from_state(cls, config: SpamConfig | None, data: dict[str, Any]) -> SpamDetector:
-        """Rebuild from `to_state` output."""
+        """Rebuild from `to_state` output, or from the older layout (a list per fingerprint and account)."""
         detector = cls(config)
-        detector.by_text = {k: deque((float(a), str(b), str(c)) for a, b, c in q) for k, q in data["by_text"].items()}
-        detector.by_user = {k: deque((float(a), str(b), str(c)) for a, b, c in q) for k, q in data["by_user"].items()}
+        if "posts" in data:
+            posts = [(float(t), str(f), str(c), None if u is None else str(u)) for t, f, c, u in data["posts"]]
+            detector._refill(posts, int(data["in_text"]), int(data["in_user"]))
+        else:
+            detector._refill(*_from_lists(data["by_text"], data["by_user"]))
         detector.flagged = {str(k): float(v) for k, v in data["flagged"].items()}
         detector.raids = {r[0]: Raid(r[0], r[1], int(r[2]), float(r[3]), float(r[4])) for r in data["raids"]}
         detector.per_second = {int(k): int(v) for k, v in data["per_second"]}
         detector.in_window = sum(detector.per_second.values())
-        detector.user_texts = {user: Counter(fp for _, fp, _ in q) for user, q in detector.by_user.items()}
-        detector.accounts = {fp: Counter(account for _, account, _ in q) for fp, q in detector.by_text.items()}
-        detector.repeaters = Counter({fp: sum(n >= 2 for n in c.values()) for fp, c in detector.accounts.items()})
-        detector.text_expiry = deque(sorted((ts, fp) for fp, q in detector.by_text.items() for ts, _, _ in q))
-        detector.user_expiry = deque(sorted((ts, user) for user, q in detector.by_user.items() for ts, _, _ in q))
         detector.pruned_second = int(data["pruned_second"])
+        detector.behind_since = data.get("behind_since")
         return detector
+
+    def _refill(self, posts: list[Post], in_text: int, in_user: int) -> None:
+        """Refill the windows: the raid window holds the newest `in_text` posts, the repeat window
+        the newest `in_user` posts with an account, each in arrival order as `check` added them."""
+        with_user = [post for post in posts if post[3] is not None]
+        self.text_expiry = deque(posts[len(posts) - in_text :])
+        self.user_expiry = deque(with_user[len(with_user) - in_user :])
+        held = {id(post) for post in self.user_expiry}.union(map(id, self.text_expiry))
+        self.posts = deque(post for post in posts if id(post) in held)
+        for post in self.text_expiry:
+            self.by_text.setdefault(post[1], deque()).append(post)
+            accounts = self.accounts.setdefault(post[1], Counter())
+            accounts[post[3] or post[2]] += 1
+        for post in self.user_expiry:
+            self.by_user.setdefault(str(post[3]), deque()).append(post)
+            self.user_texts.setdefault(str(post[3]), Counter())[post[1]] += 1
+        self.repeaters = Counter({fp: sum(n >= 2 for n in c.values()) for fp, c in self.accounts.items()})
+
+
+def _from_lists(by_text: dict[str, list[Any]], by_user: dict[str, list[Any]]) -> tuple[list[Post], int, int]:
+    """The posts and window sizes of a checkpoint written before the post log (a list per key).
+
+    A post in both windows is one post (same comment id). That layout kept no arrival order:
+    posts only in the repeat window come first, then the raid window's, each by time.
+    """
+    older: dict[str, Post] = {}
+    for user, own in by_user.items():
+        for ts, fp, cid in own:
+            older[str(cid)] = (float(ts), str(fp), str(cid), str(user))
+    newer = [
+        older.pop(str(cid)) if str(cid) in older else (float(ts), str(fp), str(cid), None if account == cid else str(account))
+        for fp, same in by_text.items()
+        for ts, account, cid in same
+    ]
+    posts = sorted(older.values(), key=lambda post: post[0]) + sorted(newer, key=lambda post: post[0])
+    return posts, len(newer), sum(map(len, by_user.values()))

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import random
+
+import orjson
 import pytest
 
 from monitor.spam import RAID, REPEAT, SpamConfig, SpamDetector, fingerprint, is_call_answer
@@ -138,6 +141,7 @@ def test_spam_state_stays_bounded_over_a_long_stream() -> None:
     assert max(sizes) <= 3 * 60 * 20
     assert sizes[-1] <= sizes[1] * 1.1  # no drift after the first minutes
     assert len(detector.flagged) > 0  # the spammer is flagged, and forgotten a window later
+    assert len(detector.posts) <= 61 * 20  # the post log holds the longest (60-s) window, no more
 
 
 def test_spam_a_future_dated_comment_does_not_stop_the_windows() -> None:
@@ -152,7 +156,7 @@ def test_spam_a_future_dated_comment_does_not_stop_the_windows() -> None:
     # ... and the outlier itself is forgotten, not counted in every later window.
     assert len(detector.per_second) <= 31
     assert "clock-wrong" not in detector.by_user
-    assert all(cid != "x" for q in detector.by_text.values() for _, _, cid in q)
+    assert all(cid != "x" for q in detector.by_text.values() for _, _, cid, _ in q)
 
 
 def test_spam_a_late_comment_keeps_the_windows() -> None:
@@ -175,3 +179,81 @@ def test_spam_windows_keep_sliding_after_a_restore() -> None:
     assert set(restored.by_user) == {f"u{i}" for i in range(7)} | {"v"}  # the 60-s window still holds them
     restored.check("late-2", "v", "新的一句", 165.0)
     assert set(restored.by_user) == {"v"}
+
+
+def _stream(seed: int, n: int = 6_000) -> list[tuple[str, str | None, str, float]]:
+    """A room at ~20 comments/s, arrivals up to 1.5 s out of order: chatter from 300 viewers, anonymous
+    posts, call answers, a spammer repeating himself, a crew pasting one line, one late and one
+    future-dated comment."""
+    rng = random.Random(seed)
+    out: list[tuple[str, str | None, str, float]] = []
+    for i in range(n):
+        now = 1_000.0 + i / 20 + rng.uniform(0.0, 1.5)
+        user: str | None = f"v{rng.randrange(300)}"
+        text = rng.choice(["好看", "多少钱", "主播好美", "质量怎么样", "发货快吗", "扣1", "哈哈哈", f"款式{rng.randrange(40)}"])
+        if i % 11 == 0:
+            user = None
+        elif i % 17 == 0:
+            user, text = "spammer", "看我主页!!"
+        elif 2_000 <= i < 2_600 and i % 4 == 0:
+            user, text = f"crew{rng.randrange(8)}", "大家别买 主播骗人"
+        out.append((f"c{i}", user, text, now))
+    out.insert(3_000, ("late", "v1", "好看", 900.0))
+    out.insert(4_000, ("future", "v2", "好看", 90_000.0))
+    return out
+
+
+def _windows(detector: SpamDetector) -> dict[str, object]:
+    """Everything a detector's future answers depend on (dict order aside, which none of them read)."""
+    held = {id(post) for post in (*detector.text_expiry, *detector.user_expiry)}
+    return {
+        "by_text": {fp: list(q) for fp, q in detector.by_text.items()},
+        "by_user": {user: list(q) for user, q in detector.by_user.items()},
+        "held": [post for post in detector.posts if id(post) in held],
+        "text_expiry": list(detector.text_expiry),
+        "user_expiry": list(detector.user_expiry),
+        "accounts": detector.accounts,
+        "repeaters": +detector.repeaters,
+        "user_texts": detector.user_texts,
+        "flagged": list(detector.flagged.items()),
+        "raids": list(detector.raids.values()),
+        "per_second": detector.per_second,
+        "in_window": detector.in_window,
+        "pruned": (detector.pruned_second, detector.behind_since),
+    }
+
+
+def test_spam_restored_anywhere_it_answers_as_the_uninterrupted_detector() -> None:
+    # |---- checkpoint every 500 comments through JSON ----| each restored copy is fed the rest of the
+    # stream beside the original: same windows at once, same flags for every later comment, same raids.
+    stream = _stream(11)
+    original = SpamDetector()
+    answers = [original.check(*comment) for comment in stream]
+    assert {reason for flags in answers for _, reason in flags} == {RAID, REPEAT}  # the stream exercises both
+    for cut in range(500, len(stream), 500):
+        before = SpamDetector()
+        for comment in stream[:cut]:
+            before.check(*comment)
+        restored = SpamDetector.from_state(None, orjson.loads(orjson.dumps(before.to_state())))
+        assert _windows(restored) == _windows(before)
+        assert [restored.check(*comment) for comment in stream[cut:]] == answers[cut:]
+        assert restored.active_raids(stream[-1][3]) == original.active_raids(stream[-1][3])
+
+
+def test_spam_restores_a_checkpoint_of_the_older_layout() -> None:
+    # Written by the detector before the post log (one list per fingerprint and per account): s1 at 60 s is
+    # only in the repeat window, a0..a3 posted 骗子 at 100..103, n1 posted with no account.
+    older = orjson.loads(
+        '{"by_text":{"看我主页":[[95.0,"u","s2"]],"骗子":[[100.0,"a0","c0"],[101.0,"a1","c1"],[102.0,"a2","c2"],'
+        '[103.0,"a3","c3"]],"假货":[[101.5,"n1","n1"]]},"by_user":{"u":[[60.0,"看我主页","s1"],[95.0,"看我主页","s2"]],'
+        '"a0":[[100.0,"骗子","c0"]],"a1":[[101.0,"骗子","c1"]],"a2":[[102.0,"骗子","c2"]],"a3":[[103.0,"骗子","c3"]]},'
+        '"flagged":{},"raids":[],"per_second":[[95,1],[100,1],[101,2],[102,1],[103,1]],"pruned_second":103}'
+    )
+    config = SpamConfig(raid_window_s=30, raid_min_accounts=5, repeat_window_s=60, repeat_min=3)
+    restored = SpamDetector.from_state(config, older)
+    # what the detector that wrote it answered next:
+    assert restored.check("c4", "a4", "骗子", 104.0) == [(f"c{i}", RAID) for i in range(5)]
+    assert restored.check("s3", "u", "看我主页", 105.0) == [("s1", REPEAT), ("s2", REPEAT), ("s3", REPEAT)]
+    assert restored.check("n2", None, "假货", 106.0) == []
+    assert restored.check("s4", "u", "看我主页", 125.0) == [("s4", REPEAT)]
+    assert restored.in_window == 10 and set(restored.accounts["假货"]) == {"n1", "n2"}
