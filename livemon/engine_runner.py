@@ -412,7 +412,8 @@ class EngineRunner:
                 part.suggestions.apply(choices)
         await self._publish_partitions(parts, now, commands)
         stats = {"tick_s": round(time.perf_counter() - started, 6), "at": now, "events": self.events_folded,
-                 "partitions": sorted(p.number for p in self.partitions.values())}
+                 "partitions": sorted(p.number for p in self.partitions.values()),
+                 "held_out": sorted(sid for p in parts for sid in p.quarantine)}
         await self.client.hset(keys.ENGINE_STATS, self.consumer, orjson.dumps(stats))
 
     async def _publish_partitions(self, parts: list[Partition], now: float,

@@ -41,6 +41,8 @@ _TICK_AGE = Gauge("livemon_engine_last_tick_age_seconds", "Seconds since the eng
                   registry=REGISTRY)
 _ENGINE_EVENTS = Gauge("livemon_engine_events_folded", "Events folded into state since engine start", ["engine"],
                        registry=REGISTRY)
+_HELD_OUT = Gauge("livemon_engine_sessions_held_out", "Sessions the engine holds out after an error in its code",
+                  ["engine"], registry=REGISTRY)
 _ALERT_TRANSITIONS = Gauge("livemon_alert_transitions", "Alert transitions in the audit stream", registry=REGISTRY)
 
 LAG_SCAN_LIMIT = 100_000
@@ -96,5 +98,6 @@ async def render(client: aioredis.Redis, partitions: int, now: float) -> bytes:
         _TICK_SECONDS.labels(engine).set(data["tick_s"])
         _TICK_AGE.labels(engine).set(max(0.0, now - data["at"]))
         _ENGINE_EVENTS.labels(engine).set(data["events"])
+        _HELD_OUT.labels(engine).set(len(data.get("held_out", ())))  # absent from engines before it existed
     _ALERT_TRANSITIONS.set(await client.xlen(keys.ALERTS) if await client.exists(keys.ALERTS) else 0)
     return generate_latest(REGISTRY)

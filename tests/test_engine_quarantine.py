@@ -145,7 +145,8 @@ def test_a_failing_session_is_held_out_visibly_then_refolded_exactly_after_the_f
     try:
         post(redis_client, reference, "good", "bad")
         for room in ("good", "bad"):
-            wait_for(lambda: totals(snapshot(redis_client, room)) == expected(reference, room), 20, f"{room} counted")
+            wait_for(lambda room=room: totals(snapshot(redis_client, room)) == expected(reference, room), 20,
+                     f"{room} counted")
         wait_for(lambda: checkpointed(redis_client), 10, "a checkpoint holding both rooms")
         frozen = totals(snapshot(redis_client, "bad"))
 
@@ -162,6 +163,8 @@ def test_a_failing_session_is_held_out_visibly_then_refolded_exactly_after_the_f
         assert set(saved["quarantined"]) == {"bad"} and "bad" not in saved["state"]["sessions"]
         assert totals(snapshot(redis_client, "bad")) == frozen  # frozen, not half-counted
         assert snapshot(redis_client, "bad")["fault"]["skipped"] > 0
+        stats = wait_for(lambda: redis_client.hget(keys.ENGINE_STATS, settings.engine_name), 10, "engine stats")
+        assert orjson.loads(stats)["held_out"] == ["bad"]  # livemon_engine_sessions_held_out
     finally:
         engine.stop()
 
