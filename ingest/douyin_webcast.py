@@ -39,7 +39,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from ingest.batch import BatchRejected, BatchTooLarge, split_body
 from ingest.delivery import RETRY_AFTER_S, StoreUnavailable, deliver, deliver_response, unavailable_response
-from ingest.http_api import authorised_body, error, rate_limited
+from ingest.http_api import authorised_body, error, ingest_slot, rate_limited
 
 _COUNT = re.compile(r"^\s*([0-9][0-9,]*(?:\.[0-9]+)?)\s*(万|w|W|亿)?\+?\s*$")
 _UNITS = {"万": 10_000, "w": 10_000, "W": 10_000, "亿": 100_000_000}
@@ -174,18 +174,19 @@ async def post_messages(request: Request) -> Response:
     body = await authorised_body(request)
     if isinstance(body, Response):
         return body
-    try:
-        items = split_body(body, request.headers.get("content-type", ""))
-        events, ignored = map_messages(items, _now_ms())
-    except (BatchRejected, BatchTooLarge, ValueError) as exc:
-        return error(400, f"{exc}; nothing was written")
-    try:
-        refused = await rate_limited(request, len(events))
-    except (RedisConnectionError, RedisTimeoutError, OSError):
-        return unavailable_response()
-    if refused is not None:
-        return refused
-    return await deliver_response(request.app.state.writer, events, settings.pseudonym_secret, "douyin", ignored)
+    async with ingest_slot(request):  # a batch, like POST /api/v1/events: bounded the same way
+        try:
+            items = split_body(body, request.headers.get("content-type", ""))
+            events, ignored = map_messages(items, _now_ms())
+        except (BatchRejected, BatchTooLarge, ValueError) as exc:
+            return error(400, f"{exc}; nothing was written")
+        try:
+            refused = await rate_limited(request, len(events))
+        except (RedisConnectionError, RedisTimeoutError, OSError):
+            return unavailable_response()
+        if refused is not None:
+            return refused
+        return await deliver_response(request.app.state.writer, events, settings.pseudonym_secret, "douyin", ignored)
 
 
 def _ws_key_ok(websocket: WebSocket, allowed: tuple[str, ...]) -> bool:

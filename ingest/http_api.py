@@ -17,8 +17,10 @@ keeps a process's peak heap resident, so every unbounded peak becomes permanent 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hmac
 import logging
+from collections.abc import AsyncIterator
 from typing import Any
 
 import orjson
@@ -110,19 +112,26 @@ async def rate_limited(request: Request, events: int) -> Response | None:
     )
 
 
-async def post_events(request: Request) -> Response:
-    """Validate a batch completely, then append it; all or nothing; at most INGEST_SLOTS at once."""
-    body = await authorised_body(request)
-    if isinstance(body, Response):
-        return body
+@contextlib.asynccontextmanager
+async def ingest_slot(request: Request) -> AsyncIterator[None]:
+    """Hold one of the process's INGEST_SLOTS while a batch is decoded and written (waiting counted)."""
     slots: asyncio.Semaphore = request.app.state.ingest_slots
     with telemetry.INGEST_WAITING.track_inprogress():
         await slots.acquire()
     try:
         with telemetry.INGEST_IN_FLIGHT.track_inprogress():
-            return await _append_batch(request, body)
+            yield
     finally:
         slots.release()
+
+
+async def post_events(request: Request) -> Response:
+    """Validate a batch completely, then append it; all or nothing; at most INGEST_SLOTS at once."""
+    body = await authorised_body(request)
+    if isinstance(body, Response):
+        return body
+    async with ingest_slot(request):
+        return await _append_batch(request, body)
 
 
 async def _append_batch(request: Request, body: bytes) -> Response:

@@ -7,10 +7,13 @@ peak resident), so these bound that peak rather than what is left after a reques
 from __future__ import annotations
 
 import asyncio
+import time
 import tracemalloc
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
+import orjson
+import pytest
 import redis
 
 from ingest.batch import MAX_BATCH_EVENTS, validate_batch
@@ -62,20 +65,36 @@ def gauge(stack: Stack, name: str) -> float | None:
     return None
 
 
-def test_ingest_expands_at_most_its_slots_of_batches_at_once(stack: Stack, redis_client: redis.Redis) -> None:
+def douyin_chat(count: int, session: str) -> bytes:
+    """A Douyin webcast message batch of `count` chat messages (docs/ingest.md)."""
+    now = int(time.time() * 1000)
+    return orjson.dumps([{"common": {"method": "WebcastChatMessage", "msgId": f"{session}-{i}", "roomId": session,
+                                     "createTime": str(now)}, "user": {"id": f"v{i}"}, "content": f"hello {i}"}
+                         for i in range(count)])
+
+
+BATCH_PATHS = {
+    "/api/v1/events": lambda session: orjson.dumps(comments(100, session=session)),
+    "/api/v1/douyin/messages": lambda session: douyin_chat(100, session),
+}
+
+
+@pytest.mark.parametrize("path", list(BATCH_PATHS))
+def test_ingest_expands_at_most_its_slots_of_batches_at_once(stack: Stack, redis_client: redis.Redis,
+                                                             path: str) -> None:
     # Pausing Redis writes holds every admitted request in its rate-limit script call, so the
     # requests admitted at once stay visible; reads (/metrics) still answer.
     extra = 2
-    batches = [comments(100, session=f"room-{n}") for n in range(INGEST_SLOTS + extra)]
+    bodies = [BATCH_PATHS[path](f"{n + 1}000") for n in range(INGEST_SLOTS + extra)]
     redis_client.execute_command("CLIENT", "PAUSE", 30_000, "WRITE")
     try:
-        with ThreadPoolExecutor(len(batches)) as pool, httpx.Client(base_url=stack.url, timeout=40) as http:
-            answers = [pool.submit(http.post, "/api/v1/events", json=batch,
-                                   headers={"Authorization": f"Bearer {INGEST_KEY}"}) for batch in batches]
+        with ThreadPoolExecutor(len(bodies)) as pool, httpx.Client(base_url=stack.url, timeout=40) as http:
+            answers = [pool.submit(http.post, path, content=body,
+                                   headers={"Authorization": f"Bearer {INGEST_KEY}"}) for body in bodies]
             wait_for(lambda: gauge(stack, "livemon_ingest_waiting") == extra, 15, f"{extra} requests waiting")
             assert gauge(stack, "livemon_ingest_in_flight") == INGEST_SLOTS
             redis_client.execute_command("CLIENT", "UNPAUSE")
-            assert [a.result().json() for a in answers] == [{"accepted": 100, "duplicates": 0}] * len(batches)
+            assert [a.result().json()["accepted"] for a in answers] == [100] * len(bodies)
     finally:
         redis_client.execute_command("CLIENT", "UNPAUSE")
     assert (gauge(stack, "livemon_ingest_in_flight"), gauge(stack, "livemon_ingest_waiting")) == (0, 0)
