@@ -60,7 +60,10 @@ class EmbeddedRedis:
             "--daemonize", "no",
             "--loglevel", "warning",
         ]
-        self.process = subprocess.Popen(args, stdout=subprocess.DEVNULL, preexec_fn=child_preexec)
+        # Its own session: a terminal's Ctrl-C reaches the processes that use this Redis, which
+        # checkpoint and close while it still answers; its owner stops it last (`stop`).
+        self.process = subprocess.Popen(args, stdout=subprocess.DEVNULL, preexec_fn=child_preexec,
+                                        start_new_session=True)
         client = redis.Redis(port=self.port, socket_connect_timeout=0.2)
         deadline = time.monotonic() + timeout_s
         while True:
