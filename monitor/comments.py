@@ -137,15 +137,15 @@ class CommentTracker:
             return
         if labels is None:
             labels = [v.label for v in score_batch([e.text or "" for e in comments])]
-        counted: list[tuple[int, set[str]]] = []
+        counted: list[tuple[int, frozenset[str]]] = []
         for event, label in zip(comments, labels, strict=True):
             self._add(event, label, counted)
         self._count_phrases(counted)
         self._prune()
 
-    def _count_phrases(self, counted: list[tuple[int, set[str]]]) -> None:
+    def _count_phrases(self, counted: list[tuple[int, frozenset[str]]]) -> None:
         """Add the batch's (second, phrases) to the phrase counters, in comment order, one update per counter."""
-        per_second: dict[int, list[set[str]]] = {}
+        per_second: dict[int, list[frozenset[str]]] = {}
         for second, grams in counted:
             per_second.setdefault(second, []).append(grams)
         for second, sets in per_second.items():
@@ -154,7 +154,7 @@ class CommentTracker:
         self.recent_total.update(every)
         self.baseline_phrases.update(every)
 
-    def _add(self, event: Event, label: str, counted: list[tuple[int, set[str]]]) -> None:
+    def _add(self, event: Event, label: str, counted: list[tuple[int, frozenset[str]]]) -> None:
         """Count one scored comment; its phrases go to `counted` for `_count_phrases`."""
         text = event.text or ""
         now = event.ts / 1000.0

@@ -7,6 +7,7 @@ oldest 95 s ago") that empties when the host pins the product or someone marks i
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -56,6 +57,13 @@ def product_reference(text: str) -> str | None:
     return next(g for g in match.groups() if g is not None).lstrip("0") or "0"
 
 
+# Texts whose answer is remembered: chat repeats itself (几号链接, 多少钱), and the engine asks for
+# every comment. Bound: 2,048 texts of at most 500 characters (ingest's limit), about 4 MB if
+# every text were that long; ~0.3 MB for danmaku-length ones.
+QUESTION_CACHE = 2048
+
+
+@functools.lru_cache(maxsize=QUESTION_CACHE)
 def detect_question(text: str) -> Question | None:
     """Return the question a comment asks, or None for statements ("已拍") and complaints without a request.
 

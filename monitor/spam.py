@@ -36,9 +36,9 @@ RAID = "raid"
 REPEAT = "repeat"
 Post = tuple[float, str, str, str | None]  # (ts, fingerprint, comment_id, user) of one checked comment
 # Texts whose fingerprint is remembered. Chat repeats itself (扣1, 好看, a raid's one line), and
-# NFKC plus two regexes cost 2-10 µs a comment. Bound: 4,096 texts of at most 500 characters
-# (ingest's limit), under 10 MB even if every text were that long; ~1 MB for danmaku-length ones.
-FINGERPRINT_CACHE = 4096
+# NFKC plus two regexes cost 2-10 µs a comment. Bound: 2,048 texts of at most 500 characters
+# (ingest's limit): about 5 MB if every text were that long, ~0.5 MB for danmaku-length ones.
+FINGERPRINT_CACHE = 2048
 
 
 @functools.lru_cache(maxsize=FINGERPRINT_CACHE)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from monitor.questions import Question, detect_question, product_reference
+from monitor.questions import QUESTION_CACHE, Question, detect_question, product_reference
 
 
 @pytest.mark.parametrize(
@@ -51,3 +51,9 @@ def test_questions_product_reference(text: str, product: str | None) -> None:
 
 def test_questions_carry_product_index() -> None:
     assert detect_question("5号链接怎么拍") == Question("link", "5")
+
+
+def test_questions_cache_holds_a_bounded_number_of_texts() -> None:
+    texts = [f"{i}号多少钱" for i in range(3 * QUESTION_CACHE)]
+    assert [detect_question(t) for t in texts] == [detect_question.__wrapped__(t) for t in texts]
+    assert detect_question.cache_info().currsize == QUESTION_CACHE

@@ -6,7 +6,17 @@ from collections import Counter
 
 import pytest
 
-from monitor.topics import TOPICS, classify_topic, count_phrases, phrases, rising_phrases
+from monitor.topics import (
+    PHRASE_CACHE,
+    PHRASE_CACHE_CHARS,
+    TOPICS,
+    _cached_phrases,
+    _phrases,
+    classify_topic,
+    count_phrases,
+    phrases,
+    rising_phrases,
+)
 
 
 @pytest.mark.parametrize(
@@ -68,3 +78,12 @@ def test_topics_rising_phrases_need_a_minimum_count_and_drop_contained_phrases()
     recent = Counter({"假货": 5, "假货吧": 5, "骗": 2})
     ranked = rising_phrases(recent, baseline, recent_s=60, baseline_s=3600)
     assert len(ranked) == 1 and ranked[0]["phrase"] in {"假货", "假货吧"}
+
+
+def test_topics_phrase_cache_holds_a_bounded_number_of_short_texts() -> None:
+    texts = [f"{chr(0x4E00 + i)}{chr(0x4E80 + i)}好看" for i in range(3 * PHRASE_CACHE)]
+    assert [phrases(t) for t in texts + texts[:5]] == [_phrases(t) for t in texts + texts[:5]]
+    assert _cached_phrases.cache_info().currsize == PHRASE_CACHE
+    misses = _cached_phrases.cache_info().misses
+    assert phrases("质量" * PHRASE_CACHE_CHARS) == {"质量", "量质", "质量质", "量质量"}
+    assert _cached_phrases.cache_info().misses == misses  # a longer text bypasses the cache
