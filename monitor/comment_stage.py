@@ -9,8 +9,8 @@ path knowing about language.
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Iterable
+from collections import OrderedDict, defaultdict
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from itertools import islice
 from typing import Any
@@ -19,9 +19,15 @@ from monitor.bins import BIN_SECONDS, Bin
 from monitor.comments import CommentConfig, CommentTracker, is_scored
 from monitor.engine import TickResult
 from monitor.events import Event, EventType
-from monitor.sentiment import score_batch
+from monitor.sentiment import Label, score_batch
 
 _RELEVANT = frozenset({EventType.COMMENT, EventType.SESSION_START, EventType.PRODUCT_PIN})
+# Labels of the texts scored last, least recently seen first. Chat repeats itself (扣1, 好看,
+# 几号链接) and scoring costs 10-20 µs a text; a label depends on the text alone, so a
+# remembered one is the one `score_batch` would give. Bound: 2,048 texts of at most 500
+# characters (ingest's limit), about 4 MB if every text were that long; ~0.3 MB for danmaku.
+LABEL_CACHE = 2048
+_labels: OrderedDict[str, Label] = OrderedDict()
 
 
 class CommentStage:
@@ -118,10 +124,24 @@ def observe_stages(batches: Iterable[tuple[CommentStage, Iterable[Event]]]) -> N
         for batch in sessions.values():  # the order labels are taken back in below
             texts += [e.text or "" for e in batch if is_scored(e)]
         plan.append((stage, sessions, pins))
-    labels = iter([v.label for v in score_batch(texts)] if texts else [])
+    labels = iter(label_texts(texts))
     for stage, sessions, pins in plan:
         for session, batch in sessions.items():
             scored = sum(1 for e in batch if is_scored(e))
             stage._tracker(session).add_comments(batch, list(islice(labels, scored)))
         for pin in pins:
             stage._tracker(pin.session).on_pin(pin.product or "", pin.ts / 1000)
+
+
+def label_texts(texts: Sequence[str]) -> list[Label]:
+    """Return the sentiment label of each text: remembered ones reused, each other distinct text scored once."""
+    missing = list(dict.fromkeys(t for t in texts if t not in _labels))
+    if missing:
+        _labels.update(zip(missing, [v.label for v in score_batch(missing)], strict=True))
+    out = []
+    for text in texts:
+        _labels.move_to_end(text)
+        out.append(_labels[text])
+    while len(_labels) > LABEL_CACHE:
+        _labels.popitem(last=False)
+    return out

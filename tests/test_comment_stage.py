@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import orjson
 
-from monitor.comment_stage import CommentStage, observe_stages
+from monitor import comment_stage
+from monitor.comment_stage import LABEL_CACHE, CommentStage, label_texts, observe_stages
 from monitor.comments import CommentTracker
 from monitor.engine import Engine, EngineConfig
 from monitor.events import Event, parse_event
+from monitor.sentiment import score_batch
 
 T0 = 1_795_000_000  # epoch seconds, a bin boundary
 
@@ -98,3 +100,12 @@ def test_comment_stage_observe_stages_scores_all_partitions_at_once_with_each_se
             assert tracker.to_state() == alone.to_state()
     assert stage_a.trackers["x"].summary(T0 + 10)["negative_share"] == 1.0
     assert stage_a.trackers["y"].summary(T0 + 10)["negative_share"] == 0.0
+
+
+def test_comment_stage_remembered_labels_are_the_scorers_and_stay_bounded() -> None:
+    repeated = ["假货退钱", "好看", "扣1", "太好看了爱了", "质量太差了"] * 40
+    distinct = [f"第{i}次来 {'好喜欢' if i % 2 else '太差了'}" for i in range(3 * LABEL_CACHE)]
+    for texts in (repeated, distinct, repeated + distinct[:50]):  # the last one again, partly remembered
+        assert label_texts(texts) == [v.label for v in score_batch(texts)]
+        assert len(comment_stage._labels) <= LABEL_CACHE
+    assert {"negative", "positive"} <= set(label_texts(repeated))
