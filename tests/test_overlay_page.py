@@ -110,3 +110,19 @@ def test_overlay_shows_suggestion_and_questions_and_survives_missing_endpoints(s
             expect(page.locator(part)).to_be_visible()
         page.screenshot(path=str(SCREENSHOTS / "overlay-portrait.png"))
     assert dialogs == [] and errors == []
+
+
+def test_overlay_dims_and_says_so_when_the_engine_holds_the_session_out(stack: Stack) -> None:
+    with chromium() as browser:
+        page = browser.new_page(viewport={"width": 1280, "height": 800}, locale="en-US")
+        stack.sign_in(page, "/overlay/room-q")
+        expect(page.locator("#connection")).to_have_attribute("data-state", "open", timeout=10_000)
+        stack.publish_snapshot(host_snapshot("room-q"))
+        expect(page.locator("#next-product")).to_have_text("Jasmine gift box", timeout=5_000)
+        expect(page.locator("#overlay")).to_have_attribute("data-stale", "false")
+        # What the engine republishes for a held-out session (livemon/quarantine.py)
+        frozen = {**host_snapshot("room-q"), "fault": {"error": "RuntimeError: boom", "since": time.time() - 70,
+                                                       "skipped": 5}}
+        stack.publish_snapshot(frozen)
+        expect(page.locator("#overlay")).to_have_attribute("data-stale", "true", timeout=5_000)
+        expect(page.locator("#age")).to_contain_text("engine fault: figures frozen 1m")

@@ -147,14 +147,12 @@ def test_wallboard_marks_a_tile_whose_session_the_engine_holds_out(stack: Stack,
     # snapshot with a `fault`, republished every tick.
     frozen = orjson.loads(redis_client.hget(keys.SNAPSHOTS, "room-f"))
     frozen["fault"] = {"error": "RuntimeError: boom", "since": time.time() - 125, "skipped": 42}
-    data = orjson.dumps(frozen)
     with chromium() as browser:
         page = browser.new_page(viewport={"width": 1280, "height": 720}, locale="en-US")
         stack.sign_in(page, "/wall")
         tile = page.locator('.tile[data-session="room-f"]')
         expect(tile).to_have_attribute("data-fault", "false", timeout=10_000)
-        redis_client.hset(keys.SNAPSHOTS, "room-f", data)
-        redis_client.xadd(keys.UPDATES, {"s": "room-f", "d": data})
+        stack.publish_snapshot(frozen)
         expect(tile).to_have_attribute("data-fault", "true", timeout=10_000)
         expect(tile.locator(".age")).to_contain_text("engine fault: figures frozen 2m")
         expect(tile.locator('[data-metric="online"]')).to_have_text("800")  # the frozen figures stay readable

@@ -148,8 +148,11 @@ function renderCritical() {
 // Ages and the sell-out countdown move every second between snapshots.
 function tick() {
   const since = receivedAt ? (Date.now() - receivedAt) / 1000 : 0;
-  root.dataset.stale = String(receivedAt > 0 && since > STALE_AFTER_S);
-  $("age").textContent = receivedAt > 0 && since > STALE_AFTER_S ? `${t("stale")} ${formatAge(since)}` : "";
+  const stale = receivedAt > 0 && since > STALE_AFTER_S;
+  const fault = snapshot?.fault; // the engine holds this session out: figures frozen (docs/frontend.md)
+  root.dataset.stale = String(stale || Boolean(fault));
+  $("age").textContent = fault ? `${t("frozen")} ${formatAge(Date.now() / 1000 - fault.since)}`
+    : stale ? `${t("stale")} ${formatAge(since)}` : "";
   for (const node of document.querySelectorAll(".question[data-base-age]")) {
     const age = Number(node.dataset.baseAge) + since;
     node.dataset.old = String(age >= OLD_QUESTION_S);
