@@ -118,9 +118,9 @@ class SpamDetector:
         self.raids: dict[str, Raid] = {}
         self.per_second: dict[int, int] = {}  # all comments checked, for the share of the window
         self.in_window = 0  # sum of `per_second`
-        self.accounts: dict[str, Counter[str]] = {}  # fingerprint -> posts per account in the raid window
+        self.accounts: dict[str, dict[str, int]] = {}  # fingerprint -> posts per account in the raid window
         self.repeaters: Counter[str] = Counter()  # fingerprint -> accounts with >= 2 posts of it in the window
-        self.user_texts: dict[str, Counter[str]] = {}  # account -> its posts per fingerprint in `by_user`
+        self.user_texts: dict[str, dict[str, int]] = {}  # account -> its posts per fingerprint in `by_user`
         self.text_expiry: deque[Post] = deque()  # `by_text` posts, by arrival
         self.user_expiry: deque[Post] = deque()  # `by_user` posts, by arrival
         self.pruned_second = -1
@@ -157,11 +157,13 @@ class SpamDetector:
         self.posts.append(post)
         self.text_expiry.append(post)
         newly: list[tuple[str, str]] = []
-        same_text = self.by_text.setdefault(fp, deque())
+        # get, not setdefault, and dicts, not Counters: Counter() and its __missing__ are Python code
+        same_text, accounts = self.by_text.get(fp), self.accounts.get(fp)
+        if same_text is None or accounts is None:
+            same_text, accounts = self.by_text[fp], self.accounts[fp] = deque(), {}
         same_text.append(post)
-        accounts = self.accounts.setdefault(fp, Counter())
-        accounts[account] += 1
-        if accounts[account] == 2:
+        accounts[account] = posted = accounts.get(account, 0) + 1
+        if posted == 2:
             self.repeaters[fp] += 1
         if len(accounts) >= self.config.raid_min_accounts and (
             len(same_text) >= self.config.raid_min_share * self.in_window
@@ -177,14 +179,15 @@ class SpamDetector:
                 if comment_id not in self.flagged:
                     newly.append(self._flag(comment_id, RAID, now))
         if user is not None:
-            own = self.by_user.setdefault(user, deque())
+            own, texts = self.by_user.get(user), self.user_texts.get(user)
+            if own is None or texts is None:
+                own, texts = self.by_user[user], self.user_texts[user] = deque(), {}
             own.append(post)
             self.user_expiry.append(post)
-            texts = self.user_texts.setdefault(user, Counter())
-            texts[fp] += 1
-            if texts[fp] == self.config.repeat_min:  # the run is long enough: flag it all, once
+            texts[fp] = repeated = texts.get(fp, 0) + 1
+            if repeated == self.config.repeat_min:  # the run is long enough: flag it all, once
                 newly.extend(self._flag(cid, REPEAT, ts) for ts, f, cid, _ in own if f == fp and cid not in self.flagged)
-            elif texts[fp] > self.config.repeat_min and comment_id not in self.flagged:
+            elif repeated > self.config.repeat_min and comment_id not in self.flagged:
                 newly.append(self._flag(comment_id, REPEAT, now))  # the rest of the run is flagged already
         return newly
 
@@ -231,27 +234,30 @@ class SpamDetector:
         _, fp, comment_id, user = post
         same = self.by_text[fp]
         same.popleft()
-        accounts = self.accounts[fp]
-        account = user or comment_id
-        accounts[account] -= 1
-        if accounts[account] == 1:
-            self.repeaters[fp] -= 1
-        if not accounts[account]:
-            del accounts[account]
-        if not same:
+        if not same:  # most texts are said once
             del self.by_text[fp], self.accounts[fp]
             self.repeaters.pop(fp, None)
+            return
+        accounts = self.accounts[fp]
+        account = user or comment_id
+        accounts[account] = left = accounts[account] - 1
+        if left == 1:
+            self.repeaters[fp] -= 1
+        elif not left:
+            del accounts[account]
 
     def _expire_user(self, post: Post) -> None:
         """Take `post` out of the repeat window; it is the oldest of its account (arrival order)."""
         _, fp, _, user = post
-        own, texts = self.by_user[str(user)], self.user_texts[str(user)]
+        own = self.by_user[str(user)]
         own.popleft()
-        texts[fp] -= 1
-        if not texts[fp]:
-            del texts[fp]
         if not own:
             del self.by_user[str(user)], self.user_texts[str(user)]
+            return
+        texts = self.user_texts[str(user)]
+        texts[fp] = left = texts[fp] - 1
+        if not left:
+            del texts[fp]
 
     def to_state(self) -> dict[str, Any]:
         """JSON-ready state for checkpoints: the post log and how many of its newest posts each window holds."""
@@ -293,11 +299,12 @@ class SpamDetector:
         self.posts = deque(post for post in posts if id(post) in held)
         for post in self.text_expiry:
             self.by_text.setdefault(post[1], deque()).append(post)
-            accounts = self.accounts.setdefault(post[1], Counter())
-            accounts[post[3] or post[2]] += 1
+            accounts = self.accounts.setdefault(post[1], {})
+            accounts[post[3] or post[2]] = accounts.get(post[3] or post[2], 0) + 1
         for post in self.user_expiry:
             self.by_user.setdefault(str(post[3]), deque()).append(post)
-            self.user_texts.setdefault(str(post[3]), Counter())[post[1]] += 1
+            texts = self.user_texts.setdefault(str(post[3]), {})
+            texts[post[1]] = texts.get(post[1], 0) + 1
         self.repeaters = Counter({fp: sum(n >= 2 for n in c.values()) for fp, c in self.accounts.items()})
 
 
