@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections import Counter, deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from itertools import chain
+from itertools import chain, takewhile
 from typing import Any
 
 from monitor.events import Event, EventType
@@ -163,8 +163,10 @@ class CommentTracker:
         self.first_s = second if self.first_s is None else min(self.first_s, second)
         question = detect_question(text)
         flags = [] if question is not None else self.spam.check(event.id, event.user, text, now)
-        own = dict(flags).get(event.id)
-        counts = self.seconds.setdefault(second, [0, 0, 0, 0, 0])
+        own = next((reason for cid, reason in flags if cid == event.id), None) if flags else None
+        counts = self.seconds.get(second)  # get, not setdefault: most comments share their second
+        if counts is None:
+            counts = self.seconds[second] = [0, 0, 0, 0, 0]
         if own is not None:
             counts[_SPAM] += 1
             counts[_RAID] += own == RAID
@@ -175,7 +177,10 @@ class CommentTracker:
             if label == "negative":
                 counts[_NEG] += 1
                 topic = classify_topic(text)
-                self.topics.setdefault(second, Counter())[topic] += 1
+                topics = self.topics.get(second)
+                if topics is None:
+                    topics = self.topics[second] = Counter()
+                topics[topic] += 1
                 self.negatives.append([second, event.id, text, topic])
             elif label == "positive":
                 counts[_POS] += 1
@@ -375,9 +380,10 @@ class CommentTracker:
         while self.negatives and self.negatives[0][0] < self.latest_s - cfg.window_s:
             self.negatives.popleft()
         record_horizon = self.latest_s - max(cfg.spam.raid_window_s, cfg.spam.repeat_window_s) - 1
-        # Records arrive roughly in time order, so the oldest sit at the front of the dict.
-        while self.records and next(iter(self.records.values()))[0] < record_horizon:
-            del self.records[next(iter(self.records))]
+        # Records arrive roughly in time order, so the oldest sit at the front of the dict. One
+        # walk per prune: a fresh iter() per record rescans the slots of those deleted before it.
+        for comment_id in [k for k, _ in takewhile(lambda item: item[1][0] < record_horizon, self.records.items())]:
+            del self.records[comment_id]
         if len(self.baseline_phrases) > cfg.max_baseline_phrases:
             self.baseline_phrases = Counter(dict(self.baseline_phrases.most_common(cfg.max_baseline_phrases // 2)))
         if len(self.groups) > cfg.max_question_groups:
