@@ -21,7 +21,7 @@ from typing import Any
 from monitor.events import Event, EventType
 from monitor.questions import detect_question
 from monitor.sentiment import Label, score, score_batch
-from monitor.spam import RAID, SpamConfig, SpamDetector
+from monitor.spam import RAID, SpamConfig, SpamDetector, is_call_answer
 from monitor.topics import classify_topic, phrases, rising_phrases
 
 MAX_NEGATIVES = 2_000
@@ -105,7 +105,8 @@ class CommentTracker:
         self.baseline_phrases: Counter[str] = Counter()
         self.first_s: int | None = None
         self.latest_s = 0
-        # id -> [second, label, topic]: what to undo when a comment is flagged after it was counted.
+        # id -> [second, label, topic, text]: what to undo when a comment is flagged after it was
+        # counted; kept for the comments in the spam windows only (not questions or call answers).
         self.records: dict[str, list[Any]] = {}
         # [second, id, text, topic]; only the newest few per topic are shown, so the deque is capped.
         self.negatives: deque[list[Any]] = deque(maxlen=MAX_NEGATIVES)
@@ -184,10 +185,11 @@ class CommentTracker:
                 self.negatives.append([second, event.id, text, topic])
             elif label == "positive":
                 counts[_POS] += 1
-            self.records[event.id] = [second, label, topic, text]
             counted.append((second, phrases(text)))
             if question is not None:
                 self._ask(event.id, event.user or event.id, text, question.intent, question.product, now)
+            elif not is_call_answer(text):  # questions and call answers never enter the spam windows
+                self.records[event.id] = [second, label, topic, text]
         for comment_id, reason in flags:
             if comment_id != event.id:
                 self._unrate(comment_id, reason, now)

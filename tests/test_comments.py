@@ -80,6 +80,16 @@ def test_comments_raid_of_scam_is_labelled_raid_and_leaves_the_rates() -> None:
     assert tracker.bin_counts(T0, T0 + 10) == (10, 0, 20, 20, None)
 
 
+def test_comments_undo_records_only_for_comments_the_spam_windows_hold() -> None:
+    # a question and a call answer are never flagged, so nothing is kept to un-count them later;
+    # a raid recognised at its fifth account still un-counts the four counted before it
+    tracker = CommentTracker()
+    tracker.add_comments([comment(1, "3号多少钱", "u1", 1), comment(2, "扣1", "u2", 1), comment(3, "骗子!", "r0", 1)])
+    assert set(tracker.records) == {"c3"}
+    tracker.add_comments([comment(4 + i, "骗子!", f"r{1 + i}", 2 + i) for i in range(4)])
+    assert tracker.records == {} and tracker.bin_counts(T0, T0 + 10)[:4] == (2, 0, 5, 5)
+
+
 def test_comments_raid_label_follows_the_raid_when_a_new_one_takes_over() -> None:
     tracker = CommentTracker()
     tracker.add_comments([comment(i, "骗子骗子!", f"r{i}", i * 0.2) for i in range(20)])
