@@ -105,11 +105,12 @@ class CommentTracker:
         self.baseline_phrases: Counter[str] = Counter()
         self.first_s: int | None = None
         self.latest_s = 0
-        # id -> [second, label, topic, text]: what to undo when a comment is flagged after it was
+        # id -> (second, label, topic, text): what to undo when a comment is flagged after it was
         # counted; kept for the comments in the spam windows only (not questions or call answers).
-        self.records: dict[str, list[Any]] = {}
-        # [second, id, text, topic]; only the newest few per topic are shown, so the deque is capped.
-        self.negatives: deque[list[Any]] = deque(maxlen=MAX_NEGATIVES)
+        # Tuples here and below: the garbage collector stops visiting them, as it never does a list.
+        self.records: dict[str, tuple[int, str, str | None, str]] = {}
+        # (second, id, text, topic); only the newest few per topic are shown, so the deque is capped.
+        self.negatives: deque[tuple[int, str, str, str]] = deque(maxlen=MAX_NEGATIVES)
         self.flagged: deque[dict[str, Any]] = deque(maxlen=self.config.flagged_shown)
         self.groups: dict[str, QuestionGroup] = {}
         self.products: list[str] = []
@@ -182,14 +183,14 @@ class CommentTracker:
                 if topics is None:
                     topics = self.topics[second] = Counter()
                 topics[topic] += 1
-                self.negatives.append([second, event.id, text, topic])
+                self.negatives.append((second, event.id, text, topic))
             elif label == "positive":
                 counts[_POS] += 1
             counted.append((second, phrases(text)))
             if question is not None:
                 self._ask(event.id, event.user or event.id, text, question.intent, question.product, now)
             elif not is_call_answer(text):  # questions and call answers never enter the spam windows
-                self.records[event.id] = [second, label, topic, text]
+                self.records[event.id] = (second, label, topic, text)
         for comment_id, reason in flags:
             if comment_id != event.id:
                 self._unrate(comment_id, reason, now)
@@ -424,8 +425,8 @@ class CommentTracker:
         tracker.baseline_phrases = Counter(data["baseline_phrases"])
         tracker.first_s = data["first_s"]
         tracker.latest_s = int(data["latest_s"])
-        tracker.records = {k: list(v) for k, v in data["records"].items()}
-        tracker.negatives = deque(list(n) for n in data["negatives"])
+        tracker.records = {k: (int(v[0]), v[1], v[2], v[3]) for k, v in data["records"].items()}
+        tracker.negatives = deque(((int(n[0]), n[1], n[2], n[3]) for n in data["negatives"]), maxlen=MAX_NEGATIVES)
         tracker.flagged.extend(dict(f) for f in data["flagged"])
         tracker.groups = {raw[0]: QuestionGroup.from_list(raw) for raw in data["groups"]}
         tracker.products = list(data["products"])

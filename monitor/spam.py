@@ -114,7 +114,9 @@ class SpamDetector:
     def __init__(self, config: SpamConfig | None = None) -> None:
         self.config = config or SpamConfig()
         self.by_text: dict[str, deque[Post]] = {}
-        self.by_user: dict[str, deque[Post]] = {}
+        # Tuples, not deques: an account posts a few times a minute, and a tuple of tuples of
+        # strings and floats is left out of the garbage collector's passes (a deque never is).
+        self.by_user: dict[str, tuple[Post, ...]] = {}
         self.posts: deque[Post] = deque()  # every post in `by_text` or `by_user`, by arrival
         self.flagged: dict[str, float] = {}
         self.raids: dict[str, Raid] = {}
@@ -181,10 +183,10 @@ class SpamDetector:
                 if comment_id not in self.flagged:
                     newly.append(self._flag(comment_id, RAID, now))
         if user is not None:
-            own, texts = self.by_user.get(user), self.user_texts.get(user)
-            if own is None or texts is None:
-                own, texts = self.by_user[user], self.user_texts[user] = deque(), {}
-            own.append(post)
+            own = self.by_user[user] = self.by_user.get(user, ()) + (post,)
+            texts = self.user_texts.get(user)
+            if texts is None:
+                texts = self.user_texts[user] = {}
             self.user_expiry.append(post)
             texts[fp] = repeated = texts.get(fp, 0) + 1
             if repeated == self.config.repeat_min:  # the run is long enough: flag it all, once
@@ -251,11 +253,11 @@ class SpamDetector:
     def _expire_user(self, post: Post) -> None:
         """Take `post` out of the repeat window; it is the oldest of its account (arrival order)."""
         _, fp, _, user = post
-        own = self.by_user[str(user)]
-        own.popleft()
+        own = self.by_user[str(user)][1:]
         if not own:
             del self.by_user[str(user)], self.user_texts[str(user)]
             return
+        self.by_user[str(user)] = own
         texts = self.user_texts[str(user)]
         texts[fp] = left = texts[fp] - 1
         if not left:
@@ -304,7 +306,7 @@ class SpamDetector:
             accounts = self.accounts.setdefault(post[1], {})
             accounts[post[3] or post[2]] = accounts.get(post[3] or post[2], 0) + 1
         for post in self.user_expiry:
-            self.by_user.setdefault(str(post[3]), deque()).append(post)
+            self.by_user[str(post[3])] = self.by_user.get(str(post[3]), ()) + (post,)
             texts = self.user_texts.setdefault(str(post[3]), {})
             texts[post[1]] = texts.get(post[1], 0) + 1
         self.repeaters = Counter({fp: sum(n >= 2 for n in c.values()) for fp, c in self.accounts.items()})
