@@ -118,13 +118,15 @@ class Engine:
         dropped: list[int] = []
         ids, order, keys = batch.ids, batch.order, batch.keys
         for sid, start, end, newest_ms in batch.spans():
-            state = None if sid in faults else sessions.get(sid)
-            if state is None and sid not in faults:
-                state = sessions[sid] = SessionState(sid, self.config)
-            if state is not None:
+            state: SessionState | None = None
+            seen: list[int] | None = None
+            if sid not in faults:
+                state = sessions.get(sid)
+                if state is None:
+                    state = sessions[sid] = SessionState(sid, self.config)
                 seen = self._guard(sid, partial(state.seen.admit_digests, keys[start:end], newest_ms,
                                                 partial(_ids_of, ids, order[start:end])))
-            if sid in faults:  # held out (now or before): none of its rows is folded
+            if sid in faults:  # held out before, or by the admission above: none of its rows is folded
                 faults[sid].skipped += end - start
                 state, seen = None, list(range(end - start))
             states.append(state)
