@@ -253,12 +253,13 @@ class SpamDetector:
     def _expire_user(self, post: Post) -> None:
         """Take `post` out of the repeat window; it is the oldest of its account (arrival order)."""
         _, fp, _, user = post
-        own = self.by_user[str(user)][1:]
+        account = str(user)  # only posts with an account enter the repeat window
+        own = self.by_user[account][1:]
         if not own:
-            del self.by_user[str(user)], self.user_texts[str(user)]
+            del self.by_user[account], self.user_texts[account]
             return
-        self.by_user[str(user)] = own
-        texts = self.user_texts[str(user)]
+        self.by_user[account] = own
+        texts = self.user_texts[account]
         texts[fp] = left = texts[fp] - 1
         if not left:
             del texts[fp]
@@ -302,13 +303,16 @@ class SpamDetector:
         held = {id(post) for post in self.user_expiry}.union(map(id, self.text_expiry))
         self.posts = deque(post for post in posts if id(post) in held)
         for post in self.text_expiry:
-            self.by_text.setdefault(post[1], deque()).append(post)
-            accounts = self.accounts.setdefault(post[1], {})
-            accounts[post[3] or post[2]] = accounts.get(post[3] or post[2], 0) + 1
+            _, fp, comment_id, user = post
+            self.by_text.setdefault(fp, deque()).append(post)
+            accounts = self.accounts.setdefault(fp, {})
+            accounts[user or comment_id] = accounts.get(user or comment_id, 0) + 1
         for post in self.user_expiry:
-            self.by_user[str(post[3])] = self.by_user.get(str(post[3]), ()) + (post,)
-            texts = self.user_texts.setdefault(str(post[3]), {})
-            texts[post[1]] = texts.get(post[1], 0) + 1
+            _, fp, _, user = post
+            account = str(user)
+            self.by_user[account] = self.by_user.get(account, ()) + (post,)
+            texts = self.user_texts.setdefault(account, {})
+            texts[fp] = texts.get(fp, 0) + 1
         self.repeaters = Counter({fp: sum(n >= 2 for n in c.values()) for fp, c in self.accounts.items()})
 
 
