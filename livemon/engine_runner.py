@@ -45,8 +45,8 @@ from livemon.redis_replies import FieldEntries, field_reader, xreadgroup_field
 from livemon.retention import TRIM_EVERY_S, fresh_purges, scrub_checkpoint, trim_streams
 from livemon.settings import Settings
 from livemon.suggesting import SuggestionStage, load_suggestion_config, read_choices
+from monitor import comment_stage
 from monitor.alert_config import AlertConfig, load_alert_config
-from monitor.comment_stage import observe_stages
 from monitor.config import DEFAULT_PATH, EngineConfig, load_engine_config
 from monitor.engine import Engine, SessionFault, TickResult
 from monitor.events import Event
@@ -54,8 +54,6 @@ from monitor.events import Event
 log = logging.getLogger(__name__)
 
 READ_COUNT = 5000  # entries per XREADGROUP: bigger batches amortise the engine's per-batch numpy work
-# Kinds the comment stage reads: the engine hands their decoded dicts back (`Engine.apply_wire`).
-_COMMENT_STAGE_KINDS = frozenset({"comment", "session_start", "product_pin"})
 _EVENT_FIELD = keys.EVENT_FIELD.encode()
 MAX_BLOCK_MS = 1000
 PUBLISH_QUIET_AFTER_S = 600
@@ -80,6 +78,13 @@ class Partition:
     @property
     def stream(self) -> str:
         return keys.events_stream(self.number)
+
+    def hold_out_comment_faults(self) -> None:
+        """Hold out of the engine the sessions whose comment analysis raised (monitor/comment_stage.py)."""
+        comments = self.answering.comments
+        for sid, fault in comments.faults.items():
+            self.engine.hold_out(sid, fault)
+        comments.faults.clear()
 
 
 class EngineRunner:
@@ -189,7 +194,9 @@ class EngineRunner:
                           self.consumer, sid, result.trace)
                 continue
             part.engine.faults.pop(sid, None)
-            part.engine.sessions[sid] = result
+            part.engine.sessions[sid] = result.state
+            if result.comments is not None:
+                part.answering.comments.trackers[sid] = result.comments
             del part.quarantine[sid]
             log.warning("engine %s: session %s recovered: refolded from %s", self.consumer, sid, held.resume_from)
 
@@ -201,6 +208,7 @@ class EngineRunner:
                 log.error("engine %s: session %s held out after an error, its figures frozen:\n%s",
                           self.consumer, sid, fault.trace)
                 held = part.quarantine[sid] = await isolate(self.client, part.number, sid, fault, now)
+                part.answering.comments.trackers.pop(sid, None)  # frozen too, at the checkpoint (`held.comments`)
             held.skipped = fault.skipped
 
     def _fold(self, reads: list[tuple[Partition, FieldEntries]]) -> None:
@@ -210,8 +218,10 @@ class EngineRunner:
         (`monitor.comment_stage.observe_stages`): scoring costs about as much for a few
         comments as for a few hundred, and one read brings a few dozen per partition.
         """
-        observe_stages([(part.answering.comments, kept) for part, entries in reads
-                        if (kept := self._fold_partition(part, entries))])
+        comment_stage.observe_stages([(part.answering.comments, kept) for part, entries in reads
+                                      if (kept := self._fold_partition(part, entries))])
+        for part, _ in reads:
+            part.hold_out_comment_faults()
 
     def _fold_partition(self, part: Partition, entries: FieldEntries) -> list[Event]:
         """Apply entries newer than the partition's checkpointed position; return the comment stage's events.
@@ -235,12 +245,13 @@ class EngineRunner:
         if payloads:
             self.cadence.changed(part.number)
         try:
-            kept = part.engine.apply_wire(payloads, _COMMENT_STAGE_KINDS)
+            kept = part.engine.apply_wire(payloads, comment_stage.KINDS)
             folded = len(payloads)
         except (ValueError, TypeError, KeyError):  # one unreadable entry must not stop the partition
             kept, folded = self._fold_one_by_one(part, payloads)
         self.events_folded += folded
-        return [Event.from_wire_dict(d) for d in kept]
+        held = part.engine.faults
+        return [Event.from_wire_dict(d) for d in kept if d["session"] not in held]
 
     def _fold_one_by_one(self, part: Partition, payloads: list[bytes]) -> tuple[list[dict[str, Any]], int]:
         """Retry a failed batch entry by entry (ids already folded count once).
@@ -251,7 +262,7 @@ class EngineRunner:
         readable = 0
         for payload in payloads:
             try:
-                kept += part.engine.apply_wire([payload], _COMMENT_STAGE_KINDS)
+                kept += part.engine.apply_wire([payload], comment_stage.KINDS)
                 readable += 1
             except (ValueError, TypeError, KeyError):
                 log.exception("skipping an unreadable entry in %s", part.stream)
@@ -404,7 +415,7 @@ class EngineRunner:
         choices = await read_choices(self.client, [p.suggestions for p in parts if p.suggestions])
         answers = await read_answers(self.client, [p.answering for p in parts])
         for part in parts:
-            sessions = {*part.engine.session_ids(), *part.quarantine}
+            sessions = set(part.engine.session_ids())
             part.answering.apply(answers)
             part.answering.comments.retain(sessions)
             if part.suggestions is not None:
@@ -426,6 +437,7 @@ class EngineRunner:
                 held = part.quarantine.values()
                 frozen = [s for h in held if (s := h.frozen_snapshot()) is not None]
                 result = part.answering.comments.enrich(TickResult(ticked.snapshots + frozen, ticked.bins), now)
+                part.hold_out_comment_faults()
                 part.alerts.step(pipe, result.bins, commands or [], now, [h.condition() for h in held])
                 for snapshot in result.snapshots:
                     part.alerts.annotate(snapshot)

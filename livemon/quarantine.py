@@ -5,8 +5,9 @@
 runner's side of it:
 
 * the held-out session freezes at its **last checkpoint**: `Quarantined` keeps that
-  checkpoint's state of the session and stream position (`resume_from`), and is itself
-  checkpointed, so neither its state nor its remembered ids are lost in later checkpoints;
+  checkpoint's state of the session (engine and comment analysis) and stream position
+  (`resume_from`), and is itself checkpointed, so neither its state nor its remembered ids
+  are lost in later checkpoints;
 * its last snapshot is republished with a `fault` (the wall shows the figures are frozen),
   and a critical `engine_fault` alert fires for it, routed to receivers like any other;
 * its events stay in the partition stream. When an engine acquires the partition (a restart,
@@ -14,8 +15,9 @@ runner's side of it:
   frozen state. If nothing raises the session is back, exactly as if it had never failed;
   otherwise it stays held out, and the next restart tries again.
 
-Only the engine's own state is frozen: the comment stage, alerts and suggestions of the
-session go on. The closed bins of the held-out interval never reach the detectors.
+A fault in the session's comment analysis (monitor/comment_stage.py) holds it out the same
+way. The session's alerts and suggestions stay; the closed bins of the held-out interval
+never reach the detectors.
 """
 
 from __future__ import annotations
@@ -28,13 +30,25 @@ import orjson
 import redis.asyncio as aioredis
 
 from livemon import keys, redis_replies
+from monitor import comment_stage
+from monitor.comment_stage import CommentStage
+from monitor.comments import CommentTracker
 from monitor.detectors import Condition
 from monitor.detectors.condition import Severity
 from monitor.engine import Engine, EngineConfig, SessionFault, ids_key, split_ids_key
+from monitor.events import Event
 from monitor.session import SessionState
 
 RULE = "engine_fault"
 REFOLD_COUNT = 5000  # stream entries per XRANGE while refolding
+
+
+@dataclass(frozen=True, slots=True)
+class Refolded:
+    """A recovered session: its engine state and comment tracker, up to date."""
+
+    state: SessionState
+    comments: CommentTracker | None
 
 
 @dataclass
@@ -48,6 +62,7 @@ class Quarantined:
     state: dict[str, Any] | None  # the session in that checkpoint (None: it was not in it yet)
     snapshot: dict[str, Any] | None  # the last snapshot published before the fault
     skipped: int = 0  # events not folded since the fault
+    comments: dict[str, Any] | None = None  # its comment tracker in that checkpoint (None: not in it)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready, for the partition checkpoint."""
@@ -90,19 +105,21 @@ async def isolate(client: aioredis.Redis, partition: int, session: str, fault: S
     raw = await client.get(keys.checkpoint_key(partition))
     saved = orjson.loads(raw) if raw else {}
     state = saved.get("state", {}).get("sessions", {}).get(session)
+    comments = ((saved.get("comments") or {}).get("trackers") or {}).get(session)
     snapshot = await client.hget(keys.SNAPSHOTS, session)
     return Quarantined(session, fault.error, now, saved.get("last_id", "0-0"), state,
-                       orjson.loads(snapshot) if snapshot else None, fault.skipped)
+                       orjson.loads(snapshot) if snapshot else None, fault.skipped, comments)
 
 
 async def refold(client: aioredis.Redis, stream: str, held: Quarantined, upto: str, config: EngineConfig,
-                 stored_ids: dict[str, str], now: float) -> SessionState | SessionFault:
+                 stored_ids: dict[str, str], now: float) -> Refolded | SessionFault:
     """Rebuild a held-out session: its frozen state plus its events after `resume_from` up to `upto`.
 
     `stored_ids` is the partition's checkpoint ids hash. Returns the session, ticked to
     `now`, or the fault that holds it out still.
     """
     engine = Engine(config)
+    stage = CommentStage.from_state(None, {held.session: held.comments} if held.comments else None)
     if held.state is not None:
         ids = {minute: b64 for key, b64 in stored_ids.items() for session, minute in [split_ids_key(key)]
                if session == held.session}
@@ -115,11 +132,13 @@ async def refold(client: aioredis.Redis, stream: str, held: Quarantined, upto: s
             break
         payloads = [p for _, fields in entries if (p := fields.get(keys.EVENT_FIELD.encode())) is not None
                     and marker in p and orjson.loads(p).get("session") == held.session]
-        engine.apply_wire(payloads)
-        if held.session in engine.faults:
-            return engine.faults[held.session]
+        kept = engine.apply_wire(payloads, comment_stage.KINDS)
+        stage.observe([Event.from_wire_dict(d) for d in kept])
+        if fault := engine.faults.get(held.session) or stage.faults.get(held.session):
+            return fault
         start = "(" + entries[-1][0].decode()
     engine.tick(now)
     if held.session in engine.faults:
         return engine.faults[held.session]
-    return engine.sessions.get(held.session) or SessionState(held.session, config)
+    return Refolded(engine.sessions.get(held.session) or SessionState(held.session, config),
+                    stage.trackers.get(held.session))

@@ -5,29 +5,37 @@ engine, adds each session's comment summary to its snapshot (`comments`) and fil
 comment fields of every closed bin (non-spam comments and negatives, spam, raid, top topic,
 open questions), so the detectors see sentiment and questions without the engine's hot
 path knowing about language.
+
+A session whose comment analysis raises is held out like an engine fault (`faults`, the
+same `monitor.engine.SessionFault`): its tracker is dropped and it takes no more events
+here; the runner holds the whole session out and freezes it (livemon/quarantine.py).
 """
 
 from __future__ import annotations
 
+import traceback
 from collections import OrderedDict, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
+from functools import partial
 from itertools import islice
-from typing import Any
+from typing import Any, TypeVar
 
 from monitor.bins import BIN_SECONDS, Bin
 from monitor.comments import CommentConfig, CommentTracker, is_scored
-from monitor.engine import TickResult
+from monitor.engine import SessionFault, TickResult
 from monitor.events import Event, EventType
 from monitor.sentiment import Label, score_batch
 
 _RELEVANT = frozenset({EventType.COMMENT, EventType.SESSION_START, EventType.PRODUCT_PIN})
+KINDS = frozenset(kind.value for kind in _RELEVANT)  # the wire `type`s this stage reads (`Engine.apply_wire`)
 # Labels of the texts scored last, least recently seen first. Chat repeats itself (扣1, 好看,
 # 几号链接) and scoring costs 10-20 µs a text; a label depends on the text alone, so a
 # remembered one is the one `score_batch` would give. Bound: 2,048 texts of at most 500
 # characters (ingest's limit), about 4 MB if every text were that long; ~0.3 MB for danmaku.
 LABEL_CACHE = 2048
 _labels: OrderedDict[str, Label] = OrderedDict()
+T = TypeVar("T")
 
 
 class CommentStage:
@@ -36,6 +44,7 @@ class CommentStage:
     def __init__(self, config: CommentConfig | None = None) -> None:
         self.config = config or CommentConfig()
         self.trackers: dict[str, CommentTracker] = {}
+        self.faults: dict[str, SessionFault] = {}  # sessions whose analysis raised; the runner takes them
 
     def _tracker(self, session: str) -> CommentTracker:
         tracker = self.trackers.get(session)
@@ -52,15 +61,36 @@ class CommentStage:
         tracker = self.trackers.get(session)
         return tracker is not None and tracker.mark_answered(group, now)
 
+    def guard(self, session: str, step: Callable[[], T]) -> T | None:
+        """Run one session's step; if it raises, drop its tracker, record the fault and return None."""
+        try:
+            return step()
+        except Exception as exc:  # noqa: BLE001 - any bug of one session, by design (SessionFault)
+            self.trackers.pop(session, None)
+            self.faults[session] = SessionFault(f"{type(exc).__name__}: {exc}", traceback.format_exc())
+            return None
+
     def enrich(self, result: TickResult, now: float) -> TickResult:
-        """Return the tick's output with `snapshot["comments"]` and comment fields of each bin filled."""
+        """Return the tick's output with `snapshot["comments"]` and comment fields of each bin filled.
+
+        A frozen snapshot (`fault`: its session is held out) keeps the comments it was frozen
+        with; a session whose analysis raises here loses its snapshot and bins (`faults`).
+        """
         summaries: dict[str, dict[str, Any]] = {}
         for snapshot in result.snapshots:
             session = snapshot["session"]
-            summaries[session] = summary = self._tracker(session).summary(now)
-            snapshot["comments"] = summary
-        bins = [self._fill(b, summaries.get(b.session), now) for b in result.bins]
-        return TickResult(snapshots=result.snapshots, bins=bins)
+            if "fault" not in snapshot and session not in self.faults:
+                summary = self.guard(session, partial(self._summary, session, now))
+                if summary is not None:
+                    summaries[session] = snapshot["comments"] = summary
+        bins = [filled for b in result.bins if b.session not in self.faults
+                and (filled := self.guard(b.session, partial(self._fill, b, summaries.get(b.session), now))) is not None]
+        faulted = self.faults.keys()
+        return TickResult(snapshots=[s for s in result.snapshots if s["session"] not in faulted],
+                          bins=[b for b in bins if b.session not in faulted])
+
+    def _summary(self, session: str, now: float) -> dict[str, Any]:
+        return self._tracker(session).summary(now)
 
     def _fill(self, closed: Bin, summary: dict[str, Any] | None, now: float) -> Bin:
         tracker = self.trackers.get(closed.session)
@@ -107,7 +137,9 @@ def observe_stages(batches: Iterable[tuple[CommentStage, Iterable[Event]]]) -> N
     for one comment as for a hundred (numpy's per-call overhead), so the runner hands all
     partitions of one read here at once. Scoring is per text, so the labels are the same as
     scoring each session's comments on their own. Within a stage, sessions take their comments
-    first and pins after, so a question and its answering pin may share a batch.
+    first and pins after, so a question and its answering pin may share a batch. Sessions in
+    a stage's `faults` are skipped; if the joint scoring raises, each session's texts are
+    scored on their own, under that session's guard.
     """
     plan: list[tuple[CommentStage, dict[str, list[Event]], list[Event]]] = []
     texts: list[str] = []
@@ -115,7 +147,7 @@ def observe_stages(batches: Iterable[tuple[CommentStage, Iterable[Event]]]) -> N
         sessions: dict[str, list[Event]] = defaultdict(list)
         pins: list[Event] = []
         for event in events:
-            if event.type not in _RELEVANT:
+            if event.type not in _RELEVANT or event.session in stage.faults:
                 continue
             if event.type is EventType.PRODUCT_PIN:
                 pins.append(event)
@@ -124,13 +156,32 @@ def observe_stages(batches: Iterable[tuple[CommentStage, Iterable[Event]]]) -> N
         for batch in sessions.values():  # the order labels are taken back in below
             texts += [e.text or "" for e in batch if is_scored(e)]
         plan.append((stage, sessions, pins))
-    labels = iter(label_texts(texts))
+    try:
+        labels = label_texts(texts)
+    except Exception:  # noqa: BLE001 - one session's text must not stop the others' analysis
+        labels = _label_each_session(plan)
+    taken = iter(labels)
     for stage, sessions, pins in plan:
         for session, batch in sessions.items():
-            scored = sum(1 for e in batch if is_scored(e))
-            stage._tracker(session).add_comments(batch, list(islice(labels, scored)))
+            scored = list(islice(taken, sum(1 for e in batch if is_scored(e))))
+            if session not in stage.faults:
+                stage.guard(session, partial(stage._tracker(session).add_comments, batch, scored))
         for pin in pins:
-            stage._tracker(pin.session).on_pin(pin.product or "", pin.ts / 1000)
+            if pin.session not in stage.faults:
+                stage.guard(pin.session, partial(stage._tracker(pin.session).on_pin, pin.product or "", pin.ts / 1000))
+
+
+def _label_each_session(plan: list[tuple[CommentStage, dict[str, list[Event]], list[Event]]]) -> list[Label]:
+    """The labels `observe_stages` takes, scored session by session; a session whose scoring raises is held out.
+
+    A held-out session's places are filled with "neutral" only to keep the others' in step; it takes none.
+    """
+    labels: list[Label] = []
+    for stage, sessions, _ in plan:
+        for session, batch in sessions.items():
+            texts = [e.text or "" for e in batch if is_scored(e)]
+            labels += stage.guard(session, partial(label_texts, texts)) or ["neutral"] * len(texts)
+    return labels
 
 
 def label_texts(texts: Sequence[str]) -> list[Label]:

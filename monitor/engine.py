@@ -160,6 +160,11 @@ class Engine:
             self.faults[sid] = SessionFault(f"{type(exc).__name__}: {exc}", traceback.format_exc())
             return None
 
+    def hold_out(self, sid: str, fault: SessionFault) -> None:
+        """Hold a session out as `_guard` does, for a fault raised by another stage of it (the comment stage)."""
+        self.sessions.pop(sid, None)
+        self.faults.setdefault(sid, fault)
+
     def session_ids(self) -> list[str]:
         """Return the ids of the sessions this engine holds."""
         return list(self.sessions)

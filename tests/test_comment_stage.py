@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 import orjson
+import pytest
 
 from monitor import comment_stage
 from monitor.comment_stage import LABEL_CACHE, CommentStage, label_texts, observe_stages
 from monitor.comments import CommentTracker
 from monitor.engine import Engine, EngineConfig
 from monitor.events import Event, parse_event
-from monitor.sentiment import score_batch
+from monitor.sentiment import Label, score_batch
 
 T0 = 1_795_000_000  # epoch seconds, a bin boundary
 
@@ -109,3 +113,52 @@ def test_comment_stage_remembered_labels_are_the_scorers_and_stay_bounded() -> N
         assert label_texts(texts) == [v.label for v in score_batch(texts)]
         assert len(comment_stage._labels) <= LABEL_CACHE
     assert {"negative", "positive"} <= set(label_texts(repeated))
+
+
+def test_a_text_that_breaks_scoring_holds_out_only_its_own_session(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A comment the scorer cannot take (hostile text meeting a bug) must not stop the comment
+    # analysis of every session of every partition; its own session is held out (`faults`).
+    def said(n: int, session: str, text: str) -> Event:
+        return parse_event({"id": f"e{n}", "session": session, "type": "comment", "ts": (T0 + n) * 1000,
+                            "user": f"u{n}", "text": text})
+
+    label = comment_stage.label_texts
+
+    def breaks_on_poison(texts: Sequence[str]) -> list[Label]:
+        if any("\u202e" in t for t in texts):
+            raise UnicodeError("injected scorer bug")
+        return label(texts)
+
+    monkeypatch.setattr(comment_stage, "label_texts", breaks_on_poison)
+    stage_a, stage_b = CommentStage(), CommentStage()
+    first = [said(0, "x", "假货退钱"), said(1, "bad", "\u202e好看"), said(2, "x", "质量太差了")]
+    second = [said(3, "z", "骗子")]
+    observe_stages([(stage_a, first), (stage_b, second)])
+    assert set(stage_a.faults) == {"bad"} and "UnicodeError: injected scorer bug" == stage_a.faults["bad"].error
+    assert set(stage_a.trackers) == {"x"} and set(stage_b.trackers) == {"z"} and not stage_b.faults
+    assert stage_a.trackers["x"].summary(T0 + 10)["negative_share"] == 1.0  # its own labels, in step
+    observe_stages([(stage_a, [said(4, "bad", "好看")])])  # held out: takes nothing more
+    assert "bad" not in stage_a.trackers
+
+
+def test_a_session_whose_summary_raises_loses_its_snapshot_and_bins_not_the_others(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    engine, stage = Engine(EngineConfig()), CommentStage()
+    events = [parse_event({"id": f"{room}{n}", "session": room, "type": "comment", "ts": (T0 + n) * 1000,
+                           "user": f"u{n}", "text": "好看"}) for room in ("ok", "bad") for n in range(12)]
+    engine.apply(events)
+    stage.observe(events)
+    broken, summary = stage.trackers["bad"], CommentTracker.summary
+
+    def failing_summary(self: CommentTracker, now: float) -> dict[str, Any]:
+        if self is broken:
+            raise KeyError("injected")
+        return summary(self, now)
+
+    monkeypatch.setattr(CommentTracker, "summary", failing_summary)
+    first = stage.enrich(engine.tick(T0 + 12), T0 + 12)  # anchors the event clock to the wall clock
+    assert [s["session"] for s in first.snapshots] == ["ok"] and "comments" in first.snapshots[0]
+    result = run(stage, engine, [], T0 + 60)  # the watermark passes both rooms' bins
+    assert [s["session"] for s in result.snapshots] == ["ok"] and {b.session for b in result.bins} == {"ok"}
+    assert set(stage.faults) == {"bad"} and set(stage.trackers) == {"ok"}

@@ -1,9 +1,10 @@
 """One session's engine bug holds that session out, not its partition; a restart with the fix refolds it exactly.
 
-The runner runs in-process on a real Redis so that a bug can be injected into the engine
-code of one session (`SessionState.tick` raising for the room "bad" while `Bug.on`). Both
-rooms share the only partition, so before this guard the bug stopped the other room too
-and, replayed after every restart, crashed each engine that took the partition over.
+The runner runs in-process on a real Redis so that a bug can be injected into the code of
+one session (`SessionState.tick`, or the comment analysis `CommentTracker.add_comments`,
+raising for the room "bad" while `Bug.on`). Both rooms share the only partition, so before
+this guard the bug stopped the other room too and, replayed after every restart, crashed
+each engine that took the partition over.
 """
 
 from __future__ import annotations
@@ -22,7 +23,10 @@ from ingest.batch import validate_batch
 from livemon import keys
 from livemon.engine_runner import EngineRunner
 from livemon.settings import Settings
+from monitor.comment_stage import CommentStage
+from monitor.comments import CommentTracker
 from monitor.engine import Engine
+from monitor.events import Event
 from monitor.session import SessionState
 from tests.events_factory import mixed_batch
 from tests.support import wait_for
@@ -60,16 +64,24 @@ class RunningEngine:
         assert not self.thread.is_alive(), "the engine did not stop"
 
 
-@pytest.fixture
-def buggy_tick(monkeypatch: pytest.MonkeyPatch) -> Iterator[type[Bug]]:
-    tick = SessionState.tick
+@pytest.fixture(params=["engine tick", "comment analysis"])
+def bug(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[type[Bug]]:
+    tick, add_comments = SessionState.tick, CommentTracker.add_comments
 
     def failing_tick(self: SessionState, now: float) -> Any:
         if Bug.on and self.session == "bad":
             raise RuntimeError("injected bug")
         return tick(self, now)
 
-    monkeypatch.setattr(SessionState, "tick", failing_tick)
+    def failing_add_comments(self: CommentTracker, events: Any, labels: Any = None) -> None:
+        if Bug.on and any(e.session == "bad" for e in events):
+            raise RuntimeError("injected bug")
+        add_comments(self, events, labels)
+
+    if request.param == "engine tick":
+        monkeypatch.setattr(SessionState, "tick", failing_tick)
+    else:
+        monkeypatch.setattr(CommentTracker, "add_comments", failing_add_comments)
     yield Bug
     Bug.on = False
 
@@ -99,6 +111,14 @@ def expected(reference: Engine, room: str) -> dict[str, Any]:
 def engine_fault(client: redis.Redis) -> dict[str, Any] | None:
     alerts = [orjson.loads(v) for v in client.hvals(keys.ALERTS_ACTIVE)]
     return next((a for a in alerts if a["rule"] == "engine_fault" and a["session"] == "bad"), None)
+
+
+def comments_per_second(client: redis.Redis, room: str) -> dict[int, list[int]]:
+    """A room's comment counts per second (all, negative, spam, ...) from every comment in the stream, in order."""
+    stage = CommentStage()
+    stage.observe([e for _, fields in client.xrange(STREAM)
+                   if (e := Event.from_wire(fields[keys.EVENT_FIELD.encode()])).session == room])
+    return dict(stage.trackers[room].seconds)
 
 
 def checkpointed(client: redis.Redis) -> dict[str, Any] | None:
@@ -136,7 +156,7 @@ def test_engine_holds_out_only_the_session_whose_fold_raises(monkeypatch: pytest
 
 
 def test_a_failing_session_is_held_out_visibly_then_refolded_exactly_after_the_fix(
-    redis_client: redis.Redis, redis_url: str, tmp_path: Path, buggy_tick: type[Bug]
+    redis_client: redis.Redis, redis_url: str, tmp_path: Path, bug: type[Bug]
 ) -> None:
     settings = Settings(redis_url=redis_url, partitions=1, tick_s=0.2, publish_s=0.05, checkpoint_s=0.2,
                         data_dir=tmp_path, pseudonym_secret=SECRET)
@@ -150,7 +170,7 @@ def test_a_failing_session_is_held_out_visibly_then_refolded_exactly_after_the_f
         wait_for(lambda: checkpointed(redis_client), 10, "a checkpoint holding both rooms")
         frozen = totals(snapshot(redis_client, "bad"))
 
-        buggy_tick.on = True
+        bug.on = True
         post(redis_client, reference, "good", "bad")
         fault = wait_for(lambda: snapshot(redis_client, "bad").get("fault"), 10, "the fault on bad's snapshot")
         assert fault["error"] == "RuntimeError: injected bug"
@@ -168,7 +188,7 @@ def test_a_failing_session_is_held_out_visibly_then_refolded_exactly_after_the_f
     finally:
         engine.stop()
 
-    buggy_tick.on = False  # the fix ships; the engine restarts
+    bug.on = False  # the fix ships; the engine restarts
     engine = RunningEngine(settings)
     try:
         wait_for(lambda: "fault" not in snapshot(redis_client, "bad"), 20, "bad back in the engine")
@@ -176,6 +196,8 @@ def test_a_failing_session_is_held_out_visibly_then_refolded_exactly_after_the_f
         assert totals(snapshot(redis_client, "good")) == expected(reference, "good")
         saved = wait_for(lambda: checkpointed(redis_client), 10, "a checkpoint after the recovery")
         assert not saved["quarantined"] and "bad" in saved["state"]["sessions"]
+        tracker = saved["comments"]["trackers"]["bad"]  # its comment analysis refolded too, each comment once
+        assert {s: c for s, c in tracker["seconds"]} == comments_per_second(redis_client, "bad")
         wait_for(lambda: (engine_fault(redis_client) or {}).get("state") == "resolved", 30,
                  "the engine_fault alert resolved by bad's next closed bin")
     finally:
