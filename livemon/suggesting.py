@@ -45,6 +45,7 @@ class SuggestionStage:
         self.ticks: dict[str, int] = {}
         self.choice_id = "0-0"
         self._last: dict[str, tuple[float, list[dict[str, Any]], dict[str, Any]]] = {}  # not checkpointed
+        self.failing: dict[str, str] = {}  # session -> the error its last ranking raised
 
     def apply(self, choices: list[tuple[str, dict[str, Any]]]) -> None:
         """Record accept/skip choices newer than the last applied, for sessions of this partition."""
@@ -64,12 +65,29 @@ class SuggestionStage:
             self._last.pop(str(choice.get("session")), None)  # show the effect on the next tick
 
     def annotate(self, snapshot: dict[str, Any], now: float) -> None:
-        """Put the session's ranked products in `snapshot["suggestions"]` (re-ranked every `RANK_EVERY_S`)."""
+        """Put the session's ranked products in `snapshot["suggestions"]` (re-ranked every `RANK_EVERY_S`).
+
+        Suggestions are advice: if ranking a session raises, its snapshot goes out without
+        them (an empty list) rather than stopping the engine, and the next try is
+        `RANK_EVERY_S` later; the traceback is logged when the error first appears.
+        """
         session = snapshot["session"]
         last = self._last.get(session)
         if last is not None and now - last[0] < RANK_EVERY_S:
             snapshot["suggestions"], snapshot["suggestion_attribution"] = last[1], last[2]
             return
+        try:
+            self._rank(snapshot, session, now)
+            self.failing.pop(session, None)
+        except Exception as exc:  # one session's ranking bug must not stop every room
+            error = f"{type(exc).__name__}: {exc}"
+            if self.failing.get(session) != error:
+                log.exception("suggestions for session %s failed; its snapshots go out without them", session)
+            self.failing[session] = error
+            snapshot["suggestions"], snapshot["suggestion_attribution"] = [], {}
+            self._last[session] = (now, [], {})
+
+    def _rank(self, snapshot: dict[str, Any], session: str, now: float) -> None:
         products = snapshot.get("products") or []
         suggester = self.suggesters.get(session)
         if suggester is None:
@@ -91,6 +109,7 @@ class SuggestionStage:
             del self.suggesters[session]
             self.ticks.pop(session, None)
             self._last.pop(session, None)
+            self.failing.pop(session, None)
 
     def to_state(self) -> dict[str, Any]:
         """JSON-ready state for the partition checkpoint."""

@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
+import pytest
 
 from livemon.suggesting import RANK_EVERY_S, SuggestionStage
+from monitor.suggestions import Suggester
 
 T0 = 1_767_225_600.0
 
@@ -55,3 +57,30 @@ def test_stage_state_round_trips_and_forgets_sessions_the_engine_dropped() -> No
     restored.retain({"s2"})
     assert set(restored.suggesters) == {"s2"}
     assert SuggestionStage.from_state(None, None).suggesters == {}
+
+
+def test_a_session_whose_ranking_raises_goes_out_without_suggestions_and_is_retried(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    rank = Suggester.rank
+    broken = {"on": True}
+
+    def failing_rank(self: Suggester, *args: Any, **kwargs: Any) -> Any:
+        if broken["on"] and self is stage.suggesters.get("bad"):
+            raise ZeroDivisionError("injected")
+        return rank(self, *args, **kwargs)
+
+    monkeypatch.setattr(Suggester, "rank", failing_rank)
+    stage = SuggestionStage()
+    good, bad = snapshot("good", 10), snapshot("bad", 10)
+    stage.annotate(good, T0)
+    stage.annotate(bad, T0)  # before this guard: the exception stopped the engine process
+    assert good["suggestions"] and bad["suggestions"] == []
+    assert stage.failing == {"bad": "ZeroDivisionError: injected"}
+    for at in (T0 + RANK_EVERY_S, T0 + 2 * RANK_EVERY_S):
+        stage.annotate(snapshot("bad", 20), at)
+    assert sum("suggestions for session bad failed" in r.message for r in caplog.records) == 1  # logged once
+    broken["on"] = False
+    recovered = snapshot("bad", 30)
+    stage.annotate(recovered, T0 + 3 * RANK_EVERY_S)
+    assert recovered["suggestions"] and not stage.failing
