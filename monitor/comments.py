@@ -8,6 +8,10 @@ are capped, and the spam and phrase windows slide, so a 6-hour session holds a b
 A comment flagged as spam leaves the sentiment counts, even after the fact: the fifth
 account posting 骗子 turns the first four into a raid too, and their negative counts are
 moved to the spam column of the seconds they arrived in.
+
+The tracker keeps the sentiment and topic counts itself; question groups are a
+`monitor.question_groups.QuestionBook`, phrase counts a `monitor.phrase_trends.PhraseTrends`
+and the spam windows a `monitor.spam.SpamDetector`.
 """
 
 from __future__ import annotations
@@ -15,17 +19,18 @@ from __future__ import annotations
 from collections import Counter, deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from itertools import chain, takewhile
+from itertools import takewhile
 from typing import Any
 
 from monitor.events import Event, EventType
+from monitor.phrase_trends import PhraseTrends
+from monitor.question_groups import QuestionBook
 from monitor.questions import detect_question
 from monitor.sentiment import Label, score, score_batch
 from monitor.spam import RAID, SpamConfig, SpamDetector, is_call_answer
-from monitor.topics import classify_topic, phrases, rising_phrases
+from monitor.topics import classify_topic, phrases
 
 MAX_NEGATIVES = 2_000
-MAX_ASKERS = 500  # distinct askers remembered per question group; beyond this the count is "500+"
 
 
 def is_scored(event: Event) -> bool:
@@ -62,36 +67,6 @@ class CommentConfig:
                 raise ValueError(f"{name}: expected >= 1, got {getattr(self, name)}")
 
 
-class QuestionGroup:
-    """Unanswered questions of one intent about one product, and the distinct viewers asking them.
-
-    `askers` is what tells many people waiting apart from one viewer asking again.
-    """
-
-    __slots__ = ("answered_at", "askers", "count", "examples", "intent", "key", "oldest", "product")
-
-    def __init__(self, key: str, intent: str, product: str | None) -> None:
-        self.key = key
-        self.intent = intent
-        self.product = product
-        self.count = 0
-        self.oldest = 0.0
-        self.examples: list[dict[str, str]] = []
-        self.answered_at: float | None = None
-        self.askers: set[str] = set()
-
-    def to_list(self) -> list[Any]:
-        return [self.key, self.intent, self.product, self.count, self.oldest, self.examples, self.answered_at,
-                sorted(self.askers)]
-
-    @classmethod
-    def from_list(cls, raw: list[Any]) -> QuestionGroup:
-        group = cls(raw[0], raw[1], raw[2])
-        group.count, group.oldest, group.examples, group.answered_at = int(raw[3]), float(raw[4]), list(raw[5]), raw[6]
-        group.askers = set(raw[7]) if len(raw) > 7 else set()  # absent in checkpoints before askers were kept
-        return group
-
-
 class CommentTracker:
     """Comment intelligence for one session; all times are event time (epoch seconds)."""
 
@@ -100,9 +75,7 @@ class CommentTracker:
         self.spam = SpamDetector(self.config.spam)
         self.seconds: dict[int, list[int]] = {}
         self.topics: dict[int, Counter[str]] = {}
-        self.recent_phrases: dict[int, Counter[str]] = {}
-        self.recent_total: Counter[str] = Counter()  # sum of recent_phrases, kept so summaries stay cheap
-        self.baseline_phrases: Counter[str] = Counter()
+        self.phrases = PhraseTrends(self.config.rising_window_s, self.config.max_baseline_phrases)
         self.first_s: int | None = None
         self.latest_s = 0
         # id -> (second, label, topic, text): what to undo when a comment is flagged after it was
@@ -112,9 +85,7 @@ class CommentTracker:
         # (second, id, text, topic); only the newest few per topic are shown, so the deque is capped.
         self.negatives: deque[tuple[int, str, str, str]] = deque(maxlen=MAX_NEGATIVES)
         self.flagged: deque[dict[str, Any]] = deque(maxlen=self.config.flagged_shown)
-        self.groups: dict[str, QuestionGroup] = {}
-        self.products: list[str] = []
-        self.pinned: str | None = None
+        self.questions = QuestionBook(self.config.question_examples, self.config.max_question_groups)
         # (text, label) of the last raid text scored: a raid lasts many publishes (10 a second),
         # and one `score` call costs about 0.3 ms however short the text
         self._raid_label: tuple[str, str] | None = None
@@ -134,7 +105,7 @@ class CommentTracker:
             if is_scored(event):
                 comments.append(event)
             elif event.type is EventType.SESSION_START and event.products:
-                self.products = [p.id for p in event.products]
+                self.questions.products = [p.id for p in event.products]
         if not comments:
             return
         if labels is None:
@@ -142,22 +113,11 @@ class CommentTracker:
         counted: list[tuple[int, frozenset[str]]] = []
         for event, label in zip(comments, labels, strict=True):
             self._add(event, label, counted)
-        self._count_phrases(counted)
+        self.phrases.count(counted)
         self._prune()
 
-    def _count_phrases(self, counted: list[tuple[int, frozenset[str]]]) -> None:
-        """Add the batch's (second, phrases) to the phrase counters, in comment order, one update per counter."""
-        per_second: dict[int, list[frozenset[str]]] = {}
-        for second, grams in counted:
-            per_second.setdefault(second, []).append(grams)
-        for second, sets in per_second.items():
-            self.recent_phrases.setdefault(second, Counter()).update(chain.from_iterable(sets))
-        every = list(chain.from_iterable(grams for _, grams in counted))
-        self.recent_total.update(every)
-        self.baseline_phrases.update(every)
-
     def _add(self, event: Event, label: str, counted: list[tuple[int, frozenset[str]]]) -> None:
-        """Count one scored comment; its phrases go to `counted` for `_count_phrases`."""
+        """Count one scored comment; its phrases go to `counted` for `PhraseTrends.count`."""
         text = event.text or ""
         now = event.ts / 1000.0
         second = event.ts // 1000
@@ -188,7 +148,7 @@ class CommentTracker:
                 counts[_POS] += 1
             counted.append((second, phrases(text)))
             if question is not None:
-                self._ask(event.id, event.user or event.id, text, question.intent, question.product, now)
+                self.questions.ask(event.id, event.user or event.id, text, question.intent, question.product, now)
             elif not is_call_answer(text):  # questions and call answers never enter the spam windows
                 self.records[event.id] = (second, label, topic, text)
         for comment_id, reason in flags:
@@ -216,49 +176,13 @@ class CommentTracker:
     def _note_flag(self, comment_id: str, text: str, reason: str, now: float) -> None:
         self.flagged.append({"id": comment_id, "text": text, "reason": reason, "ts": now})
 
-    def _product_key(self, product: str | None) -> str | None:
-        """Map a product index ("3") to the planned product id when the run of show is known."""
-        if product is not None and product.isdigit() and 1 <= int(product) <= len(self.products):
-            return self.products[int(product) - 1]
-        return product if product is not None else self.pinned
-
-    def _ask(self, comment_id: str, user: str, text: str, intent: str, product: str | None, now: float) -> None:
-        key_product = self._product_key(product)
-        key = f"{intent}:{key_product or '-'}"
-        group = self.groups.get(key)
-        if group is None:
-            group = self.groups[key] = QuestionGroup(key, intent, key_product)
-        if group.answered_at is not None or group.count == 0:
-            group.count, group.oldest, group.examples, group.answered_at = 0, now, [], None
-            group.askers = set()
-        group.count += 1
-        if len(group.askers) < MAX_ASKERS:
-            group.askers.add(user)
-        group.oldest = min(group.oldest, now)
-        if len(group.examples) < self.config.question_examples:
-            group.examples.append({"id": comment_id, "text": text})
-
     def on_pin(self, product: str, now: float) -> None:
-        """The host pinned `product`: its question groups (by id or by run-of-show index) are answered.
-
-        Groups filed under no product were asked before anything was pinned ("how much?" while
-        the show warms up); no later pin names them, so the first pitch answers them.
-        """
-        self.pinned = product
-        names: set[str | None] = {product, None}
-        if product in self.products:
-            names.add(str(self.products.index(product) + 1))
-        for group in self.groups.values():
-            if group.product in names and group.answered_at is None and group.oldest <= now:
-                group.answered_at = now
+        """The host pinned `product`: its question groups are answered (`QuestionBook.on_pin`)."""
+        self.questions.on_pin(product, now)
 
     def mark_answered(self, group: str, now: float) -> bool:
-        """Mark one open group answered (from the wallboard); False if there is no such open group."""
-        found = self.groups.get(group)
-        if found is None or found.answered_at is not None or found.count == 0:
-            return False
-        found.answered_at = now
-        return True
+        """Mark one open question group answered (from the wallboard); False if there is no such open group."""
+        return self.questions.mark_answered(group, now)
 
     # ------------------------------------------------------------------ output
 
@@ -285,21 +209,8 @@ class CommentTracker:
         return total[_N], total[_NEG], total[_SPAM], total[_RAID], top
 
     def most_waiting(self, now: float) -> tuple[int, float]:
-        """Return (distinct askers, oldest age in s) of the product with the most viewers waiting.
-
-        Open groups of one product are joined across intents: a crowd asking about #3 asks its
-        price, its stock and for its link, and is one crowd.
-        """
-        askers: dict[str | None, set[str]] = {}
-        oldest: dict[str | None, float] = {}
-        for g in self.groups.values():
-            if g.answered_at is None and g.count > 0:
-                askers.setdefault(g.product, set()).update(g.askers)
-                oldest[g.product] = min(oldest.get(g.product, g.oldest), g.oldest)
-        if not askers:
-            return 0, 0.0
-        top = max(askers, key=lambda p: (len(askers[p]), -oldest[p]))
-        return len(askers[top]), round(max(0.0, now - oldest[top]), 1)
+        """Return (distinct askers, oldest age in s) of the product with the most viewers waiting."""
+        return self.questions.most_waiting(now)
 
     def summary(self, now: float) -> dict[str, Any]:
         """The snapshot's `comments` object (keys as in docs/architecture.md)."""
@@ -319,10 +230,6 @@ class CommentTracker:
                 evidence[topic].append({"id": comment_id, "text": text})
                 wanted -= 1
         baseline_s = float(end - (self.first_s if self.first_s is not None else end))
-        open_groups = sorted(
-            (g for g in self.groups.values() if g.answered_at is None and g.count > 0),
-            key=lambda g: (-g.count, g.oldest),
-        )
         raids = self.spam.active_raids(now)
         raid = None
         if raids:
@@ -346,21 +253,8 @@ class CommentTracker:
                 }
                 for topic, count in sorted(topics.items(), key=lambda kv: (-kv[1], kv[0]))
             ],
-            "rising_phrases": rising_phrases(self.recent_total, self.baseline_phrases, cfg.rising_window_s, baseline_s)
-            if baseline_s > cfg.rising_window_s
-            else [],
-            "open_questions": [
-                {
-                    "group": g.key,
-                    "intent": g.intent,
-                    "product": g.product,
-                    "count": g.count,
-                    "askers": len(g.askers),
-                    "oldest_age_s": round(max(0.0, now - g.oldest), 1),
-                    "examples": list(g.examples),
-                }
-                for g in open_groups
-            ],
+            "rising_phrases": self.phrases.rising(baseline_s),
+            "open_questions": self.questions.open_questions(now),
             "spam": {"flagged": [dict(f) for f in self.flagged if f["ts"] >= start], "raid": raid},
         }
 
@@ -377,9 +271,7 @@ class CommentTracker:
         for table in (self.seconds, self.topics):
             for second in [s for s in table if s < horizon]:
                 del table[second]
-        phrase_horizon = self.latest_s - cfg.rising_window_s - 1
-        for second in [s for s in self.recent_phrases if s < phrase_horizon]:
-            self.recent_total -= self.recent_phrases.pop(second)  # also drops phrases that fell to zero
+        self.phrases.prune(self.latest_s)
         while self.negatives and self.negatives[0][0] < self.latest_s - cfg.window_s:
             self.negatives.popleft()
         record_horizon = self.latest_s - max(cfg.spam.raid_window_s, cfg.spam.repeat_window_s) - 1
@@ -387,12 +279,7 @@ class CommentTracker:
         # walk per prune: a fresh iter() per record rescans the slots of those deleted before it.
         for comment_id in [k for k, _ in takewhile(lambda item: item[1][0] < record_horizon, self.records.items())]:
             del self.records[comment_id]
-        if len(self.baseline_phrases) > cfg.max_baseline_phrases:
-            self.baseline_phrases = Counter(dict(self.baseline_phrases.most_common(cfg.max_baseline_phrases // 2)))
-        if len(self.groups) > cfg.max_question_groups:
-            # Drop answered groups first, then the stalest open ones.
-            ranked = sorted(self.groups.values(), key=lambda g: (g.answered_at is None, g.oldest), reverse=True)
-            self.groups = {g.key: g for g in ranked[: cfg.max_question_groups]}
+        self.questions.prune()
 
     def to_state(self) -> dict[str, Any]:
         """JSON-ready state (orjson) for checkpoints."""
@@ -401,34 +288,28 @@ class CommentTracker:
             "seconds": [[s, c] for s, c in self.seconds.items()],
             # Counters as they are: orjson writes a dict subclass as a dict, and from_state copies
             "topics": [[s, c] for s, c in self.topics.items()],
-            "recent_phrases": [[s, c] for s, c in self.recent_phrases.items()],
-            "baseline_phrases": self.baseline_phrases,
+            **self.phrases.to_state(),  # "recent_phrases", "baseline_phrases"
             "first_s": self.first_s,
             "latest_s": self.latest_s,
             "records": self.records,
             "negatives": list(self.negatives),
             "flagged": list(self.flagged),
-            "groups": [g.to_list() for g in self.groups.values()],
-            "products": self.products,
-            "pinned": self.pinned,
+            **self.questions.to_state(),  # "groups", "products", "pinned"
         }
 
     @classmethod
     def from_state(cls, config: CommentConfig | None, data: dict[str, Any]) -> CommentTracker:
         """Rebuild a tracker from `to_state` output."""
         tracker = cls(config)
+        cfg = tracker.config
         tracker.spam = SpamDetector.from_state(tracker.config.spam, data["spam"])
         tracker.seconds = {int(s): list(c) for s, c in data["seconds"]}
         tracker.topics = {int(s): Counter(c) for s, c in data["topics"]}
-        tracker.recent_phrases = {int(s): Counter(c) for s, c in data["recent_phrases"]}
-        tracker.recent_total = sum(tracker.recent_phrases.values(), Counter())
-        tracker.baseline_phrases = Counter(data["baseline_phrases"])
+        tracker.phrases = PhraseTrends.from_state(cfg.rising_window_s, cfg.max_baseline_phrases, data)
         tracker.first_s = data["first_s"]
         tracker.latest_s = int(data["latest_s"])
         tracker.records = {k: (int(v[0]), v[1], v[2], v[3]) for k, v in data["records"].items()}
         tracker.negatives = deque(((int(n[0]), n[1], n[2], n[3]) for n in data["negatives"]), maxlen=MAX_NEGATIVES)
         tracker.flagged.extend(dict(f) for f in data["flagged"])
-        tracker.groups = {raw[0]: QuestionGroup.from_list(raw) for raw in data["groups"]}
-        tracker.products = list(data["products"])
-        tracker.pinned = data["pinned"]
+        tracker.questions = QuestionBook.from_state(cfg.question_examples, cfg.max_question_groups, data)
         return tracker

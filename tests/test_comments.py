@@ -213,9 +213,9 @@ def test_comments_memory_stays_bounded_over_a_long_session() -> None:
         tracker.add_comments(batch)
     assert len(tracker.seconds) <= 901
     assert len(tracker.records) <= 20 * 2 + 1
-    assert len(tracker.recent_phrases) <= 62
+    assert len(tracker.phrases.recent) <= 62
     assert len(tracker.negatives) <= 20 * 6
-    assert len(tracker.baseline_phrases) <= tracker.config.max_baseline_phrases
+    assert len(tracker.phrases.baseline) <= tracker.config.max_baseline_phrases
     assert len(tracker.spam.by_user) <= 40
 
 
