@@ -27,7 +27,8 @@ from monitor.phrase_trends import PhraseTrends
 from monitor.question_groups import QuestionBook
 from monitor.questions import detect_question
 from monitor.sentiment import Label, score, score_batch
-from monitor.spam import RAID, SpamConfig, SpamDetector, is_call_answer
+from monitor.spam import RAID, SpamConfig, SpamDetector
+from monitor.text_fingerprint import is_call_answer
 from monitor.topics import classify_topic, phrases
 
 MAX_NEGATIVES = 2_000

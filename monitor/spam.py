@@ -1,9 +1,9 @@
 """Coordinated posting (raids, 控评) and self-repeating accounts.
 
 Twenty accounts posting 骗子 within seconds are one voice, not twenty complaints, and a wall
-of 好好好 from a hired crowd must not drown real complaints. Comments are compared by a
-*fingerprint* that ignores case, punctuation, digits and repeated units, so 骗子骗子!!, 骗子 and
-骗子2 are the same text. Flagged comments are reported and kept out of sentiment rates.
+of 好好好 from a hired crowd must not drown real complaints. Comments are compared by their
+fingerprint (`monitor.text_fingerprint`: 骗子骗子!!, 骗子 and 骗子2 are one text). Flagged
+comments are reported and kept out of sentiment rates.
 
 Answers to a host's call (扣1, 1111, 已拍) and buyer questions are exempt: many people
 asking 多少钱 at once is demand, not a raid (PLATFORMS.md §5).
@@ -18,42 +18,16 @@ complaint or question has a few repeaters by chance once it is large, but not a 
 
 from __future__ import annotations
 
-import functools
 import itertools
-import operator
-import re
-import unicodedata
 from collections import Counter, deque
 from dataclasses import dataclass
 from typing import Any
 
-_KEEP = re.compile(r"[^a-z\u3400-\u9fff\U0001F300-\U0001FAFF\u2600-\u27bf]+")
-_UNITS = re.compile(r"(.{1,4}?)\1+")
-_UNIT = operator.itemgetter(1)  # as a replacement, r"\1" costs ~3 µs a call in Python 3.11's template code
-CALL_ANSWERS = frozenset(
-    {"扣", "已拍", "拍了", "已下单", "来了", "来啦", "哈", "打卡", "冲", "ordered", "done", "ha", "lol"}
-)
+from monitor.text_fingerprint import CALL_ANSWERS, fingerprint
 
 RAID = "raid"
 REPEAT = "repeat"
 Post = tuple[float, str, str, str | None]  # (ts, fingerprint, comment_id, user) of one checked comment
-# Texts whose fingerprint is remembered. Chat repeats itself (扣1, 好看, a raid's one line), and
-# NFKC plus two regexes cost ~3 µs a comment. Bound: 2,048 texts of at most 500 characters
-# (ingest's limit): about 5 MB if every text were that long, ~0.5 MB for danmaku-length ones.
-FINGERPRINT_CACHE = 2048
-
-
-@functools.lru_cache(maxsize=FINGERPRINT_CACHE)
-def fingerprint(text: str) -> str:
-    """Reduce a comment to what a copy-paster can't vary cheaply (see module docstring)."""
-    folded = _KEEP.sub("", unicodedata.normalize("NFKC", text).lower())
-    return _UNITS.sub(_UNIT, folded)[:32]
-
-
-def is_call_answer(text: str) -> bool:
-    """True for replies to a host's call to action (扣1, 1111, 已拍), which crowds post by design."""
-    fp = fingerprint(text)
-    return not fp or fp in CALL_ANSWERS
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,19 +7,8 @@ import random
 import orjson
 import pytest
 
-from monitor.spam import FINGERPRINT_CACHE, RAID, REPEAT, SpamConfig, SpamDetector, fingerprint, is_call_answer
-
-
-def test_spam_fingerprint_ignores_case_punctuation_digits_and_repeated_units() -> None:
-    assert fingerprint("骗子骗子！！") == fingerprint("骗子") == fingerprint("骗子2") == fingerprint("骗 子")
-    assert fingerprint("SCAM scam!!") == fingerprint("scam")
-    assert fingerprint("假货") != fingerprint("骗子")
-
-
-def test_spam_fingerprint_cache_holds_a_bounded_number_of_texts() -> None:
-    texts = [f"骗子{chr(0x4E00 + i)}!!" for i in range(3 * FINGERPRINT_CACHE)]
-    assert [fingerprint(t) for t in texts + texts[:5]] == [fingerprint.__wrapped__(t) for t in texts + texts[:5]]
-    assert fingerprint.cache_info().currsize == FINGERPRINT_CACHE
+from monitor.spam import RAID, REPEAT, SpamConfig, SpamDetector
+from monitor.text_fingerprint import fingerprint, is_call_answer
 
 
 def test_spam_raid_flags_every_account_once_threshold_reached() -> None:
