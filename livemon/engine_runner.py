@@ -348,7 +348,8 @@ class EngineRunner:
         await self.leases.release(number)
 
     async def _release_all(self) -> None:
-        """On shutdown, after the final checkpoint: give every lease back and leave the engine list."""
+        """On shutdown, after the final checkpoint: leave the metrics, give every lease back, leave the engine list."""
+        await self.client.hdel(keys.ENGINE_STATS, self.consumer)
         if self.leases is None:
             return
         for number in sorted(self.leases.owned):

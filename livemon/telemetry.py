@@ -1,7 +1,9 @@
 """Prometheus metrics of this process, plus stream lag and engine health read from Redis at scrape time.
 
 Counters live in one registry per process (web nodes are scraped one by one); engine
-processes publish their tick statistics to `lm:stats:engine` so any web node can show them.
+processes publish their tick statistics to `lm:stats:engine` so any web node can show them,
+and remove them when they stop cleanly. An engine killed keeps its entry, so its
+`livemon_engine_last_tick_age_seconds` grows until it is back (or its entry is deleted).
 """
 
 from __future__ import annotations
@@ -67,11 +69,10 @@ async def stream_lag(client: aioredis.Redis, partition: int) -> tuple[int, dict[
         last = last.decode() if isinstance(last, bytes) else last
         entries = await redis_replies.xrange(client, stream, f"({last}", "+", count=LAG_SCAN_LIMIT)
         lag = len(entries)
-    pending: dict[str, int] = {}
-    if group["pending"]:
-        for consumer in await client.xinfo_consumers(stream, keys.ENGINE_GROUP):
-            name = consumer["name"].decode() if isinstance(consumer["name"], bytes) else consumer["name"]
-            pending[name] = int(consumer["pending"])
+    pending: dict[str, int] = {}  # every consumer of the group, 0 once its entries are acknowledged
+    for consumer in await client.xinfo_consumers(stream, keys.ENGINE_GROUP):
+        name = consumer["name"].decode() if isinstance(consumer["name"], bytes) else consumer["name"]
+        pending[name] = int(consumer["pending"])
     return int(lag), pending
 
 
@@ -85,13 +86,21 @@ async def total_lag(client: aioredis.Redis, partitions: int) -> int:
 
 
 async def render(client: aioredis.Redis, partitions: int, now: float) -> bytes:
-    """Refresh the Redis-derived gauges and return the text exposition."""
-    for partition in range(partitions):
-        lag, pending = await stream_lag(client, partition)
+    """Refresh the Redis-derived gauges and return the text exposition.
+
+    The series are rebuilt from what Redis holds now, so an engine that left, or a consumer
+    the group no longer has, stops showing its last value. Everything is read first and the
+    gauges are then set without an await, so concurrent scrapes never see a half-set registry.
+    """
+    lags = [await stream_lag(client, partition) for partition in range(partitions)]
+    stats = await redis_replies.hgetall(client, keys.ENGINE_STATS)
+    transitions = await client.xlen(keys.ALERTS) if await client.exists(keys.ALERTS) else 0
+    for gauge in (_STREAM_PENDING, _TICK_SECONDS, _TICK_AGE, _ENGINE_EVENTS, _HELD_OUT):
+        gauge.clear()
+    for partition, (lag, pending) in enumerate(lags):
         _STREAM_LAG.labels(str(partition)).set(lag)
         for consumer, count in pending.items():
             _STREAM_PENDING.labels(str(partition), consumer).set(count)
-    stats = await redis_replies.hgetall(client, keys.ENGINE_STATS)
     for name, raw in stats.items():
         data: dict[str, Any] = orjson.loads(raw)
         engine = name.decode()
@@ -99,5 +108,5 @@ async def render(client: aioredis.Redis, partitions: int, now: float) -> bytes:
         _TICK_AGE.labels(engine).set(max(0.0, now - data["at"]))
         _ENGINE_EVENTS.labels(engine).set(data["events"])
         _HELD_OUT.labels(engine).set(len(data.get("held_out", ())))  # absent from engines before it existed
-    _ALERT_TRANSITIONS.set(await client.xlen(keys.ALERTS) if await client.exists(keys.ALERTS) else 0)
+    _ALERT_TRANSITIONS.set(transitions)
     return generate_latest(REGISTRY)

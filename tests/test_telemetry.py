@@ -52,3 +52,16 @@ def test_readyz_fails_when_the_engine_falls_behind(redis_client: redis.Redis, re
         assert response.json() == {"status": "lagging", "lag": 10, "max_lag": 5}
     finally:
         lagging.stop()
+
+
+def test_metrics_forget_an_engine_that_stopped_and_show_its_entries_acknowledged(stack: Stack) -> None:
+    # After a clean stop (a scale-down, a deploy) the engine's series must go, or the
+    # "engine stuck or dead" alert on its tick age fires for an engine that left on purpose.
+    stack.post([raw_event("like") for _ in range(20)])
+    wait_for(lambda: 'livemon_engine_tick_seconds{engine="engine-1"}' in stack.http.get("/metrics").text,
+             what="engine tick statistics")
+    stack.engine.stop()  # SIGTERM: final checkpoint (every entry acknowledged), then it leaves
+    lines = stack.http.get("/metrics").text.splitlines()
+    assert not [line for line in lines if line.startswith("livemon_engine_") and 'engine="engine-1"' in line]
+    pending = [line for line in lines if line.startswith("livemon_stream_pending{") and 'consumer="engine-1"' in line]
+    assert pending and all(float(line.rsplit(" ", 1)[1]) == 0 for line in pending)
