@@ -21,7 +21,8 @@ import orjson
 from livemon import keys
 from livemon.command_streams import read_commands_since, stream_order
 from monitor.alert_config import AlertConfig
-from monitor.alerts import AlertBook, AlertError, AlertState, Transition
+from monitor.alert_lifecycle import AlertError, AlertState, Transition
+from monitor.alerts import AlertBook
 from monitor.bins import Bin
 from monitor.detectors import Condition, DetectorSuite
 

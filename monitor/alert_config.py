@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from monitor.alerts import InhibitRule, LifecycleConfig, RuleConfig
+from monitor.alert_lifecycle import InhibitRule, LifecycleConfig, RuleConfig
 from monitor.detectors import DetectorConfig, Severity
 
 DEFAULT_PATH = Path(__file__).resolve().parent.parent / "config" / "alerts.toml"

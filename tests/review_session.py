@@ -22,7 +22,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from monitor.alerts import AlertBook, LifecycleConfig
+from monitor.alert_lifecycle import LifecycleConfig
+from monitor.alerts import AlertBook
 from monitor.detectors.condition import Condition, Severity
 from monitor.events import Event, EventType, OrderStatus, PlannedProduct
 

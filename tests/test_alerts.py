@@ -8,8 +8,7 @@ from __future__ import annotations
 import orjson
 import pytest
 
-from monitor.alerts import (
-    AlertBook,
+from monitor.alert_lifecycle import (
     AlertError,
     AlertState,
     IllegalTransition,
@@ -19,6 +18,7 @@ from monitor.alerts import (
     UnknownAlert,
     fingerprint,
 )
+from monitor.alerts import AlertBook
 from monitor.detectors.condition import Condition, Severity, labels
 
 T0 = 1_700_000_000.0

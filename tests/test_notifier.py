@@ -16,7 +16,8 @@ from livemon import keys, telemetry
 from livemon.notifier import Notifier
 from livemon.redis_client import connect
 from monitor.alert_config import AlertConfig, parse_alert_config
-from monitor.alerts import AlertBook, LifecycleConfig
+from monitor.alert_lifecycle import LifecycleConfig
+from monitor.alerts import AlertBook
 from monitor.detectors.condition import Condition, Severity
 
 

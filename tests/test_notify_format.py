@@ -7,7 +7,8 @@ from typing import Any
 import orjson
 
 from monitor.alert_config import ReceiverKind
-from monitor.alerts import AlertBook, LifecycleConfig
+from monitor.alert_lifecycle import LifecycleConfig
+from monitor.alerts import AlertBook
 from monitor.detectors.condition import Condition, Severity, labels
 from monitor.notify_format import render, title
 

@@ -1,6 +1,6 @@
 """Incidents from the alerts audit trail: one per alert fingerprint, with its timeline.
 
-The records are `monitor.alerts.Transition.to_dict()` as the engine appends them to the
+The records are `monitor.alert_lifecycle.Transition.to_dict()` as the engine appends them to the
 alerts stream. Delivery is at-least-once (an engine that restarts writes the transitions
 since its last checkpoint again), so a record repeated with the same (fingerprint, event,
 at) counts once, as every other consumer of the stream counts it. Time to acknowledge is
