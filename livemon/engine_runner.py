@@ -22,7 +22,6 @@ import asyncio
 import contextlib
 import logging
 import time
-from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
@@ -32,24 +31,22 @@ from redis.exceptions import ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from livemon import keys, redis_replies
-from livemon.alerting import AlertStage, read_commands
-from livemon.answering import AnsweringStage, read_answers
+from livemon.alerting import read_commands
+from livemon.answering import read_answers
 from livemon.cadence import Cadence
 from livemon.checkpoints import CheckpointWriter
-from livemon.command_streams import stream_order
+from livemon.partition import Partition
 from livemon.partition_leases import PartitionLeases
 from livemon.partition_reads import PartitionReads
-from livemon.quarantine import Quarantined, isolate, refold
 from livemon.redis_client import connect, require_redis
 from livemon.redis_replies import FieldEntries, field_reader, xreadgroup_field
 from livemon.retention import TRIM_EVERY_S, fresh_purges, scrub_checkpoint, trim_streams
 from livemon.settings import Settings
-from livemon.suggesting import SuggestionStage, load_suggestion_config, read_choices
+from livemon.suggesting import load_suggestion_config, read_choices
 from monitor import comment_stage
 from monitor.alert_config import AlertConfig, load_alert_config
 from monitor.config import DEFAULT_PATH, EngineConfig, load_engine_config
-from monitor.engine import Engine, SessionFault, TickResult
-from monitor.events import Event
+from monitor.engine import TickResult
 
 log = logging.getLogger(__name__)
 
@@ -59,32 +56,6 @@ MAX_BLOCK_MS = 1000
 PUBLISH_QUIET_AFTER_S = 600
 RECONNECT_MIN_S = 0.5
 RECONNECT_MAX_S = 5.0
-
-
-@dataclass
-class Partition:
-    """One partition's engine plus its stream position."""
-
-    number: int
-    engine: Engine
-    alerts: AlertStage
-    last_applied: str = "0-0"
-    unacked: list[bytes] = field(default_factory=list)  # ids read since the last checkpoint, XACKed with the next
-    stored_ids: set[str] = field(default_factory=set)  # fields of the checkpoint's ids hash (`keys.checkpoint_ids_key`)
-    suggestions: SuggestionStage | None = None
-    answering: AnsweringStage = field(default_factory=lambda: AnsweringStage.from_state(None))
-    quarantine: dict[str, Quarantined] = field(default_factory=dict)  # sessions held out (livemon/quarantine.py)
-
-    @property
-    def stream(self) -> str:
-        return keys.events_stream(self.number)
-
-    def hold_out_comment_faults(self) -> None:
-        """Hold out of the engine the sessions whose comment analysis raised (monitor/comment_stage.py)."""
-        comments = self.answering.comments
-        for sid, fault in comments.faults.items():
-            self.engine.hold_out(sid, fault)
-        comments.faults.clear()
 
 
 class EngineRunner:
@@ -145,21 +116,8 @@ class EngineRunner:
         raw = await self.client.get(keys.checkpoint_key(number))
         stored_ids = {k.decode(): v.decode() for k, v in
                       (await redis_replies.hgetall(self.client, keys.checkpoint_ids_key(number))).items()}
-        audit_s = self.settings.audit_retention_s
-        if raw:
-            saved = orjson.loads(raw)
-            stage = AlertStage.from_state(self.alert_config, audit_s, saved.get("alerts"))
-            engine = Engine.from_state(self.config, saved["state"], stored_ids)
-            part = Partition(number, engine, stage, saved["last_id"])
-            part.suggestions = SuggestionStage.from_state(self.suggestion_config, saved.get("suggestions"))
-            part.answering = AnsweringStage.from_state(saved.get("comments"))
-            for sid, held in (saved.get("quarantined") or {}).items():
-                part.quarantine[sid] = Quarantined.from_dict(held)
-                engine.faults[sid] = SessionFault(held["error"], "", held["skipped"])  # the replay skips it
-        else:
-            part = Partition(number, Engine(self.config), AlertStage(self.alert_config, audit_s))
-            part.suggestions = SuggestionStage(self.suggestion_config)
-        part.stored_ids = set(stored_ids)  # those the checkpoint does not name go with the next one
+        part = Partition.restore(number, orjson.loads(raw) if raw else None, stored_ids, self.config,
+                                 self.alert_config, self.suggestion_config, self.settings.audit_retention_s)
         self.partitions[stream] = part
         self.cadence.add(number, time.monotonic())
         cursor = "0-0"
@@ -179,37 +137,9 @@ class EngineRunner:
             self._fold([(part, entries)])
             start = entries[-1][0].decode()
         log.info("partition %d restored at %s", number, part.last_applied)
-        await self._recover(part, stored_ids)
+        await part.recover(self.client, self.config, stored_ids, time.time())
         if part.unacked and not await self._checkpoint(part):  # keep the replay, so it is not done again
             await self._drop(number)
-
-    async def _recover(self, part: Partition, stored_ids: dict[str, str]) -> None:
-        """Refold each held-out session from its frozen checkpoint (livemon/quarantine.py); keep out those that fail."""
-        for sid, held in list(part.quarantine.items()):
-            result = await refold(self.client, part.stream, held, part.last_applied, self.config, stored_ids,
-                                  time.time())
-            if isinstance(result, SessionFault):
-                held.error = result.error
-                log.error("engine %s: session %s still fails after refolding, held out: %s",
-                          self.consumer, sid, result.trace)
-                continue
-            part.engine.faults.pop(sid, None)
-            part.engine.sessions[sid] = result.state
-            if result.comments is not None:
-                part.answering.comments.trackers[sid] = result.comments
-            del part.quarantine[sid]
-            log.warning("engine %s: session %s recovered: refolded from %s", self.consumer, sid, held.resume_from)
-
-    async def _isolate(self, part: Partition, now: float) -> None:
-        """Quarantine the sessions whose engine code raised since the last call; keep counts of the others."""
-        for sid, fault in part.engine.faults.items():
-            held = part.quarantine.get(sid)
-            if held is None:
-                log.error("engine %s: session %s held out after an error, its figures frozen:\n%s",
-                          self.consumer, sid, fault.trace)
-                held = part.quarantine[sid] = await isolate(self.client, part.number, sid, fault, now)
-                part.answering.comments.trackers.pop(sid, None)  # frozen too, at the checkpoint (`held.comments`)
-            held.skipped = fault.skipped
 
     def _fold(self, reads: list[tuple[Partition, FieldEntries]]) -> None:
         """Fold each partition's entries, then feed the comment stages of all of them at once.
@@ -218,55 +148,17 @@ class EngineRunner:
         (`monitor.comment_stage.observe_stages`): scoring costs about as much for a few
         comments as for a few hundred, and one read brings a few dozen per partition.
         """
-        comment_stage.observe_stages([(part.answering.comments, kept) for part, entries in reads
-                                      if (kept := self._fold_partition(part, entries))])
+        batches = []
+        for part, entries in reads:
+            kept, folded = part.fold(entries)
+            if folded:
+                self.cadence.changed(part.number)
+                self.events_folded += folded
+            if kept:
+                batches.append((part.answering.comments, kept))
+        comment_stage.observe_stages(batches)
         for part, _ in reads:
             part.hold_out_comment_faults()
-
-    def _fold_partition(self, part: Partition, entries: FieldEntries) -> list[Event]:
-        """Apply entries newer than the partition's checkpointed position; return the comment stage's events.
-
-        The engine folds the raw payloads (`Engine.apply_wire`) and returns the decoded
-        dicts of the few kinds the comment stage reads; only those become `Event`s,
-        because building one costs more than folding it, and none is decoded twice.
-        """
-        if not entries:
-            return []
-        part.unacked.extend(raw_id for raw_id, _ in entries)
-        done = stream_order(part.last_applied)
-        fresh = entries
-        if stream_order(entries[0][0].decode()) <= done:  # replay after a restart: skip what the checkpoint holds
-            fresh = [e for e in entries if stream_order(e[0].decode()) > done]
-            if not fresh:
-                return []
-        part.last_applied = fresh[-1][0].decode()  # entries come in stream order
-        # a missing payload: the entry was trimmed or deleted while pending
-        payloads = [p for _, p in fresh if p is not None]
-        if payloads:
-            self.cadence.changed(part.number)
-        try:
-            kept = part.engine.apply_wire(payloads, comment_stage.KINDS)
-            folded = len(payloads)
-        except (ValueError, TypeError, KeyError):  # one unreadable entry must not stop the partition
-            kept, folded = self._fold_one_by_one(part, payloads)
-        self.events_folded += folded
-        held = part.engine.faults
-        return [Event.from_wire_dict(d) for d in kept if d["session"] not in held]
-
-    def _fold_one_by_one(self, part: Partition, payloads: list[bytes]) -> tuple[list[dict[str, Any]], int]:
-        """Retry a failed batch entry by entry (ids already folded count once).
-
-        Returns the comment stage's decoded events among the readable entries, and how many were readable.
-        """
-        kept: list[dict[str, Any]] = []
-        readable = 0
-        for payload in payloads:
-            try:
-                kept += part.engine.apply_wire([payload], comment_stage.KINDS)
-                readable += 1
-            except (ValueError, TypeError, KeyError):
-                log.exception("skipping an unreadable entry in %s", part.stream)
-        return kept, readable
 
     async def _loop(self, stop: asyncio.Event) -> None:
         """Consume until `stop`; when Redis goes away, wait, then re-acquire every partition.
@@ -434,7 +326,7 @@ class EngineRunner:
         async with self.client.pipeline(transaction=False) as pipe:
             for part in parts:
                 ticked = part.engine.tick(now)
-                await self._isolate(part, now)
+                await part.isolate_faults(self.client, now)
                 held = part.quarantine.values()
                 frozen = [s for h in held if (s := h.frozen_snapshot()) is not None]
                 result = part.answering.comments.enrich(TickResult(ticked.snapshots + frozen, ticked.bins), now)
@@ -474,14 +366,8 @@ class EngineRunner:
         if not part.unacked and not part.engine.session_ids() and not part.stored_ids and not part.quarantine:
             return True
         checkpoint = part.engine.checkpoint()  # if it is not stored, the engine is rebuilt from what is
-        await self._isolate(part, time.time())  # before this checkpoint replaces the one it freezes at
-        payload = orjson.dumps(
-            {"last_id": part.last_applied, "state": checkpoint.state, "alerts": part.alerts.to_state(),
-             "suggestions": part.suggestions.to_state() if part.suggestions else None,
-             "comments": part.answering.to_state(),
-             "quarantined": {sid: held.to_dict() for sid, held in part.quarantine.items()}},
-            option=orjson.OPT_SERIALIZE_NUMPY,
-        )
+        await part.isolate_faults(self.client, time.time())  # before this checkpoint replaces the one it freezes at
+        payload = part.checkpoint_payload(checkpoint)
         owner = None if self.leases is None else self.leases.instance
         named = checkpoint.named_ids.union(*(held.ids_keys() for held in part.quarantine.values()))
         dropped = part.stored_ids - named
