@@ -168,7 +168,7 @@ async def phase(name: str, url: str, redis_url: str, rate: float, sessions: int,
         "achieved": round(offered.accepted / seconds), "seconds": seconds, "clients": clients,
         "samples": total["n"], "p50_ms": total["p50"], "p99_ms": total["p99"], "max_ms": total["max"],
         "stages_ms": stages, "stage_samples_lost": tracer.unread_lost,
-        "post_errors": offered.errors, "requests": offered.requests,
+        "post_errors": offered.errors, "post_error_kinds": offered.error_kinds, "requests": offered.requests,
         "ws_disconnects": seen.disconnects, "ws_close_codes": seen.close_codes, "cpu_s": cpu_used,
         "rss_mb": {k: round(v[-1][1], 1) for k, v in rss.items() if v},
         "rss_slope_mb_per_min": {k: round(slope_mb_per_min(v), 2) for k, v in rss.items()},
@@ -256,7 +256,8 @@ def report(rows: list[dict[str, Any]], args: argparse.Namespace) -> None:
     print()
     for r in rows:
         cores = ", ".join(f"{k} {v} s ({v / r['seconds']:.2f} cores)" for k, v in r["cpu_s"].items())
-        print(f"{r['phase']}: CPU {cores}; websocket closes by code {r['ws_close_codes']}")
+        print(f"{r['phase']}: CPU {cores}; websocket closes by code {r['ws_close_codes']}; "
+              f"POST errors by status {r['post_error_kinds']}")
     print(orjson.dumps({"bench": "soak", "tick_s": args.tick, "publish_s": args.publish,
                         "checkpoint_s": args.checkpoint, "sessions": args.sessions, "generators": args.generators,
                         "rows": rows}).decode())

@@ -16,7 +16,7 @@ import asyncio
 import multiprocessing
 import os
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from multiprocessing.queues import Queue
 
 import httpx
@@ -46,6 +46,7 @@ class Offered:
     offered: int = 0  # events put in a request
     accepted: int = 0  # events the API answered 200 for
     errors: int = 0  # requests that failed or were refused
+    error_kinds: dict[str, int] = field(default_factory=dict)  # HTTP status or exception name -> requests
     requests: int = 0
     post_ms: list[float] | None = None  # request → 200, per request
     cpu_s: float = 0.0
@@ -71,8 +72,10 @@ async def _offer(url: str, rate: float, sessions: int, seconds: float, prefix: s
                 asked = time.perf_counter()
                 try:
                     response = await client.post(f"{url}/api/v1/events", content=body)
-                except httpx.HTTPError:
+                except httpx.HTTPError as exc:
                     result.errors += 1
+                    kind = type(exc).__name__
+                    result.error_kinds[kind] = result.error_kinds.get(kind, 0) + 1
                     continue
                 result.requests += 1
                 if response.status_code == 200:
@@ -81,6 +84,8 @@ async def _offer(url: str, rate: float, sessions: int, seconds: float, prefix: s
                     result.post_ms.append((time.perf_counter() - asked) * 1000)
                 else:
                     result.errors += 1
+                    kind = str(response.status_code)
+                    result.error_kinds[kind] = result.error_kinds.get(kind, 0) + 1
 
         await asyncio.gather(*(sender() for _ in range(SENDERS)))
     return result
@@ -112,6 +117,8 @@ def collect(procs: list[multiprocessing.Process], out: Queue[Offered]) -> Offere
         total.offered += one.offered
         total.accepted += one.accepted
         total.errors += one.errors
+        for kind, count in one.error_kinds.items():
+            total.error_kinds[kind] = total.error_kinds.get(kind, 0) + count
         total.requests += one.requests
         total.cpu_s += one.cpu_s
         assert total.post_ms is not None and one.post_ms is not None
