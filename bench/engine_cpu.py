@@ -50,7 +50,8 @@ from ingest.writer import EventWriter
 from livemon import keys
 from livemon.redis_client import connect
 from livemon.redis_server import EmbeddedRedis
-from monitor.events import Event, parse_event
+from monitor.event_parsing import parse_event
+from monitor.events import Event
 from tests.support import wait_for
 
 PARTITIONS = 8

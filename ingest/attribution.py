@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
-from monitor.events import EventError, parse_timestamp
+from monitor.event_parsing import EventError, parse_timestamp
 
 RULES = ("note", "utm", "window")
 

@@ -16,7 +16,8 @@ from functools import partial
 import orjson
 
 from ingest.pseudonym import pseudonymise
-from monitor.events import Event, EventError, parse_event
+from monitor.event_parsing import EventError, parse_event
+from monitor.events import Event
 
 MAX_BODY_BYTES = 4 * 1024 * 1024
 MAX_BATCH_EVENTS = 5_000

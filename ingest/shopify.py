@@ -32,7 +32,7 @@ from ingest.batch import MAX_BODY_BYTES
 from ingest.delivery import attribution_rules, deliver_response, result_response
 from ingest.http_api import error, json_object, read_body_limited
 from ingest.writer import AppendResult
-from monitor.events import EventError, parse_timestamp
+from monitor.event_parsing import EventError, parse_timestamp
 
 ORDER_TOPICS = {"orders/create": "placed", "orders/paid": "paid"}
 CART_TOPICS = ("carts/create", "carts/update")

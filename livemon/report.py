@@ -25,7 +25,8 @@ import frontend
 from livemon import keys
 from livemon.report_svg import Line, line_chart
 from livemon.suggesting import CHOICE_FIELD
-from monitor.events import Event, parse_event
+from monitor.event_parsing import parse_event
+from monitor.events import Event
 from monitor.review import Review, SuggestionChoice, build_review_wire
 from monitor.review import text as T
 from monitor.review.model import Headline, Incident, ProductRow

@@ -15,7 +15,7 @@ xor-shift) and finished with SplitMix64's mixer. Every step is a bijection of th
 state, so ids of up to 8 bytes (most platform ids) never collide; longer ones behave
 like a random 64-bit function for ids that are not built to collide. A per-id BLAKE2b
 (the previous digest) cost ~0.6 µs per event in Python calls; this costs ~0.1 µs.
-Trailing NUL bytes are not seen (ids never hold them: `monitor.events.ID_PATTERN`).
+Trailing NUL bytes are not seen (ids never hold them: `monitor.event_parsing.ID_PATTERN`).
 
 The trade: two different ids with the same digest look like one, and the later event is
 dropped as a duplicate. With n ids remembered the chance that a new id collides with one

@@ -27,7 +27,7 @@ from typing import Any
 
 import orjson
 
-from monitor.events import ID_PATTERN
+from monitor.event_parsing import ID_PATTERN
 
 _COLUMNS = ("product", "name", "position", "must_pitch", "start_min", "end_min", "min_gap_min", "pitch_min")
 _TRUE = frozenset({"1", "true", "yes", "y", "x", "是", "必播"})

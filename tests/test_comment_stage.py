@@ -12,7 +12,8 @@ from monitor import comment_stage
 from monitor.comment_stage import LABEL_CACHE, CommentStage, label_texts, observe_stages
 from monitor.comments import CommentTracker
 from monitor.engine import Engine, EngineConfig
-from monitor.events import Event, parse_event
+from monitor.event_parsing import parse_event
+from monitor.events import Event
 from monitor.sentiment import Label, score_batch
 
 T0 = 1_795_000_000  # epoch seconds, a bin boundary

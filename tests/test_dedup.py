@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 
 from monitor.dedup import SeenIds, blake2b_digests, digests
 from monitor.engine import Engine
-from monitor.events import Event, parse_event
+from monitor.event_parsing import parse_event
+from monitor.events import Event
 
 T0 = 28_333_334 * 60_000  # ms, on a minute boundary
 MINUTE = 60_000

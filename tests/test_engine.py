@@ -9,7 +9,8 @@ import orjson
 import pytest
 
 from monitor.engine import Engine, EngineConfig, TickResult
-from monitor.events import Event, parse_event
+from monitor.event_parsing import parse_event
+from monitor.events import Event
 
 T0 = 1_700_000_000_000  # event time origin (ms); bins start on multiples of 10 s
 WALL = 5_000.0  # wall clock origin (s): deliberately unrelated to event time

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from monitor.events import MAX_TEXT_CHARS, Event, EventError, EventType, OrderStatus, parse_event
+from monitor.event_parsing import MAX_TEXT_CHARS, EventError, parse_event
+from monitor.events import Event, EventType, OrderStatus
 from tests.events_factory import raw_event
 
 

@@ -11,7 +11,7 @@ import pytest
 from ingest import sim_text
 from ingest.incidents import IncidentKind, parse_kinds
 from ingest.simulator import SimConfig, SimulatedSession
-from monitor.events import parse_event
+from monitor.event_parsing import parse_event
 
 START = 1_795_356_000.0
 

@@ -9,8 +9,8 @@ import pytest
 tt = pytest.importorskip("TikTokLive.events")
 proto = pytest.importorskip("TikTokLive.proto.tiktok_proto")
 
-from ingest.tiktok_live import MAX_BACKOFF_S, MIN_BACKOFF_S, STREAK_TIMEOUT_S, LiveMapper, backoff  # noqa: E402
-from monitor.events import parse_event  # noqa: E402
+from ingest.tiktok_live import MAX_BACKOFF_S, MIN_BACKOFF_S, STREAK_TIMEOUT_S, LiveMapper, backoff
+from monitor.event_parsing import parse_event
 
 T0 = 1_795_356_000_000
 NOW = T0 / 1000

@@ -11,7 +11,8 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from monitor.events import MAX_AMOUNT, MAX_ID_CHARS, MAX_TEXT_CHARS, EventType, Platform
+from monitor.event_parsing import MAX_AMOUNT, MAX_ID_CHARS, MAX_TEXT_CHARS
+from monitor.events import EventType, Platform
 
 _ERROR = {
     "description": "Refused; `error` names the problem",

@@ -16,7 +16,7 @@ from starlette.responses import JSONResponse, Response
 
 from livemon import keys
 from livemon.answering import ANSWER_FIELD
-from monitor.events import ID_PATTERN
+from monitor.event_parsing import ID_PATTERN
 
 _GROUP_PATTERN = re.compile(r"^[^\x00-\x1f]{1,200}$")
 

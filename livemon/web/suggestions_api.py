@@ -16,7 +16,7 @@ from starlette.responses import JSONResponse, Response
 
 from livemon import keys
 from livemon.suggesting import CHOICE_FIELD
-from monitor.events import ID_PATTERN
+from monitor.event_parsing import ID_PATTERN
 
 
 async def _choose(request: Request, accepted: bool) -> Response:
