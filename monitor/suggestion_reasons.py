@@ -2,8 +2,8 @@
 
 A host reads a reason in a second, between two sentences of a pitch, so a phrase names the
 signal and its number ("cart rate 22% vs 9% average") and, for a caveat, what to do about it.
-Each `Driver` is produced by the Suggester from the signal that moved the score; this
-module only words it, so a reason can never mention a signal that did not count.
+Each `Driver` is produced by `monitor.suggestion_scoring` from the signal that moved the
+score; this module only words it, so a reason can never mention a signal that did not count.
 """
 
 from __future__ import annotations

@@ -6,10 +6,10 @@ Method (docs/suggestions.md has the long form):
    per pitch-minute, carts per click and orders per cart, from the counts in the signals,
    with priors from a catalogue model fitted across the session's products (log-linear in
    price), plus earlier sessions' results.
-2. **Explore/exploit.** Thompson sampling: draw a rate from each posterior, value the next
-   pitch as `rate · fatigue · slot minutes`, capped by stock, times price (tilted by margin
-   when known), plus the unpaid orders (压单) a reminder would recover, times penalties for
-   open questions, complaints and host skips.
+2. **Explore/exploit.** `monitor.suggestion_scoring`: Thompson sampling: draw a rate from
+   each posterior, value the next pitch as `rate · fatigue · slot minutes`, capped by stock,
+   times price (tilted by margin when known), plus the unpaid orders (压单) a reminder would
+   recover, times penalties for open questions, complaints and host skips.
 3. **Constrain.** Out-of-stock products, products outside their run-of-show slot and
    products within their minimum gap are never suggested; an unpitched must-pitch item is
    pushed to the top when its deadline nears.
@@ -26,18 +26,17 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from monitor.product_beliefs import FunnelBeliefs, Pooled, PriorResult
+from monitor.product_beliefs import FunnelBeliefs, PriorResult
 from monitor.product_signals import ProductSignals
 from monitor.run_of_show import RunOfShow
 from monitor.suggestion_config import SuggestionConfig
-from monitor.suggestion_reasons import Driver, ReasonCode, compose
-
-MIN_CLICKS_FOR_RATES = 10  # below this, a 5-minute cart or purchase rate is noise, not a reason
+from monitor.suggestion_reasons import ReasonCode, compose
+from monitor.suggestion_scoring import Scored, score_pitch, tick_context
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,31 +72,6 @@ class Attribution:
     gmv_followed: float
     accepted: int
     skipped: int
-
-
-@dataclass(slots=True)
-class _Context:
-    """Session-wide comparison figures for one tick."""
-
-    pooled: Pooled
-    mean_margin: float | None
-    cart_rate: float
-    conversion: float
-    scale: float = 1.0  # current audience in thousands (1 when rates are not per viewer)
-    gmv_rate: float = 0.0  # mean expected GMV per pitch-minute now, over in-stock products
-
-
-def _price(s: ProductSignals) -> float:
-    """List price, else the average paid order value seen, else 1 (rank by units)."""
-    return s.price or (s.gmv_total / s.paid_total if s.paid_total else 1.0)
-
-
-@dataclass(slots=True)
-class _Scored:
-    signals: ProductSignals
-    score: float
-    forced_deadline: float | None
-    drivers: list[Driver] = field(default_factory=list)
 
 
 class Suggester:
@@ -200,14 +174,18 @@ class Suggester:
             self.session_start = now
         scale = audience / 1000.0 if audience else 1.0
         self._observe(signals, now, scale)
-        ctx = self._context(signals, scale)
+        ctx = tick_context(self.config, self.beliefs, signals, scale)
         if now - self._sampled_at >= self.config.resample_s:
             self._z = {s.product: float(rng.standard_normal()) for s in signals}
             self._sampled_at = now
         for s in signals:
             if s.product not in self._z:
                 self._z[s.product] = float(rng.standard_normal())
-        scored = [sc for s in signals if (sc := self._score(s, ctx, now)) is not None]
+        scored = [
+            score_pitch(s, ctx, now, self._z[s.product], self._skips.get(s.product), self._must_pitch_deadline(s, now))
+            for s in signals
+            if self._eligible(s, now)
+        ]
         forced = sorted((sc for sc in scored if sc.forced_deadline is not None), key=lambda sc: sc.forced_deadline or 0)
         free = sorted((sc for sc in scored if sc.forced_deadline is None), key=lambda sc: -sc.score)
         free = self._stabilise(free, now)
@@ -233,23 +211,6 @@ class Suggester:
                 if self._current_pin_followed:
                     self._gmv_followed += seen.gmv
 
-    def _context(self, signals: Sequence[ProductSignals], scale: float) -> _Context:
-        """Session-wide figures every product is compared with, computed once per tick."""
-        margins = [x.margin for x in signals if x.margin is not None]
-        clicks_5m = sum(x.clicks_5m for x in signals)
-        ctx = _Context(
-            pooled=self.beliefs.pooled(signals),
-            mean_margin=sum(margins) / len(margins) if margins else None,
-            cart_rate=sum(x.carts_5m for x in signals) / clicks_5m if clicks_5m else 0.0,
-            conversion=sum(x.orders_5m for x in signals) / clicks_5m if clicks_5m else 0.0,
-            scale=scale,
-        )
-        in_stock = [x for x in signals if not x.out_of_stock]
-        if in_stock:
-            rates = (self.beliefs.mean_rate(x, ctx.pooled) * _price(x) for x in in_stock)
-            ctx.gmv_rate = scale * sum(rates) / len(in_stock)
-        return ctx
-
     def _eligible(self, s: ProductSignals, now: float) -> bool:
         if s.out_of_stock:
             return False
@@ -273,100 +234,7 @@ class Suggester:
         left = end - (now - (self.session_start or now))
         return left if left <= self.config.must_pitch_lead_s else None
 
-    def _score(self, s: ProductSignals, ctx: _Context, now: float) -> _Scored | None:
-        if not self._eligible(s, now):
-            return None
-        c = self.config
-        price = _price(s)
-        if s.pinned:
-            tau = now - (self.beliefs.pin_started(s.product) or now)
-            freshness = math.exp(-tau / c.within_pitch_decay_s)
-        else:
-            freshness = self.beliefs.fatigue(s.product, c.slot_s)
-        units = self.beliefs.sample(s, ctx.pooled, self._z[s.product]) * ctx.scale * freshness * c.slot_s / 60.0
-        # A product about to sell out ends its pitch early and hands the rest of the slot to
-        # another product, worth the session's average slot: capping units alone would
-        # undervalue clearing the last few pieces.
-        rest = 0.0
-        if s.stock is not None and units > s.stock:
-            rest = (1.0 - s.stock / units) * ctx.gmv_rate * c.slot_s / 60.0
-            units = float(s.stock)
-        value = units * price
-        if s.margin is not None and ctx.mean_margin:
-            value *= 1.0 + c.margin_weight * (s.margin / ctx.mean_margin - 1.0)
-        value += rest
-        recovered = s.unpaid * price * c.unpaid_recovery
-        value += recovered
-        if s.open_questions:
-            value *= 1.0 - c.question_penalty
-        if s.complaint_topics:
-            value *= 1.0 - c.complaint_penalty
-        skipped = self._skips.get(s.product)
-        if skipped is not None:
-            value *= 1.0 - c.skip_penalty * math.exp(-(now - skipped) / c.skip_cooldown_s)
-        deadline = self._must_pitch_deadline(s, now)
-        scored = _Scored(s, max(0.0, value), deadline)
-        scored.drivers = self._drivers(s, ctx, now, price, freshness, recovered, value, deadline)
-        return scored
-
-    def _drivers(
-        self,
-        s: ProductSignals,
-        ctx: _Context,
-        now: float,
-        price: float,
-        freshness: float,
-        recovered: float,
-        value: float,
-        deadline: float | None,
-    ) -> list[Driver]:
-        """The signals that moved this product's score, each weighted by how much it did."""
-        c = self.config
-        strong = c.strong_ratio
-        out: list[Driver] = []
-        if deadline is not None:
-            out.append(Driver(ReasonCode.MUST_PITCH, 100.0, (max(0.0, deadline),)))
-        if s.pinned and freshness > 0.5:
-            out.append(Driver(ReasonCode.KEEP_PITCHING, 5.0))
-        gmv_rate = self.beliefs.mean_rate(s, ctx.pooled) * price * ctx.scale
-        if (s.pitch_count > 0 or s.pinned) and ctx.gmv_rate > 0 and gmv_rate >= strong * ctx.gmv_rate:
-            out.append(Driver(ReasonCode.HIGH_GMV_RATE, gmv_rate / ctx.gmv_rate, (gmv_rate, ctx.gmv_rate)))
-        if s.clicks_5m >= MIN_CLICKS_FOR_RATES:
-            cart_rate, conv = s.carts_5m / s.clicks_5m, s.orders_5m / s.clicks_5m
-            if ctx.cart_rate > 0 and cart_rate >= strong * ctx.cart_rate:
-                out.append(Driver(ReasonCode.HIGH_CART_RATE, cart_rate / ctx.cart_rate, (cart_rate, ctx.cart_rate)))
-            if ctx.conversion > 0 and conv >= strong * ctx.conversion:
-                out.append(Driver(ReasonCode.HIGH_CONVERSION, conv / ctx.conversion, (conv, ctx.conversion)))
-        # The engine's pitch_uplift is clicks per second in this pitch over the pre-pitch rate, minus 1.
-        if s.pitch_uplift is not None and 1.0 + s.pitch_uplift >= strong:
-            out.append(Driver(ReasonCode.STRONG_UPLIFT, 1.0 + s.pitch_uplift, (1.0 + s.pitch_uplift,)))
-        if recovered > 0 and value > 0 and recovered >= 0.2 * value:
-            out.append(Driver(ReasonCode.UNPAID_ORDERS, 1.0 + recovered / value, (float(s.unpaid),)))
-        if s.pitch_count == 0 and not s.pinned:
-            out.append(Driver(ReasonCode.NOT_PITCHED_YET, 1.2))
-        elif s.last_pitch_end_ts is not None and not s.pinned:
-            since = now - s.last_pitch_end_ts
-            if freshness >= 0.85:
-                out.append(Driver(ReasonCode.RESTED, 1.1, (since,)))
-            elif freshness < 0.7:
-                out.append(Driver(ReasonCode.RECENTLY_PITCHED, 1.0 - freshness, (since,)))
-        eta = s.sellout_eta_s
-        if eta is None and s.stock is not None and s.orders_5m > 0:
-            eta = s.stock / (s.orders_5m / 300.0)
-        if s.stock is not None and (s.stock <= c.low_stock or (eta is not None and eta <= c.slot_s)):
-            values = (float(s.stock), eta) if eta is not None else (float(s.stock),)
-            out.append(Driver(ReasonCode.LOW_STOCK, 3.0, values))
-        if s.complaint_topics:
-            out.append(Driver(ReasonCode.COMPLAINTS, 2.5, label=s.complaint_topics[0]))
-        if s.open_questions:
-            label = s.question_intents[0] if s.question_intents else "the product"
-            out.append(Driver(ReasonCode.OPEN_QUESTIONS, 2.0, (float(s.open_questions),), label))
-        skipped = self._skips.get(s.product)
-        if skipped is not None and now - skipped < c.skip_cooldown_s:
-            out.append(Driver(ReasonCode.HOST_SKIPPED, 1.5, (now - skipped,)))
-        return out
-
-    def _stabilise(self, free: list[_Scored], now: float) -> list[_Scored]:
+    def _stabilise(self, free: list[Scored], now: float) -> list[Scored]:
         """Keep the current top first unless a challenger clearly and persistently beats it."""
         if not free or self._top is None:
             self._challenger = None
@@ -386,7 +254,7 @@ class Suggester:
             self._challenger = None
         return [incumbent] + [sc for sc in free if sc is not incumbent]
 
-    def _respect_skips(self, free: list[_Scored], now: float) -> list[_Scored]:
+    def _respect_skips(self, free: list[Scored], now: float) -> list[Scored]:
         """Keep a product the host just skipped off the top for `skip_hold_s`, if anything else is left."""
         hold = self.config.skip_hold_s
         fresh = [sc for sc in free if now - self._skips.get(sc.signals.product, -math.inf) >= hold]
