@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -35,43 +34,9 @@ from monitor.product_beliefs import FunnelBeliefs, PriorResult
 from monitor.product_signals import ProductSignals
 from monitor.run_of_show import RunOfShow
 from monitor.suggestion_config import SuggestionConfig
-from monitor.suggestion_reasons import ReasonCode, compose
+from monitor.suggestion_reasons import compose
+from monitor.suggestion_records import Attribution, Suggestion
 from monitor.suggestion_scoring import Scored, score_pitch, tick_context
-
-
-@dataclass(frozen=True, slots=True)
-class Suggestion:
-    """One ranked product: `score` is the sampled GMV value of pitching it next."""
-
-    product: str
-    rank: int
-    score: float
-    reason: str
-    reason_zh: str
-    reason_codes: tuple[ReasonCode, ...]
-
-    def to_dict(self) -> dict[str, Any]:
-        """Return the snapshot form (`suggestions[]`)."""
-        return {
-            "product": self.product,
-            "rank": self.rank,
-            "score": round(self.score, 2),
-            "reason": self.reason,
-            "reason_zh": self.reason_zh,
-            "reason_codes": [c.value for c in self.reason_codes],
-        }
-
-
-@dataclass(frozen=True, slots=True)
-class Attribution:
-    """How much of the session's pinned GMV followed a suggestion."""
-
-    pins: int
-    followed_pins: int
-    gmv_pinned: float
-    gmv_followed: float
-    accepted: int
-    skipped: int
 
 
 class Suggester:
