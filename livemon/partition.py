@@ -24,8 +24,9 @@ from livemon.redis_replies import FieldEntries
 from livemon.suggesting import SuggestionStage
 from monitor import comment_stage
 from monitor.alert_config import AlertConfig
-from monitor.engine import Checkpoint, Engine, EngineConfig, SessionFault
+from monitor.engine import Checkpoint, Engine, EngineConfig
 from monitor.events import Event
+from monitor.session_fault import SessionFault
 from monitor.suggestion_config import SuggestionConfig
 
 log = logging.getLogger(__name__)

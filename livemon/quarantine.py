@@ -35,9 +35,10 @@ from monitor.comment_stage import CommentStage
 from monitor.comments import CommentTracker
 from monitor.detectors import Condition
 from monitor.detectors.condition import Severity
-from monitor.engine import Engine, EngineConfig, SessionFault, ids_key, split_ids_key
+from monitor.engine import Engine, EngineConfig, ids_key, split_ids_key
 from monitor.events import Event
 from monitor.session import SessionState
+from monitor.session_fault import SessionFault
 
 RULE = "engine_fault"
 REFOLD_COUNT = 5000  # stream entries per XRANGE while refolding

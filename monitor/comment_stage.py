@@ -7,13 +7,12 @@ open questions), so the detectors see sentiment and questions without the engine
 path knowing about language.
 
 A session whose comment analysis raises is held out like an engine fault (`faults`, the
-same `monitor.engine.SessionFault`): its tracker is dropped and it takes no more events
+same `monitor.session_fault.SessionFault`): its tracker is dropped and it takes no more events
 here; the runner holds the whole session out and freezes it (livemon/quarantine.py).
 """
 
 from __future__ import annotations
 
-import traceback
 from collections import OrderedDict, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
@@ -23,9 +22,10 @@ from typing import Any, TypeVar
 
 from monitor.bins import BIN_SECONDS, Bin
 from monitor.comments import CommentConfig, CommentTracker, is_scored
-from monitor.engine import SessionFault, TickResult
+from monitor.engine import TickResult
 from monitor.events import Event, EventType
 from monitor.sentiment import Label, score_batch
+from monitor.session_fault import SessionFault, guarded
 
 _RELEVANT = frozenset({EventType.COMMENT, EventType.SESSION_START, EventType.PRODUCT_PIN})
 KINDS = frozenset(kind.value for kind in _RELEVANT)  # the wire `type`s this stage reads (`Engine.apply_wire`)
@@ -63,12 +63,7 @@ class CommentStage:
 
     def guard(self, session: str, step: Callable[[], T]) -> T | None:
         """Run one session's step; if it raises, drop its tracker, record the fault and return None."""
-        try:
-            return step()
-        except Exception as exc:  # noqa: BLE001 - any bug of one session, by design (SessionFault)
-            self.trackers.pop(session, None)
-            self.faults[session] = SessionFault(f"{type(exc).__name__}: {exc}", traceback.format_exc())
-            return None
+        return guarded(step, session, self.trackers, self.faults)
 
     def enrich(self, result: TickResult, now: float) -> TickResult:
         """Return the tick's output with `snapshot["comments"]` and comment fields of each bin filled.

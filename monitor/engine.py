@@ -8,7 +8,6 @@ and checkpoints `Engine.checkpoint()` together with the stream position. Semanti
 
 from __future__ import annotations
 
-import traceback
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -20,9 +19,9 @@ from monitor.bins import Bin
 from monitor.config import EngineConfig, load_engine_config
 from monitor.events import Event
 from monitor.session import SessionState
+from monitor.session_fault import SessionFault, guarded
 
-__all__ = ["Checkpoint", "Engine", "EngineConfig", "SessionFault", "TickResult", "ids_key", "load_engine_config",
-           "split_ids_key"]
+__all__ = ["Checkpoint", "Engine", "EngineConfig", "TickResult", "ids_key", "load_engine_config", "split_ids_key"]
 
 STATE_VERSION = 3  # 3: viewers interned to ints per session
 T = TypeVar("T")
@@ -49,21 +48,6 @@ class Checkpoint:
     state: dict[str, Any]
     changed_ids: dict[str, str]
     named_ids: set[str]
-
-
-@dataclass(slots=True)
-class SessionFault:
-    """A session whose engine code raised: held out of every fold, tick and checkpoint from then on.
-
-    One session's bug must not stop the other sessions of the partition (nor, by crashing
-    the process again after every restart, every engine that takes the partition over).
-    `skipped` counts its events dropped since; the runner keeps them recoverable
-    (livemon/quarantine.py).
-    """
-
-    error: str  # the exception, one line
-    trace: str  # the traceback, for the log
-    skipped: int = 0
 
 
 def ids_key(session: str, minute: int) -> str:
@@ -153,12 +137,7 @@ class Engine:
 
     def _guard(self, sid: str, step: Callable[[], T]) -> T | None:
         """Run one session's step; if it raises, hold the session out (`SessionFault`) and return None."""
-        try:
-            return step()
-        except Exception as exc:  # noqa: BLE001 - any bug of one session, by design (SessionFault)
-            self.sessions.pop(sid, None)
-            self.faults[sid] = SessionFault(f"{type(exc).__name__}: {exc}", traceback.format_exc())
-            return None
+        return guarded(step, sid, self.sessions, self.faults)
 
     def hold_out(self, sid: str, fault: SessionFault) -> None:
         """Hold a session out as `_guard` does, for a fault raised by another stage of it (the comment stage)."""
