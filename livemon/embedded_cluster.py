@@ -26,18 +26,26 @@ SLOTS = 16384
 BUS_PORT_OFFSET = 10000  # Redis Cluster's node-to-node bus listens on port + 10000
 
 
-def cluster_port() -> int:
-    """A free loopback port whose cluster bus port (port + 10000) is valid and free too."""
-    while True:
+def cluster_ports(count: int) -> list[int]:
+    """`count` distinct free loopback ports whose cluster bus ports (port + 10000) are valid and free too.
+
+    Each port is free when it is picked but not held, so the OS may hand the same one out
+    twice; a node given another's port (or bus port) never joins, and the cluster never
+    reaches `cluster_state:ok`.
+    """
+    ports: list[int] = []
+    while len(ports) < count:
         port = free_port()
-        if port + BUS_PORT_OFFSET > 65535:
+        taken = {*ports, *(p + BUS_PORT_OFFSET for p in ports)}
+        if port + BUS_PORT_OFFSET > 65535 or port in taken or port + BUS_PORT_OFFSET in taken:
             continue
         with socket.socket() as sock:
             try:
                 sock.bind(("127.0.0.1", port + BUS_PORT_OFFSET))
             except OSError:
                 continue
-        return port
+        ports.append(port)
+    return ports
 
 
 class EmbeddedCluster:
@@ -47,7 +55,7 @@ class EmbeddedCluster:
         if masters < 1:
             raise ValueError(f"masters: expected >= 1, got {masters}")
         self.data_dir = data_dir
-        self.ports = [cluster_port() for _ in range(masters)]
+        self.ports = cluster_ports(masters)
         self.processes: list[subprocess.Popen[bytes]] = []
 
     @property

@@ -22,7 +22,7 @@ from redis.cluster import ClusterNode, RedisCluster
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
-from livemon import keys
+from livemon import embedded_cluster, keys
 from livemon.embedded_cluster import EmbeddedCluster
 from tests.events_factory import mixed_batch
 from tests.support import INGEST_KEY, LivemonProcess, Stack, wait_for
@@ -157,3 +157,11 @@ def test_cluster_two_engines_two_web_nodes_survive_kills_with_exact_totals_and_a
             node_b.stop()
             node_a.stop()
             client.close()
+
+
+def test_cluster_ports_are_distinct_and_clear_of_each_others_bus_ports(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A port is free when picked but not held, so the OS can hand the same one out twice (seen:
+    # [54181, 53121, 53121]); such a node never joins and the cluster never comes up.
+    offered = iter([41000, 41000, 51000, 42000, 43000])  # a repeat, then 41000's bus port
+    monkeypatch.setattr(embedded_cluster, "free_port", lambda: next(offered))
+    assert embedded_cluster.cluster_ports(3) == [41000, 42000, 43000]
