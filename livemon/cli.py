@@ -9,6 +9,7 @@ import sys
 import click
 
 from livemon.demo import demo
+from livemon.gc_policy import GEN0_THRESHOLD, tune_engine_gc
 from livemon.logs import configure_logging
 from livemon.purge_command import purge
 from livemon.redis_client import RedisUnavailable
@@ -57,13 +58,17 @@ def web() -> None:
 
 @main.command()
 @click.option("--partitions", default="", help="Comma-separated partition numbers to own [default: all].")
-def engine(partitions: str) -> None:
+@click.option("--gc-threshold", envvar="LIVEMON_GC_THRESHOLD", type=click.IntRange(min=0), default=GEN0_THRESHOLD,
+              show_default=True, help="Allocations between young-generation collections; 0 keeps CPython's "
+              "garbage-collector defaults (docs/deploy.md) [env: LIVEMON_GC_THRESHOLD]")
+def engine(partitions: str, gc_threshold: int) -> None:
     """Run the rolling-window engine on the event streams."""
     from livemon.engine_runner import EngineRunner
 
     settings = _settings()
     owned = [int(p) for p in partitions.split(",") if p.strip()] or None
     runner = EngineRunner(settings, owned)
+    tune_engine_gc(gc_threshold)  # after start-up built its long-lived objects (livemon/gc_policy.py)
 
     async def run() -> None:
         stop = asyncio.Event()
