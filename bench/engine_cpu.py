@@ -20,7 +20,12 @@ CPU per wall second, so a run that overran its seconds reads higher.
 Named baseline: `--baseline-tree` is another checkout (e.g. a `git worktree` of an earlier
 commit); its engine runs on the same events in the same run, alternating with this tree's
 engine `--repeat` times each, and the table shows the median of each. The writer and the
-events always come from this tree, so only the engine's code differs.
+events always come from this tree, so only the engine's code differs. `--gc-off` adds a third engine: this tree with
+`LIVEMON_GC_THRESHOLD=0` (CPython's garbage-collector defaults, livemon/gc_policy.py), to
+tell the collector policy apart from everything else that differs from the baseline.
+
+Memory: each run reads the engine's RSS when it has folded everything and its peak RSS
+(VmHWM, start-up included) from /proc.
 
 Prints a table, then one line of JSON.
 """
@@ -75,6 +80,12 @@ def simulate(rate: float, seconds: float) -> list[dict[str, Any]]:
     return out
 
 
+def rss_mb(pid: int) -> tuple[float, float]:
+    """The process's resident set now and at its peak (VmRSS, VmHWM), MB."""
+    fields = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines())
+    return int(fields["VmRSS"].split()[0]) / 1024, int(fields["VmHWM"].split()[0]) / 1024  # kB
+
+
 async def folded(client: Any, name: str) -> int:
     raw = await client.hget(keys.ENGINE_STATS, name)
     return int(orjson.loads(raw)["events"]) if raw else 0
@@ -123,23 +134,25 @@ async def feed(url: str, raw: list[dict[str, Any]], seconds: float, pid: int, na
     while await folded(client, name) < len(events):
         await asyncio.sleep(0.02)
     done = time.perf_counter()
+    rss, peak = rss_mb(pid)
     user, system = (after - before for after, before in zip(cpu_times(pid), cpu_before, strict=True))
     cpu = user + system
     reads = await xreadgroup_calls(client) - reads_before
     await client.aclose()
     return {"events": len(events), "cpu_ms_per_1k": cpu * 1000 / (len(events) / 1000), "sys_share": system / cpu,
-            "wall_s": done - started, "lag_s": done - written, "events_per_read": len(events) / max(reads, 1)}
+            "wall_s": done - started, "lag_s": done - written, "events_per_read": len(events) / max(reads, 1),
+            "rss_mb": rss, "peak_rss_mb": peak}
 
 
 def run_once(tree: Path, raw: list[dict[str, Any]], seconds: float, workdir: Path, backlog: bool,
-             profile: Path | None) -> dict[str, float]:
-    """One fresh Redis and one engine of `tree`; feed the events; stop both."""
+             profile: Path | None, engine_env: dict[str, str]) -> dict[str, float]:
+    """One fresh Redis and one engine of `tree` (with `engine_env` added to its environment); feed the events."""
     name = "bench-cpu"
     with EmbeddedRedis(workdir / "redis") as server:
         env = {**os.environ, "REDIS_URL": server.url, "LIVEMON_PARTITIONS": str(PARTITIONS),
                "LIVEMON_DATA_DIR": str(workdir), "LIVEMON_PSEUDONYM_SECRET": "bench", "LIVEMON_ENGINE_NAME": name,
                "LIVEMON_LOG_LEVEL": "WARNING", "PYTHONPATH": str(tree),
-               "LIVEMON_LEASE_TTL_S": "300"}  # leases outlast a stopped engine (--backlog)
+               "LIVEMON_LEASE_TTL_S": "300", **engine_env}  # leases outlast a stopped engine (--backlog)
         with (workdir / "engine.log").open("ab") as log:
             engine = subprocess.Popen([sys.executable, "-m", "livemon", "engine"], env=env, cwd=tree,
                                       stdout=log, stderr=subprocess.STDOUT)
@@ -177,6 +190,8 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3, help="runs of each engine, alternating")
     parser.add_argument("--backlog", action="store_true",
                         help="write everything while the engine is stopped, then time its catch-up")
+    parser.add_argument("--gc-off", action="store_true",
+                        help="also run this tree's engine with LIVEMON_GC_THRESHOLD=0 (CPython's GC defaults)")
     parser.add_argument("--profile", type=Path, default=None, help="py-spy raw profile of this tree's last run")
     args = parser.parse_args()
     if args.backlog and args.profile:
@@ -185,35 +200,40 @@ def main() -> None:
     kinds: dict[str, int] = {}
     for e in raw:
         kinds[e["type"]] = kinds.get(e["type"], 0) + 1
-    trees = {"baseline": args.baseline_tree} if args.baseline_tree else {}
-    trees["this tree"] = ROOT
+    trees: dict[str, tuple[Path, dict[str, str]]] = {"baseline": (args.baseline_tree, {})} if args.baseline_tree else {}
+    if args.gc_off:
+        trees["GC off"] = (ROOT, {"LIVEMON_GC_THRESHOLD": "0"})
+    trees["this tree"] = (ROOT, {})
     runs: dict[str, list[dict[str, float]]] = {name: [] for name in trees}
     for k in range(args.repeat):
-        for name, tree in trees.items():
+        for name, (tree, engine_env) in trees.items():
             last = name == "this tree" and k == args.repeat - 1
             with tempfile.TemporaryDirectory() as tmp:
                 runs[name].append(run_once(tree.resolve(), raw, args.seconds, Path(tmp), args.backlog,
-                                           args.profile if last else None))
+                                           args.profile if last else None, engine_env))
     mix = ", ".join(f"{kind} {n / len(raw):.0%}" for kind, n in sorted(kinds.items(), key=lambda kv: -kv[1])[:5])
     how = "written while the engine is stopped, then caught up" if args.backlog else \
         f"in {args.seconds:.0f} s (~{len(raw) / args.seconds:,.0f}/s)"
     print(f"\nengine process CPU, {len(raw):,} events over {ROOMS} rooms {how}, {PARTITIONS} partitions, "
           f"median of {args.repeat}; mix: {mix}")
-    print("(per run: CPU ms / 1k events @ events per XREADGROUP, wall s: see the module docstring)")
-    print(f"{'engine':<12}{'CPU ms / 1k ev':>16}{'vs base':>9}{'system':>8}{'wall s':>8}   runs")
+    print("(per run: CPU ms / 1k events @ events per XREADGROUP, wall s: see the module docstring; RSS MB when all "
+          "is folded, peak)")
+    print(f"{'engine':<12}{'CPU ms / 1k ev':>16}{'vs base':>9}{'system':>8}{'wall s':>8}{'RSS MB':>8}{'peak':>7}   runs")
     summary: dict[str, dict[str, float]] = {}
     for name, results in runs.items():
         summary[name] = {m: statistics.median(r[m] for r in results)
-                         for m in ("cpu_ms_per_1k", "sys_share", "wall_s", "events_per_read")}
+                         for m in ("cpu_ms_per_1k", "sys_share", "wall_s", "events_per_read", "rss_mb",
+                                   "peak_rss_mb")}
     base = summary.get("baseline", summary["this tree"])["cpu_ms_per_1k"]
     for name, results in runs.items():
         runs_txt = "  ".join(f"{r['cpu_ms_per_1k']:.1f} @ {r['events_per_read']:.0f}, {r['wall_s']:.1f} s"
                              for r in results)
         print(f"{name:<12}{summary[name]['cpu_ms_per_1k']:>16.1f}{summary[name]['cpu_ms_per_1k'] / base:>8.2f}x"
-              f"{summary[name]['sys_share']:>8.0%}{summary[name]['wall_s']:>8.1f}   {runs_txt}")
+              f"{summary[name]['sys_share']:>8.0%}{summary[name]['wall_s']:>8.1f}{summary[name]['rss_mb']:>8.0f}"
+              f"{summary[name]['peak_rss_mb']:>7.0f}   {runs_txt}")
     print(orjson.dumps({"bench": "engine_cpu", "events": len(raw), "rate": None if args.backlog else args.rate,
                         "backlog": args.backlog, "repeat": args.repeat,
-                        "baseline": "baseline" if args.baseline_tree else None,
+                        "baseline": "baseline" if args.baseline_tree else None, "gc_off": args.gc_off,
                         "results": {k: {m: round(v, 2) for m, v in r.items()} for k, r in summary.items()}}).decode())
 
 
