@@ -1,6 +1,6 @@
 """Benchmark the engine core against two per-event pure-Python baselines and a Bytewax dataflow.
 
-Run: `python bench/engine.py [--events 300000] [--sessions 20] [--skip-bytewax] [--skip-memory]`
+Run: `python bench/engine.py [--events 300000] [--sessions 20] [--skip-bytewax] [--skip-memory] [--gc-threshold N]`
 
 All read the same wire-encoded events (as the runner gets them from Redis), parse, fold,
 and tick, either once per CPU second (the runner's cadence) or once per second of event
@@ -18,6 +18,10 @@ same run, and each row is compared with both baselines of the same tick mode.
   (session, second), windows summed per tick; ~10 figures.
 - Bytewax 0.21.1 (`bench.engine_bytewax`): event-time 10-s tumbling windows counting events
   per type and session (the same counts as our closed bins), `EventClock` with the same 5-s lateness.
+Garbage collector: the engine process's policy (livemon/gc_policy.py: start-up frozen, the
+youngest generation collected every 50,000 allocations) is applied once before the first run,
+so livemon, both baselines and Bytewax run under the same collector; `--gc-threshold 0`
+keeps CPython's defaults, as before this option.
 Memory: one 6-hour session with 500 products fed through `apply_wire` (the runner's path),
 measured with tracemalloc and as checkpoint bytes.
 Prints a table, the agreement, then one line of JSON with the figures
@@ -44,6 +48,7 @@ from bench.engine_baseline import PerEventEngine
 from bench.engine_baseline_headline import PurePython
 from bench.engine_baseline_snapshot import EXCLUDED, agreement, bins_agreement
 from bench.engine_bytewax import run_bytewax
+from livemon.gc_policy import GEN0_THRESHOLD, tune_engine_gc
 from monitor.bins import Bin
 from monitor.engine import Engine, EngineConfig
 
@@ -246,9 +251,12 @@ def main() -> None:
     parser.add_argument("--skip-bytewax", action="store_true")
     parser.add_argument("--skip-memory", action="store_true")
     parser.add_argument("--memory-hours", type=float, default=6.0)
+    parser.add_argument("--gc-threshold", type=int, default=GEN0_THRESHOLD,
+                        help="the engine process's GC policy for every implementation; 0: CPython's defaults")
     args = parser.parse_args()
 
     wire = [orjson.dumps(e) for e in generate(args.events, args.sessions, args.rate)]
+    tune_engine_gc(args.gc_threshold)  # one collector for all of them, as in `livemon engine`
     ticks = ticks_for(wire, args.events, args.sessions, args.rate)
     n = len(wire)
     rows: list[tuple[str, float, str, str]] = []
@@ -279,7 +287,9 @@ def main() -> None:
 
     print(
         f"\nEngine core, {n:,} wire events ({args.sessions} sessions x {args.rate} ev/s of event time, 2 s disorder, "
-        "1 % duplicates), CPU seconds of this process (one core); ratios against the baselines of the same tick mode\n"
+        "1 % duplicates), CPU seconds of this process (one core), garbage collector "
+        f"{gc.get_threshold()} with {gc.get_freeze_count():,} objects frozen; ratios against the baselines of the "
+        "same tick mode\n"
     )
     print(f"{'implementation':60} {'events / CPU-s':>14} {'vs same metrics':>15} {'vs headline':>11}  notes")
     for name, rate, key, note in rows:
@@ -308,6 +318,7 @@ def main() -> None:
         orjson.dumps(
             {
                 "events": n,
+                "gc_threshold": gc.get_threshold()[0],
                 "livemon_events_per_s": round(results["livemon_wall"]),
                 "pure_python_same_metrics_events_per_s": round(results["same_wall"]),
                 "pure_python_events_per_s": round(results["pure_wall"]),  # headline counts only
