@@ -78,9 +78,9 @@ class CommentStage:
                 summary = self.guard(session, partial(self._summary, session, now))
                 if summary is not None:
                     summaries[session] = snapshot["comments"] = summary
-        bins = [filled for b in result.bins if b.session not in self.faults
-                and (filled := self.guard(b.session, partial(self._fill, b, summaries.get(b.session), now))) is not None]
-        faulted = self.faults.keys()
+        bins = [filled for b in result.bins
+                if (filled := self.guard(b.session, partial(self._fill, b, summaries.get(b.session), now))) is not None]
+        faulted = self.faults.keys()  # a faulted session's bins (its tracker gone: `_fill` passes them through) go here
         return TickResult(snapshots=[s for s in result.snapshots if s["session"] not in faulted],
                           bins=[b for b in bins if b.session not in faulted])
 
