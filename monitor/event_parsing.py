@@ -18,7 +18,7 @@ from dataclasses import fields
 from datetime import datetime
 from typing import Any
 
-from monitor.events import Event, EventType, OrderStatus, PlannedProduct, Platform
+from monitor.events import MEMBERS, Event, EventType, OrderStatus, PlannedProduct, Platform
 
 MAX_TEXT_CHARS = 500
 MAX_ID_CHARS = 128
@@ -136,10 +136,10 @@ def _enum(data: dict[str, Any], name: str, kind: type[enum.StrEnum], default: An
         if default is None:
             raise EventError(name, "one of " + ", ".join(m.value for m in kind), NOTHING)
         return default
-    try:
-        return kind(value)
-    except ValueError:
-        raise EventError(name, "one of " + ", ".join(m.value for m in kind), value) from None
+    member = MEMBERS[kind].get(value) if isinstance(value, str) else None
+    if member is None:
+        raise EventError(name, "one of " + ", ".join(m.value for m in kind), value)
+    return member
 
 
 def _planned_products(data: dict[str, Any]) -> tuple[PlannedProduct, ...]:
@@ -194,8 +194,8 @@ def parse_event(data: object, user_id: Callable[[str, str], str] | None = None) 
     """
     if not isinstance(data, dict):
         raise EventError("(event)", "a JSON object", data)
-    unknown = set(data) - KNOWN_FIELDS
-    if unknown:
+    if not KNOWN_FIELDS.issuperset(data):
+        unknown = set(data) - KNOWN_FIELDS
         first = min(unknown)
         raise EventError(first, "no such field in schema v1", data[first])
     kind = _enum(data, "type", EventType)

@@ -42,6 +42,9 @@ def test_parse_event_reads_rfc3339_time_with_offset() -> None:
         ({"ts": "yesterday"}, "ts", "RFC 3339"),
         ({"ts": "2026-11-22T12:00:00"}, "ts", "UTC offset"),
         ({"type": "dance"}, "type", "one of join"),
+        ({"type": ["join"]}, "type", "one of join"),  # unhashable: still a field error, not a TypeError
+        ({"type": 3}, "type", "one of join"),
+        ({"type": "order", "product": "p", "amount": 1, "status": {"paid": 1}}, "status", "one of placed"),
         ({"session": "bad session!"}, "session", "identifier"),
         ({"platform": "myspace"}, "platform", "douyin"),
         ({"colour": "red"}, "colour", "no such field"),
