@@ -4,7 +4,11 @@ Usage: .venv/bin/python bench/scale.py [--quick] [--events N]
 
 Four set-ups on this machine, each from scratch: {single Redis (bundled binary), 3-master
 Redis Cluster (bundled binary in cluster mode)} x {1, 2 `livemon engine` processes sharing
-8 partitions through leases}. Baseline: single Redis, 1 engine.
+8 partitions through leases}. Baseline: single Redis, 1 engine. A fifth set-up is the whole
+path the issue names, end to end through HTTP: single Redis, 1 engine and one `livemon web`
+(uvicorn, one worker); the bench POSTs the same events to `/api/v1/events` in batches of
+2,000 from HTTP_CLIENTS concurrent clients instead of calling the writer itself, so the web
+process's parsing, validation, pseudonymisation and de-dup writes are in the figure.
 
 * events/s: the bench writes N comment/like events over 200 rooms through the ingest path's
   writer (`ingest.writer.EventWriter`: the same Lua de-dup + XADD as `POST /api/v1/events`,
@@ -34,6 +38,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import httpx
 import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -43,7 +48,7 @@ from ingest.writer import EventWriter
 from livemon import keys
 from livemon.embedded_cluster import EmbeddedCluster
 from livemon.redis_client import connect
-from livemon.redis_server import EmbeddedRedis
+from livemon.redis_server import EmbeddedRedis, free_port
 from monitor.events import Event, EventType, Platform
 from tests.support import LivemonProcess, wait_for
 
@@ -51,6 +56,8 @@ PARTITIONS = 8
 ROOMS = 200
 BATCH = 2000
 PROBES = 20
+HTTP_CLIENTS = 2
+INGEST_KEY = "bench-key"
 
 
 def make_events(n: int, now_ms: int) -> list[Event]:
@@ -73,19 +80,38 @@ async def delivered(client: Any) -> bool:
     return True
 
 
-async def measure(url: str, events: int, pids: list[int]) -> dict[str, float]:
+async def post_all(web_url: str, batches: list[list[Event]]) -> None:
+    """POST every batch as a JSON array, HTTP_CLIENTS requests in flight at a time."""
+    bodies = [orjson.dumps([e.to_dict() for e in batch]) for batch in batches]
+    async with httpx.AsyncClient(base_url=web_url, timeout=60,
+                                 headers={"Authorization": f"Bearer {INGEST_KEY}"}) as http:
+        async def client(mine: list[bytes]) -> None:
+            for body in mine:
+                (await http.post("/api/v1/events", content=body)).raise_for_status()
+
+        await asyncio.gather(*(client(bodies[k::HTTP_CLIENTS]) for k in range(HTTP_CLIENTS)))
+
+
+async def measure(url: str, events: int, pids: list[int], web: tuple[str, int] | None) -> dict[str, float]:
+    """Write (or POST) every event, wait until the engines were handed all of them, then probe latency."""
     client = connect(url)
     writer = EventWriter(client, PARTITIONS, 900, 1_000_000)
     batch = make_events(events, int(time.time() * 1000))
+    batches = [batch[i:i + BATCH] for i in range(0, events, BATCH)]
     cpu_before = sum(cpu_seconds(pid) for pid in pids)
+    web_cpu_before = cpu_seconds(web[1]) if web else 0.0
     started = time.perf_counter()
-    for i in range(0, events, BATCH):
-        await writer.append(batch[i:i + BATCH])
+    if web:
+        await post_all(web[0], batches)
+    else:
+        for part in batches:
+            await writer.append(part)
     written = time.perf_counter()
     while not await delivered(client):
         await asyncio.sleep(0.01)
     done = time.perf_counter()
     engine_cpu = sum(cpu_seconds(pid) for pid in pids) - cpu_before
+    web_cpu = cpu_seconds(web[1]) - web_cpu_before if web else 0.0
     latencies = []
     for k in range(1, PROBES + 1):
         probe = Event(id=f"probe-{k}", session="probe", type=EventType.COMMENT, ts=int(time.time() * 1000),
@@ -101,11 +127,12 @@ async def measure(url: str, events: int, pids: list[int]) -> dict[str, float]:
     await client.aclose()
     return {"events_per_s": events / (done - started), "writer_per_s": events / (written - started),
             "engine_cpu_ms_per_1k": engine_cpu * 1000 / (events / 1000),
+            "web_cpu_ms_per_1k": web_cpu * 1000 / (events / 1000),
             "latency_p50_ms": statistics.median(latencies) * 1000,
             "latency_p95_ms": statistics.quantiles(latencies, n=20)[18] * 1000}
 
 
-def run(kind: str, engines: int, events: int, workdir: Path) -> dict[str, float]:
+def run(kind: str, engines: int, events: int, workdir: Path, through_http: bool = False) -> dict[str, float]:
     server: EmbeddedRedis | EmbeddedCluster
     if kind == "cluster":
         server = EmbeddedCluster(workdir / "cluster", masters=3).start()
@@ -121,23 +148,43 @@ def run(kind: str, engines: int, events: int, workdir: Path) -> dict[str, float]
                    "LIVEMON_PSEUDONYM_SECRET": "bench", "LIVEMON_ENGINE_NAME": f"bench-{i}",
                    "LIVEMON_LOG_LEVEL": "WARNING"}
             procs.append(LivemonProcess(["engine"], env, workdir / f"engine-{i}.log").start())
+        web: tuple[str, int] | None = None
+        if through_http:
+            port = free_port()
+            env = {**os.environ, **target, "PORT": str(port), "LIVEMON_PARTITIONS": str(PARTITIONS),
+                   "LIVEMON_DATA_DIR": str(workdir), "LIVEMON_PSEUDONYM_SECRET": "bench",
+                   "LIVEMON_INGEST_KEY": INGEST_KEY, "LIVEMON_INGEST_RATE": "100000000",
+                   "LIVEMON_INGEST_BURST": "100000000", "LIVEMON_LOG_LEVEL": "WARNING"}
+            web_process = LivemonProcess(["web"], env, workdir / "web.log").start()
+            procs.append(web_process)
+            assert web_process.process is not None
+            web = (f"http://127.0.0.1:{port}", web_process.process.pid)
+            wait_for(lambda: healthy(web[0]), 60, "livemon web to answer /healthz")
 
         async def leased() -> bool:
             client = connect(url)
             owners = [await client.get(keys.lease_key(p)) for p in range(PARTITIONS)]
             await client.aclose()
-            shares: dict[bytes, int] = {}
+            shares: dict[bytes | str, int] = {}
             for owner in owners:
                 if owner is not None:
                     shares[owner] = shares.get(owner, 0) + 1
             return sum(shares.values()) == PARTITIONS and len(shares) == engines
 
         wait_for(lambda: asyncio.run(leased()), 120, f"{engines} engines to share the partitions")  # slow starts under load
-        return asyncio.run(measure(url, events, [p.process.pid for p in procs if p.process is not None]))
+        engine_pids = [p.process.pid for p in procs[:engines] if p.process is not None]
+        return asyncio.run(measure(url, events, engine_pids, web))
     finally:
         for proc in procs:
             proc.stop()
         server.stop()
+
+
+def healthy(web_url: str) -> bool:
+    try:
+        return httpx.get(f"{web_url}/healthz", timeout=2).status_code == 200
+    except httpx.TransportError:
+        return False
 
 
 def main() -> None:
@@ -151,16 +198,20 @@ def main() -> None:
         for engines in (1, 2):
             with tempfile.TemporaryDirectory() as tmp:
                 results[f"{kind}-{engines}"] = run(kind, engines, events, Path(tmp))
+    with tempfile.TemporaryDirectory() as tmp:
+        results["http-1"] = run("single", 1, events, Path(tmp), through_http=True)
     base = results["single-1"]["events_per_s"]
     print(f"\nscale-out, {events:,} events over {ROOMS} rooms, {PARTITIONS} partitions, {os.cpu_count()} cores "
           f"(baseline: single Redis, 1 engine)")
-    print(f"{'set-up':<24}{'events/s':>12}{'vs base':>9}{'writer ev/s':>13}{'engine CPU ms/1k ev':>21}"
-          f"{'e2e p50 ms':>12}{'e2e p95 ms':>12}")
+    print(f"{'set-up':<28}{'events/s':>12}{'vs base':>9}{'writer ev/s':>13}{'engine CPU ms/1k ev':>21}"
+          f"{'web CPU ms/1k ev':>18}{'e2e p50 ms':>12}{'e2e p95 ms':>12}")
     for name, r in results.items():
-        kind, engines = name.split("-")
-        label = f"{'Redis Cluster (3)' if kind == 'cluster' else 'single Redis'}, {engines} eng"
-        print(f"{label:<24}{r['events_per_s']:>12,.0f}{r['events_per_s'] / base:>8.2f}x{r['writer_per_s']:>13,.0f}"
-              f"{r['engine_cpu_ms_per_1k']:>21.1f}{r['latency_p50_ms']:>12.0f}{r['latency_p95_ms']:>12.0f}")
+        kind, count = name.split("-")
+        label = {"cluster": "Redis Cluster (3)", "single": "single Redis", "http": "HTTP, single Redis"}[kind]
+        label += f", {count} eng"
+        web_cpu = f"{r['web_cpu_ms_per_1k']:.1f}" if kind == "http" else "-"
+        print(f"{label:<28}{r['events_per_s']:>12,.0f}{r['events_per_s'] / base:>8.2f}x{r['writer_per_s']:>13,.0f}"
+              f"{r['engine_cpu_ms_per_1k']:>21.1f}{web_cpu:>18}{r['latency_p50_ms']:>12.0f}{r['latency_p95_ms']:>12.0f}")
     print(orjson.dumps({"bench": "scale", "events": events, "baseline": "single-1",
                         "results": {k: {m: round(v, 1) for m, v in r.items()} for k, r in results.items()}}).decode())
 
