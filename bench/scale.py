@@ -48,16 +48,15 @@ from ingest.writer import EventWriter
 from livemon import keys
 from livemon.embedded_cluster import EmbeddedCluster
 from livemon.redis_client import connect
-from livemon.redis_server import EmbeddedRedis, free_port
+from livemon.redis_server import EmbeddedRedis
 from monitor.events import Event, EventType, Platform
-from tests.support import LivemonProcess, wait_for
+from tests.support import INGEST_KEY, LivemonProcess, Stack, wait_for
 
 PARTITIONS = 8
 ROOMS = 200
 BATCH = 2000
 PROBES = 20
 HTTP_CLIENTS = 2
-INGEST_KEY = "bench-key"
 
 
 def make_events(n: int, now_ms: int) -> list[Event]:
@@ -111,7 +110,7 @@ async def measure(url: str, events: int, pids: list[int], web: tuple[str, int] |
         await asyncio.sleep(0.01)
     done = time.perf_counter()
     engine_cpu = sum(cpu_seconds(pid) for pid in pids) - cpu_before
-    web_cpu = cpu_seconds(web[1]) - web_cpu_before if web else 0.0
+    web_cpu = {"web_cpu_ms_per_1k": (cpu_seconds(web[1]) - web_cpu_before) * 1000 / (events / 1000)} if web else {}
     latencies = []
     for k in range(1, PROBES + 1):
         probe = Event(id=f"probe-{k}", session="probe", type=EventType.COMMENT, ts=int(time.time() * 1000),
@@ -127,7 +126,7 @@ async def measure(url: str, events: int, pids: list[int], web: tuple[str, int] |
     await client.aclose()
     return {"events_per_s": events / (done - started), "writer_per_s": events / (written - started),
             "engine_cpu_ms_per_1k": engine_cpu * 1000 / (events / 1000),
-            "web_cpu_ms_per_1k": web_cpu * 1000 / (events / 1000),
+            **web_cpu,
             "latency_p50_ms": statistics.median(latencies) * 1000,
             "latency_p95_ms": statistics.quantiles(latencies, n=20)[18] * 1000}
 
@@ -142,6 +141,7 @@ def run(kind: str, engines: int, events: int, workdir: Path, through_http: bool 
         target = {"REDIS_URL": server.url}
     url = server.url
     procs: list[LivemonProcess] = []
+    stack: Stack | None = None
     try:
         for i in range(engines):
             env = {**os.environ, **target, "LIVEMON_PARTITIONS": str(PARTITIONS), "LIVEMON_DATA_DIR": str(workdir),
@@ -149,17 +149,12 @@ def run(kind: str, engines: int, events: int, workdir: Path, through_http: bool 
                    "LIVEMON_LOG_LEVEL": "WARNING"}
             procs.append(LivemonProcess(["engine"], env, workdir / f"engine-{i}.log").start())
         web: tuple[str, int] | None = None
-        if through_http:
-            port = free_port()
-            env = {**os.environ, **target, "PORT": str(port), "LIVEMON_PARTITIONS": str(PARTITIONS),
-                   "LIVEMON_DATA_DIR": str(workdir), "LIVEMON_PSEUDONYM_SECRET": "bench",
-                   "LIVEMON_INGEST_KEY": INGEST_KEY, "LIVEMON_INGEST_RATE": "100000000",
-                   "LIVEMON_INGEST_BURST": "100000000", "LIVEMON_LOG_LEVEL": "WARNING"}
-            web_process = LivemonProcess(["web"], env, workdir / "web.log").start()
-            procs.append(web_process)
-            assert web_process.process is not None
-            web = (f"http://127.0.0.1:{port}", web_process.process.pid)
-            wait_for(lambda: healthy(web[0]), 60, "livemon web to answer /healthz")
+        if through_http:  # the tests' web process: free port, ingest key, waits for /healthz
+            stack = Stack(url, workdir, with_engine=False, LIVEMON_PARTITIONS=str(PARTITIONS),
+                          LIVEMON_INGEST_RATE="100000000", LIVEMON_INGEST_BURST="100000000",
+                          LIVEMON_LOG_LEVEL="WARNING").start()
+            assert stack.web.process is not None
+            web = (stack.url, stack.web.process.pid)
 
         async def leased() -> bool:
             client = connect(url)
@@ -175,16 +170,11 @@ def run(kind: str, engines: int, events: int, workdir: Path, through_http: bool 
         engine_pids = [p.process.pid for p in procs[:engines] if p.process is not None]
         return asyncio.run(measure(url, events, engine_pids, web))
     finally:
+        if stack is not None:
+            stack.stop()
         for proc in procs:
             proc.stop()
         server.stop()
-
-
-def healthy(web_url: str) -> bool:
-    try:
-        return httpx.get(f"{web_url}/healthz", timeout=2).status_code == 200
-    except httpx.TransportError:
-        return False
 
 
 def main() -> None:
@@ -209,7 +199,7 @@ def main() -> None:
         kind, count = name.split("-")
         label = {"cluster": "Redis Cluster (3)", "single": "single Redis", "http": "HTTP, single Redis"}[kind]
         label += f", {count} eng"
-        web_cpu = f"{r['web_cpu_ms_per_1k']:.1f}" if kind == "http" else "-"
+        web_cpu = f"{r['web_cpu_ms_per_1k']:.1f}" if "web_cpu_ms_per_1k" in r else "-"
         print(f"{label:<28}{r['events_per_s']:>12,.0f}{r['events_per_s'] / base:>8.2f}x{r['writer_per_s']:>13,.0f}"
               f"{r['engine_cpu_ms_per_1k']:>21.1f}{web_cpu:>18}{r['latency_p50_ms']:>12.0f}{r['latency_p95_ms']:>12.0f}")
     print(orjson.dumps({"bench": "scale", "events": events, "baseline": "single-1",
