@@ -108,12 +108,13 @@ async def feed(url: str, raw: list[dict[str, Any]], seconds: float, pid: int, na
     writer = EventWriter(client, PARTITIONS, 900, 1_000_000)
     start_ms = int(time.time() * 1000) + 2000  # parsing below takes about a second
     events: list[Event] = [parse_event({**e, "ts": e["ts"] + start_ms}) for e in raw]
+    encoded = [e.encoded() for e in events]
     while time.time() * 1000 < start_ms:
         await asyncio.sleep(0.01)
     if backlog:
         os.kill(pid, signal.SIGSTOP)
         for i in range(0, len(events), 2000):
-            await writer.append(events[i : i + 2000])
+            await writer.append(encoded[i : i + 2000])
     reads_before = await xreadgroup_calls(client)
     cpu_before = cpu_times(pid)
     started = time.perf_counter()
@@ -127,7 +128,7 @@ async def feed(url: str, raw: list[dict[str, Any]], seconds: float, pid: int, na
         while upto < len(events) and events[upto].ts <= due_ms:
             upto += 1
         if upto > sent:
-            await writer.append(events[sent:upto])
+            await writer.append(encoded[sent:upto])
             sent = upto
         await asyncio.sleep(max(0.0, started + step * STEP_S - time.perf_counter()))
     written = time.perf_counter()

@@ -104,7 +104,7 @@ async def measure(url: str, events: int, pids: list[int], web: tuple[str, int] |
         await post_all(web[0], batches)
     else:
         for part in batches:
-            await writer.append(part)
+            await writer.append([e.encoded() for e in part])
     written = time.perf_counter()
     while not await delivered(client):
         await asyncio.sleep(0.01)
@@ -116,7 +116,7 @@ async def measure(url: str, events: int, pids: list[int], web: tuple[str, int] |
         probe = Event(id=f"probe-{k}", session="probe", type=EventType.COMMENT, ts=int(time.time() * 1000),
                       platform=Platform.DOUYIN, user="p", text="?")
         sent = time.perf_counter()
-        await writer.append([probe])
+        await writer.append([probe.encoded()])
         while True:
             raw = await client.hget(keys.SNAPSHOTS, "probe")
             if raw and orjson.loads(raw)["events_total"] >= k:

@@ -10,14 +10,15 @@ Exceptions::
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import partial
 
 import orjson
 
 from ingest.pseudonym import pseudonymise
-from monitor.event_parsing import EventError, parse_event
-from monitor.events import Event
+from monitor.event_parsing import EventError, parse_fields
+from monitor.events import EncodedEvent, encode_fields
 
 MAX_BODY_BYTES = 4 * 1024 * 1024
 MAX_BATCH_EVENTS = 5_000
@@ -85,8 +86,10 @@ def split_body(body: bytes, content_type: str) -> list[object]:
     return items
 
 
-def validate_batch(items: list[object], pseudonym_secret: bytes) -> list[Event]:
+def validate_batch(items: Sequence[object], pseudonym_secret: bytes) -> list[EncodedEvent]:
     """Validate every item; pseudonymise viewer ids; refuse events more than MAX_FUTURE_S ahead of this clock.
+
+    Returns the events in their wire form, ready for `ingest.writer.EventWriter.append`.
 
     Raises:
         BatchTooLarge: more than MAX_BATCH_EVENTS items.
@@ -94,22 +97,22 @@ def validate_batch(items: list[object], pseudonym_secret: bytes) -> list[Event]:
     """
     if len(items) > MAX_BATCH_EVENTS:
         raise BatchTooLarge(f"batch holds {len(items)} events; the limit is {MAX_BATCH_EVENTS} per request")
-    events: list[Event] = []
+    events: list[EncodedEvent] = []
     errors: list[LineError] = []
     user_id = partial(pseudonymise, pseudonym_secret)
     now_ms = int(time.time() * 1000)
     latest_ms = now_ms + MAX_FUTURE_S * 1000
     for number, item in enumerate(items, start=1):
         try:
-            event = parse_event(item, user_id)
+            values = parse_fields(item, user_id)
         except EventError as exc:
             errors.append(LineError(number, exc.field, str(exc)))
             continue
-        if event.ts > latest_ms:
-            errors.append(LineError(number, "ts", f"ts is {(event.ts - now_ms) // 1000} s ahead of the server clock; "
-                                                  f"at most {MAX_FUTURE_S} s of clock skew is accepted"))
-        else:
-            events.append(event)
+        if values["ts"] > latest_ms:
+            errors.append(LineError(number, "ts", f"ts is {(values['ts'] - now_ms) // 1000} s ahead of the server "
+                                                  f"clock; at most {MAX_FUTURE_S} s of clock skew is accepted"))
+        elif not errors:  # once one line failed nothing is written: spend no time encoding the rest
+            events.append(EncodedEvent(values["session"], values["id"], encode_fields(values)))
     if errors:
         raise BatchRejected(errors[:MAX_REPORTED_ERRORS], len(errors))
     return events

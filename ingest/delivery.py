@@ -52,7 +52,7 @@ async def deliver(
     if not raw_events:
         return AppendResult(accepted=0, duplicates=0)
     try:
-        events = validate_batch(list(raw_events), pseudonym_secret)
+        events = validate_batch(raw_events, pseudonym_secret)
     except BatchRejected as exc:
         telemetry.EVENTS_REJECTED.labels(source).inc(exc.total_errors)
         raise

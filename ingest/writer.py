@@ -5,9 +5,9 @@ partition, so a marker never exists without its event. A retried request is ther
 idempotent: events already written count as duplicates the second time. All keys of one
 call share the partition's hash tag `{pN}`, so on Redis Cluster each call runs in one slot.
 
-Memory: a batch's encoded events are held until Redis answers; `Event.to_wire` returns each
-at its own size (orjson's buffer of at least 4 KiB per `dumps` would otherwise make a
-5,000-event batch hold about 20 MiB instead of under 1 MiB).
+Memory: a batch's encoded events are held until Redis answers; `monitor.events.encode_fields`
+returns each at its own size (orjson's buffer of at least 4 KiB per `dumps` would otherwise
+make a 5,000-event batch hold about 20 MiB instead of under 1 MiB).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import redis.asyncio as aioredis
 
 from livemon import keys
 from livemon.redis_client import is_cluster
-from monitor.events import Event
+from monitor.events import EncodedEvent
 
 _APPEND_SCRIPT = """
 local added = 0
@@ -53,16 +53,16 @@ class EventWriter:
         self._script = client.register_script(_APPEND_SCRIPT)
         self.cluster = is_cluster(client)
 
-    async def append(self, events: Sequence[Event]) -> AppendResult:
-        """Append events, grouped per partition, in one pipeline round trip."""
-        groups: dict[int, list[Event]] = defaultdict(list)
+    async def append(self, events: Sequence[EncodedEvent]) -> AppendResult:
+        """Append events (`ingest.batch.validate_batch`, `Event.encoded`), grouped per partition, in one round trip."""
+        groups: dict[int, list[EncodedEvent]] = defaultdict(list)
         for event in events:
             groups[keys.partition_of(event.session, self.partitions)].append(event)
         async with self.client.pipeline(transaction=False) as pipe:
             for partition, group in groups.items():
                 script_keys = [keys.events_stream(partition)] + [keys.dedup_key(partition, e.session, e.id)
                                                                  for e in group]
-                script_args = [self.dedup_ttl_s, self.stream_maxlen] + [e.to_wire() for e in group]
+                script_args = [self.dedup_ttl_s, self.stream_maxlen] + [e.wire for e in group]
                 if self.cluster:  # redis-py's cluster pipeline refuses EVALSHA; EVAL is cached by Redis as well
                     pipe.eval(_APPEND_SCRIPT, len(script_keys), *script_keys, *script_args)
                 else:

@@ -192,6 +192,16 @@ def parse_event(data: object, user_id: Callable[[str, str], str] | None = None) 
     Raises:
         EventError: naming the first field that is missing or wrong.
     """
+    return Event(**parse_fields(data, user_id))
+
+
+def parse_fields(data: object, user_id: Callable[[str, str], str] | None = None) -> dict[str, Any]:
+    """Validate one raw event object into the fields it sets: `Event`'s keyword arguments, none of them None.
+
+    The ingest edge encodes these straight to the wire form (`monitor.events.encode_fields`):
+    it only forwards events, and building an `Event` first would cost as much as the checks.
+    Arguments and errors as `parse_event`.
+    """
     if not isinstance(data, dict):
         raise EventError("(event)", "a JSON object", data)
     if not KNOWN_FIELDS.issuperset(data):
@@ -241,4 +251,4 @@ def parse_event(data: object, user_id: Callable[[str, str], str] | None = None) 
         values["title"] = _text(data, "title", 200, required=False)
         values["host"] = _text(data, "host", 100, required=False)
         values["products"] = _planned_products(data)
-    return Event(**values)
+    return {name: value for name, value in values.items() if value is not None}

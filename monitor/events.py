@@ -3,14 +3,15 @@
 `monitor.event_parsing.parse_event` validates raw producer JSON into an `Event`; after it,
 everything trusts its input. The wire form written to Redis (`Event.to_wire`) is compact JSON
 of the set fields, and `Event.from_wire` reads it back without re-validating (the engine's
-hot path).
+hot path). The ingest edge encodes validated fields directly (`encode_fields`), so the web
+process never builds an `Event` it would only forward.
 """
 
 from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field, fields
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 
@@ -96,14 +97,12 @@ class Event:
     products: tuple[PlannedProduct, ...] = field(default=())
 
     def to_wire(self) -> bytes:
-        """Serialise the set fields as compact JSON for the event stream, right-sized.
+        """Serialise the set fields as compact JSON for the event stream (see `_right_sized`)."""
+        return _right_sized(orjson.dumps(self.to_dict()))
 
-        orjson (3.13, as pinned) returns every `dumps` result inside a buffer of at least 4 KiB
-        that it never shrinks, so a ~150-byte comment would pin 4 KiB for as long as its wire
-        form is kept (the ingest writer holds a whole batch until Redis answers); the copy
-        (about 0.3 µs) keeps under 200 bytes.
-        """
-        return bytes(memoryview(orjson.dumps(self.to_dict())))
+    def encoded(self) -> EncodedEvent:
+        """Return this event as the ingest writer takes it."""
+        return EncodedEvent(self.session, self.id, self.to_wire())
 
     def to_dict(self) -> dict[str, Any]:
         """Return the set fields as plain JSON-ready values."""
@@ -130,6 +129,38 @@ class Event:
         if "products" in values:
             values["products"] = tuple(PlannedProduct(**p) for p in values["products"])
         return cls(**values)
+
+
+class EncodedEvent(NamedTuple):
+    """A validated event in its wire form, with what the writer needs to place it: session and id."""
+
+    session: str
+    id: str
+    wire: bytes
+
+
+def encode_fields(values: dict[str, Any]) -> bytes:
+    """Return the wire form of an event given as its set fields (`monitor.event_parsing.parse_fields`).
+
+    `Event.from_wire` reads it back as `Event(**values)`, without building that `Event` here.
+    """
+    products = values.get("products")
+    if products is not None:
+        values = {**values, "products": [_planned_to_dict(p) for p in products]}
+        if not products:
+            del values["products"]
+    return _right_sized(orjson.dumps(values))
+
+
+def _right_sized(dumped: bytes) -> bytes:
+    """Copy an orjson result into a bytes object of its own size.
+
+    orjson (3.13, as pinned) returns every `dumps` result inside a buffer of at least 4 KiB
+    that it never shrinks, so a ~150-byte comment would pin 4 KiB for as long as its wire
+    form is kept (the ingest writer holds a whole batch until Redis answers); the copy
+    (about 0.3 µs) keeps under 200 bytes.
+    """
+    return bytes(memoryview(dumped))
 
 
 _EVENT_FIELDS = tuple(f.name for f in fields(Event))

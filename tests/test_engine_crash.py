@@ -186,7 +186,7 @@ def uninterrupted(batches: list[list[dict[str, Any]]], now: float) -> dict[str, 
     """Snapshots of one in-process engine fed every batch (copies included), as the runner folds them."""
     engine = Engine(load_engine_config())
     for batch in batches:
-        engine.apply_wire([e.to_wire() for e in validate_batch(batch, PSEUDONYM_SECRET)])
+        engine.apply_wire([e.wire for e in validate_batch(batch, PSEUDONYM_SECRET)])
     return {snap["session"]: snap for snap in engine.tick(now).snapshots}
 
 

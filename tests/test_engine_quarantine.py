@@ -88,7 +88,7 @@ def bug(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iter
 
 def post(client: redis.Redis, reference: Engine, *rooms: str) -> None:
     """Append one mixed batch per room to the stream, and fold it into the uninterrupted reference."""
-    payloads = [e.to_wire() for room in rooms
+    payloads = [e.wire for room in rooms
                 for e in validate_batch(mixed_batch(room, comments=6, likes=4, orders=3, viewers=5), SECRET)]
     for payload in payloads:
         client.xadd(STREAM, {keys.EVENT_FIELD: payload})
@@ -138,7 +138,7 @@ def test_engine_holds_out_only_the_session_whose_fold_raises(monkeypatch: pytest
         fold(self, part)
 
     monkeypatch.setattr(SessionState, "fold", failing_fold)
-    batches = [[e.to_wire() for room in ("good", "bad")
+    batches = [[e.wire for room in ("good", "bad")
                 for e in validate_batch(mixed_batch(room, comments=6, likes=4, orders=3, viewers=5), SECRET)]
                for _ in range(3)]
     engine, clean = Engine(), Engine()

@@ -24,8 +24,8 @@ from livemon.redis_client import connect
 from tests.events_factory import raw_event
 from tests.support import INGEST_KEY, Stack, wait_for
 
-# One orjson buffer alone is 4 KiB; what a held event costs besides its Event object
-# (wire bytes, de-dup key, the pipeline's packed command) is a few hundred bytes.
+# One orjson buffer alone is 4 KiB; what a held event costs (its wire bytes, pseudonym,
+# de-dup key, the pipeline's packed command) is a few hundred bytes.
 MAX_WRITER_BYTES_PER_EVENT = 1536
 
 
@@ -34,16 +34,16 @@ def comments(count: int, session: str = "room-a") -> list[dict[str, object]]:
 
 
 def test_writer_holds_a_full_batch_in_little_memory(redis_client: redis.Redis, redis_url: str) -> None:
-    events = validate_batch(comments(MAX_BATCH_EVENTS), b"secret")
+    raw = comments(MAX_BATCH_EVENTS)
 
     async def append() -> int:
         client = connect(redis_url)
         try:
             writer = EventWriter(client, partitions=8, dedup_ttl_s=600, stream_maxlen=100_000)
-            await writer.append(events[:1])  # connection and script loaded before measuring
+            await writer.append(validate_batch(raw[:1], b"secret"))  # connection and script loaded before measuring
             tracemalloc.start()
-            try:
-                result = await writer.append(events[1:])
+            try:  # encoding happens in validate_batch: it is where an orjson buffer would be kept
+                result = await writer.append(validate_batch(raw[1:], b"secret"))
                 _, peak = tracemalloc.get_traced_memory()
             finally:
                 tracemalloc.stop()
