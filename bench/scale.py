@@ -18,10 +18,13 @@ process's parsing, validation, pseudonymisation and de-dup writes are in the fig
   rate is shown beside it: on a 2-core machine the writer, the Redis servers and the engines
   share the cores, so this measures the whole pipeline here, not an engine's ceiling. Less
   noisy on a shared machine: the engines' CPU seconds over the same span, per 1,000 events
-  (it includes their idle tick, reads and checkpoints, so it is the pipeline's cost per event).
-* latency: then, idle, 20 probe events one at a time; time from the write until the probe
-  room's snapshot in `lm:snap` shows it (the engine publishes a partition within
-  LIVEMON_PUBLISH_S, 0.1 s, of folding new events; before that setting it waited for the 1-s tick).
+  (it includes their idle tick, reads and checkpoints, so it is the pipeline's cost per event),
+  and beside them the web process's (HTTP set-up) and the Redis servers'.
+* latency: then, idle, 20 probe events one at a time, PROBE_GAP_S apart; time from the write
+  until the probe room's snapshot in `lm:snap` shows it. The engine publishes a partition at
+  once when it has not published for LIVEMON_PUBLISH_S (0.1 s), otherwise at the end of that
+  interval; the gap lets each probe find an idle partition, as a lone event would (back to back,
+  each probe waited for the interval its predecessor started: ~120 ms at p50).
 
 Prints a table, then one line of JSON.
 """
@@ -57,6 +60,7 @@ ROOMS = 200
 BATCH = 2000
 PROBES = 20
 HTTP_CLIENTS = 2
+PROBE_GAP_S = 0.15  # longer than LIVEMON_PUBLISH_S
 
 
 def make_events(n: int, now_ms: int) -> list[Event]:
@@ -91,13 +95,15 @@ async def post_all(web_url: str, batches: list[list[Event]]) -> None:
         await asyncio.gather(*(client(bodies[k::HTTP_CLIENTS]) for k in range(HTTP_CLIENTS)))
 
 
-async def measure(url: str, events: int, pids: list[int], web: tuple[str, int] | None) -> dict[str, float]:
+async def measure(url: str, events: int, pids: list[int], redis_pids: list[int],
+                  web: tuple[str, int] | None) -> dict[str, float]:
     """Write (or POST) every event, wait until the engines were handed all of them, then probe latency."""
     client = connect(url)
     writer = EventWriter(client, PARTITIONS, 900, 1_000_000)
     batch = make_events(events, int(time.time() * 1000))
     batches = [batch[i:i + BATCH] for i in range(0, events, BATCH)]
     cpu_before = sum(cpu_seconds(pid) for pid in pids)
+    redis_cpu_before = sum(cpu_seconds(pid) for pid in redis_pids)
     web_cpu_before = cpu_seconds(web[1]) if web else 0.0
     started = time.perf_counter()
     if web:
@@ -110,11 +116,13 @@ async def measure(url: str, events: int, pids: list[int], web: tuple[str, int] |
         await asyncio.sleep(0.01)
     done = time.perf_counter()
     engine_cpu = sum(cpu_seconds(pid) for pid in pids) - cpu_before
+    redis_cpu = sum(cpu_seconds(pid) for pid in redis_pids) - redis_cpu_before
     web_cpu = {"web_cpu_ms_per_1k": (cpu_seconds(web[1]) - web_cpu_before) * 1000 / (events / 1000)} if web else {}
     latencies = []
     for k in range(1, PROBES + 1):
         probe = Event(id=f"probe-{k}", session="probe", type=EventType.COMMENT, ts=int(time.time() * 1000),
                       platform=Platform.DOUYIN, user="p", text="?")
+        await asyncio.sleep(PROBE_GAP_S)
         sent = time.perf_counter()
         await writer.append([probe.encoded()])
         while True:
@@ -126,6 +134,7 @@ async def measure(url: str, events: int, pids: list[int], web: tuple[str, int] |
     await client.aclose()
     return {"events_per_s": events / (done - started), "writer_per_s": events / (written - started),
             "engine_cpu_ms_per_1k": engine_cpu * 1000 / (events / 1000),
+            "redis_cpu_ms_per_1k": redis_cpu * 1000 / (events / 1000),
             **web_cpu,
             "latency_p50_ms": statistics.median(latencies) * 1000,
             "latency_p95_ms": statistics.quantiles(latencies, n=20)[18] * 1000}
@@ -168,7 +177,9 @@ def run(kind: str, engines: int, events: int, workdir: Path, through_http: bool 
 
         wait_for(lambda: asyncio.run(leased()), 120, f"{engines} engines to share the partitions")  # slow starts under load
         engine_pids = [p.process.pid for p in procs[:engines] if p.process is not None]
-        return asyncio.run(measure(url, events, engine_pids, web))
+        redis_pids = [p.pid for p in server.processes] if isinstance(server, EmbeddedCluster) else \
+            [server.process.pid] if server.process else []
+        return asyncio.run(measure(url, events, engine_pids, redis_pids, web))
     finally:
         if stack is not None:
             stack.stop()
@@ -194,14 +205,15 @@ def main() -> None:
     print(f"\nscale-out, {events:,} events over {ROOMS} rooms, {PARTITIONS} partitions, {os.cpu_count()} cores "
           f"(baseline: single Redis, 1 engine)")
     print(f"{'set-up':<28}{'events/s':>12}{'vs base':>9}{'writer ev/s':>13}{'engine CPU ms/1k ev':>21}"
-          f"{'web CPU ms/1k ev':>18}{'e2e p50 ms':>12}{'e2e p95 ms':>12}")
+          f"{'web CPU ms/1k ev':>18}{'Redis CPU ms/1k ev':>20}{'e2e p50 ms':>12}{'e2e p95 ms':>12}")
     for name, r in results.items():
         kind, count = name.split("-")
         label = {"cluster": "Redis Cluster (3)", "single": "single Redis", "http": "HTTP, single Redis"}[kind]
         label += f", {count} eng"
         web_cpu = f"{r['web_cpu_ms_per_1k']:.1f}" if "web_cpu_ms_per_1k" in r else "-"
         print(f"{label:<28}{r['events_per_s']:>12,.0f}{r['events_per_s'] / base:>8.2f}x{r['writer_per_s']:>13,.0f}"
-              f"{r['engine_cpu_ms_per_1k']:>21.1f}{web_cpu:>18}{r['latency_p50_ms']:>12.0f}{r['latency_p95_ms']:>12.0f}")
+              f"{r['engine_cpu_ms_per_1k']:>21.1f}{web_cpu:>18}{r['redis_cpu_ms_per_1k']:>20.1f}"
+              f"{r['latency_p50_ms']:>12.0f}{r['latency_p95_ms']:>12.0f}")
     print(orjson.dumps({"bench": "scale", "events": events, "baseline": "single-1",
                         "results": {k: {m: round(v, 1) for m, v in r.items()} for k, r in results.items()}}).decode())
 
