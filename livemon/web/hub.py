@@ -15,7 +15,7 @@ import time
 import orjson
 import redis.asyncio as aioredis
 
-from livemon import keys
+from livemon import keys, redis_replies
 
 log = logging.getLogger(__name__)
 
@@ -90,17 +90,17 @@ class Hub:
         last_id = "$"
         while True:
             try:
-                reply = await self.reader.xread({keys.UPDATES: last_id}, count=1000, block=1000)
+                entries = await redis_replies.xread(self.reader, keys.UPDATES, last_id, count=1000, block=1000)
             except asyncio.CancelledError:
                 raise
             except Exception:
                 log.warning("hub: reading updates failed; retrying in 1 s", exc_info=True)
                 await asyncio.sleep(1.0)
                 continue
-            for _stream, entries in reply or []:
-                for raw_id, fields in entries:
-                    last_id = raw_id.decode()
-                    self.offer_snapshot(fields[b"s"].decode(), fields[b"d"])
+            for raw_id, fields in entries:
+                last_id = raw_id.decode()
+                self.offer_snapshot(fields[b"s"].decode(), fields[b"d"])
+            if entries:  # [] when BLOCK timed out
                 self.last_update_at = time.time()
 
     async def heartbeat(self) -> None:
