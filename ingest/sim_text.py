@@ -30,7 +30,7 @@ QUESTIONS = {
            "can't find the link", "free shipping?", "when is {name} coming?", "what is {name} made of?",
            "does #{n} ship to canada?"),
 }
-COMPLAINTS = {
+COMPLAINTS: dict[str, dict[str, tuple[str, ...]]] = {
     "quality": {"zh": ("质量太差了", "做工很粗糙", "用了一次就坏了", "掉色严重", "线头好多"),
                 "en": ("quality is terrible", "broke after one use", "cheap material", "color faded")},
     "shipping": {"zh": ("发货太慢了", "一个星期还没发货", "物流不更新", "快递太慢"),

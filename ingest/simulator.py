@@ -255,7 +255,11 @@ class SimulatedSession:
         if c.duration_s and t >= self.start + c.duration_s:
             self.ended = True
             return [self._event("session_end", t)]
-        at = lambda: t + float(rng.random())  # event time inside this second
+
+        def at() -> float:
+            """An event time inside this second."""
+            return t + float(rng.random())
+
         # run of show
         pinned = self._pinned_at(t)
         if self.pinned is not None and self.pinned == self.sellout_product and t >= self.sellout_from:
@@ -350,7 +354,9 @@ class SimulatedSession:
                 pay_t = t + float(rng.uniform(1, 20))
                 event = self._event("order", pay_t, user=buyer, product=product.product, amount=product.price,
                                     currency="CNY", status="paid", order_id=order_id)
-                heapq.heappush(self.delayed, (int(event["ts"]), next(self.ids), event))  # type: ignore[arg-type]
+                ts = event["ts"]
+                assert isinstance(ts, int)  # `_event` stamps milliseconds as an int
+                heapq.heappush(self.delayed, (ts, next(self.ids), event))
             stock = int(self.market.stock[i])
             last, when = self.last_stock[product.product]
             if stock != last and (t - when >= STOCK_EVERY_S or stock == 0):

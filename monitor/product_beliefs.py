@@ -92,7 +92,8 @@ class _Arm:
 def _pull(tiring: float, pitch_s: float, c: SuggestionConfig) -> float:
     """Mean `1 / (1 + exposure / fatigue_scale_s)` over a pitch of `pitch_s` from `tiring` (Simpson's rule)."""
     def at(t: float) -> float:
-        exposure = tiring * 0.5 ** (t / c.fatigue_half_life_s) + t
+        # Annotated: typeshed types float ** float as Any (a negative base gives a complex); 0.5 ** x is real.
+        exposure: float = tiring * 0.5 ** (t / c.fatigue_half_life_s) + t
         return 1.0 / (1.0 + exposure / c.fatigue_scale_s)
 
     return (at(0.0) + 4.0 * at(pitch_s / 2.0) + at(pitch_s)) / 6.0
@@ -105,7 +106,8 @@ def _tiring_before(s: ProductSignals, now: float, c: SuggestionConfig) -> float:
         return max(s.pitch_seconds_total, current)
     if s.last_pitch_end_ts is None:
         return 0.0
-    return s.pitch_seconds_total * 0.5 ** (max(0.0, now - s.last_pitch_end_ts) / c.fatigue_half_life_s)
+    halved: float = 0.5 ** (max(0.0, now - s.last_pitch_end_ts) / c.fatigue_half_life_s)  # real; see `_pull`
+    return s.pitch_seconds_total * halved
 
 
 class FunnelBeliefs:
