@@ -21,7 +21,8 @@ from livemon.tokens import TokenStore, parse_role
 
 
 def _spawn(args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
-    return subprocess.Popen([sys.executable, "-m", "livemon", *args], env=env, preexec_fn=child_preexec)
+    return subprocess.Popen([sys.executable, "-m", "livemon", *args], env=env,
+                            preexec_fn=child_preexec)  # noqa: PLW1509 - the only way to set PDEATHSIG
 
 
 def _wait_healthy(url: str, process: subprocess.Popen[bytes], timeout_s: float = 30.0) -> None:

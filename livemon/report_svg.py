@@ -52,8 +52,8 @@ def line_chart(title: str, lines: Sequence[Line], start_ms: int, step_s: int, ma
     def y_at(v: float) -> float:
         return TOP + inner_h * (1 - (v - low) / (high - low))
 
-    out = [f'<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" width="100%" role="img" '
-           f'aria-label="{escape(title)}" xmlns="http://www.w3.org/2000/svg">',
+    out = [(f'<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" width="100%" role="img" '
+            f'aria-label="{escape(title)}" xmlns="http://www.w3.org/2000/svg">'),
            f'<title>{escape(title)}</title>']
     for v in (low, (low + high) / 2, high):
         y = y_at(v)
