@@ -92,10 +92,9 @@ def sim_incidents(runs: list[RoomRun]) -> list[Incident]:
     for run in runs:
         per_bin = np.mean([b.comments for b in run.bins]) if run.bins else 0.0
         for label in run.labels:
-            kind = str(label["kind"])
+            kind = label["kind"]
             group = kind + ("_small" if per_bin < 40 else "_large") if kind in ("negative_storm", "raid") else kind
-            inc = Incident(kind, str(label["session"]), int(label["start"]) / 1000,  # type: ignore[call-overload]
-                           int(label["end"]) / 1000, group)  # type: ignore[call-overload]
+            inc = Incident(kind, label["session"], label["start"] / 1000, label["end"] / 1000, group)
             if kind == "conversion_drop":
                 carts = sum(p.carts for b in run.bins if inc.start <= b.start < inc.end for p in b.products
                             if p.product == label["product"])

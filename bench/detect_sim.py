@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import orjson
 
-from ingest.incidents import IncidentKind
+from ingest.incidents import IncidentKind, IncidentLabel
 from ingest.simulator import SimConfig, SimulatedSession
 from monitor.bins import Bin
 from monitor.comment_stage import CommentStage
@@ -50,7 +50,7 @@ class RoomRun:
 
     room: Room
     bins: list[Bin]
-    labels: list[dict[str, object]]
+    labels: list[IncidentLabel]
 
 
 def plan_rooms(seed: int, incident_rooms: int, clean_rooms: int, duration_s: float) -> list[Room]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from typing import Any
+from typing import TypedDict
 
 import numpy as np
 
@@ -27,6 +27,17 @@ class IncidentKind(enum.StrEnum):
     INGEST_SILENCE = "ingest_silence"
 
 
+class IncidentLabel(TypedDict):
+    """An incident as a JSON label: times in epoch milliseconds, like the events."""
+
+    kind: str
+    session: str
+    start: int
+    end: int
+    product: str | None
+    topic: str | None
+
+
 @dataclass(frozen=True, slots=True)
 class Incident:
     """One injected incident; `start`/`end` in epoch seconds of simulated time."""
@@ -42,7 +53,7 @@ class Incident:
         """True while the incident lasts."""
         return self.start <= t < self.end
 
-    def to_label(self) -> dict[str, Any]:
+    def to_label(self) -> IncidentLabel:
         """JSON label (times in epoch ms, like events)."""
         return {"kind": self.kind.value, "session": self.session, "start": int(self.start * 1000),
                 "end": int(self.end * 1000), "product": self.product, "topic": self.topic}

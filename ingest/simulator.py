@@ -48,7 +48,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from ingest import sim_text
-from ingest.incidents import Incident, IncidentKind, plan
+from ingest.incidents import Incident, IncidentKind, IncidentLabel, plan
 from monitor.market import Market, MarketConfig, MarketProduct, generate_products
 
 PLATFORMS = ("douyin", "tiktok", "kuaishou", "taobao", "wechat")
@@ -186,7 +186,7 @@ class SimulatedSession:
             return replace(incident, product=self._pinned_at(incident.start + 1))
         return incident
 
-    def labels(self) -> list[dict[str, object]]:
+    def labels(self) -> list[IncidentLabel]:
         """Ground truth so far: planned incidents plus sell-outs that happened."""
         return [i.to_label() for i in sorted(self.incidents, key=lambda i: i.start)]
 

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from ingest import sim_text
-from ingest.incidents import IncidentKind, parse_kinds
+from ingest.incidents import IncidentKind, IncidentLabel, parse_kinds
 from ingest.simulator import SimConfig, SimulatedSession
 from monitor.event_parsing import parse_event
 
@@ -30,7 +30,7 @@ def run(kinds: str = "none", seed: int = 3, duration: float = 1800.0, chunk: flo
     return room, events
 
 
-def within(events: list[dict[str, Any]], label: dict[str, Any], kind: str) -> list[dict[str, Any]]:
+def within(events: list[dict[str, Any]], label: IncidentLabel, kind: str) -> list[dict[str, Any]]:
     return [e for e in events if e["type"] == kind and label["start"] <= e["ts"] < label["end"]]
 
 
