@@ -172,7 +172,8 @@ class Stack:
         return self.http.post("/api/v1/events", content=content,
                               headers={"Authorization": f"Bearer {key}", "Content-Type": content_type})
 
-    def metrics(self, session: str) -> dict[str, object] | None:
+    def metrics(self, session: str) -> dict[str, Any] | None:
+        """The session's latest metrics snapshot (JSON), or None when the API has none to give."""
         response = self.http.get(f"/api/v1/sessions/{session}/metrics")
         return response.json() if response.status_code == 200 else None
 

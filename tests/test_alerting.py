@@ -13,6 +13,7 @@ from livemon.alerting import COMMAND_FIELD, AlertStage, read_commands
 from livemon.redis_client import connect
 from monitor.alert_config import load_alert_config
 from monitor.bins import Bin
+from tests import redis_sync
 
 T0 = 1_767_225_600
 YEAR_S = 366 * 24 * 3600
@@ -25,7 +26,7 @@ def crash_series(session: str, crash_at: int = 40, bins: int = 42, t0: int = T0)
 
 
 def records(client: redis.Redis) -> list[dict[str, Any]]:
-    return [orjson.loads(f[keys.ALERT_RECORD_FIELD.encode()]) for _, f in client.xrange(keys.ALERTS)]
+    return [orjson.loads(f[keys.ALERT_RECORD_FIELD.encode()]) for _, f in redis_sync.xrange(client, keys.ALERTS)]
 
 
 def run_step(redis_url: str, stage: AlertStage, bins: list[Bin], now: float) -> int:
@@ -48,7 +49,9 @@ def test_alerting_appends_transitions_and_mirrors_active_alerts(redis_client: re
     assert run_step(redis_url, stage, crash_series("room-1"), T0 + 420) == 1
     [record] = records(redis_client)
     assert (record["rule"], record["state"], record["session"]) == ("viewer_crash", "firing", "room-1")
-    active = orjson.loads(redis_client.hget(keys.ALERTS_ACTIVE, record["fingerprint"]))
+    raw = redis_sync.hget(redis_client, keys.ALERTS_ACTIVE, record["fingerprint"])
+    assert raw is not None
+    active = orjson.loads(raw)
     assert active["state"] == "firing" and active["muted"] is None
     snapshot: dict[str, Any] = {"session": "room-1"}
     stage.annotate(snapshot)
@@ -67,7 +70,8 @@ def test_alerting_applies_ack_and_silence_commands_once(redis_client: redis.Redi
     run_step(redis_url, stage, [], T0 + 430)
     run_step(redis_url, stage, [], T0 + 431)  # the same commands are not applied twice
     assert [(r["event"], r["actor"]) for r in records(redis_client)] == [("firing", None), ("acknowledged", "mei")]
-    assert orjson.loads(redis_client.hget(keys.ALERTS_ACTIVE, fp))["acked_by"] == "mei"
+    raw = redis_sync.hget(redis_client, keys.ALERTS_ACTIVE, fp)
+    assert raw is not None and orjson.loads(raw)["acked_by"] == "mei"
     [silence] = stage.book.silences.values()
     assert silence.reason == "rehearsal"
     # the silence mutes room-2's crash

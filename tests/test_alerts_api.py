@@ -21,6 +21,7 @@ from websockets.sync.client import ClientConnection, connect
 from livemon import keys
 from livemon.alerting import AlertStage
 from monitor.alert_config import load_alert_config
+from tests import redis_sync
 from tests.support import Stack
 from tests.test_alerting import YEAR_S, crash_series, run_step
 
@@ -113,7 +114,7 @@ def test_alerts_api_transitions_page_by_stream_id(web: Stack, engine: Any, redis
     first = web.http.get("/api/v1/alerts/transitions", params={"limit": 2}).json()
     rest = web.http.get("/api/v1/alerts/transitions", params={"after": first["next"]}).json()
     ids = [t["id"] for t in first["transitions"] + rest["transitions"]]
-    assert ids == [i.decode() for i, _ in redis_client.xrange(keys.ALERTS)] and len(ids) == 3
+    assert ids == [i.decode() for i, _ in redis_sync.xrange(redis_client, keys.ALERTS)] and len(ids) == 3
     assert web.http.get("/api/v1/alerts/transitions", params={"after": "yesterday"}).status_code == 400
     assert web.http.get("/api/v1/alerts/deliveries").json() == {"receivers": {}, "failed": []}
 
@@ -158,7 +159,7 @@ def test_alerts_websocket_resume_receives_exactly_the_missed_transitions_in_orde
     engine("room-2")
     web.http.post(f"/api/v1/alerts/{fingerprint_of(web, 'room-1')}/ack", json={"note": "seen"})
     engine("room-3")
-    missed = [i.decode() for i, _ in redis_client.xrange(keys.ALERTS, min=f"({seen['id']}")]
+    missed = [i.decode() for i, _ in redis_sync.xrange(redis_client, keys.ALERTS, f"({seen['id']}")]
     assert len(missed) == 3
     with subscribe(web, last_alert_id=seen["id"]) as ws:
         replayed = next_alerts(ws, 3)

@@ -24,6 +24,7 @@ from websockets.sync.client import connect
 
 from livemon import embedded_cluster, keys
 from livemon.embedded_cluster import EmbeddedCluster
+from tests import redis_sync
 from tests.events_factory import mixed_batch
 from tests.support import INGEST_KEY, LivemonProcess, Stack, wait_for
 
@@ -71,7 +72,7 @@ def cluster_client(cluster: EmbeddedCluster) -> RedisCluster:
 
 
 def lease_shares(client: RedisCluster) -> Counter[str]:
-    owners = [client.get(keys.lease_key(p)) for p in range(PARTITIONS)]
+    owners = [redis_sync.get(client, keys.lease_key(p)) for p in range(PARTITIONS)]
     return Counter(raw.decode().split("#")[0] for raw in owners if raw is not None)
 
 
@@ -98,7 +99,7 @@ def test_cluster_two_engines_two_web_nodes_survive_kills_with_exact_totals_and_a
                "LIVEMON_PARTITIONS": str(PARTITIONS)}
         (tmp_path / "a").mkdir()
         (tmp_path / "b").mkdir()
-        node_a = Stack(cluster.url, tmp_path / "a", LIVEMON_ENGINE_NAME="engine-a", **env).start()
+        node_a = Stack(cluster.url, tmp_path / "a", with_engine=True, LIVEMON_ENGINE_NAME="engine-a", **env).start()
         node_b = Stack(cluster.url, tmp_path / "b", with_engine=False, **env).start()
         engine_b = LivemonProcess(["engine"], {**node_a.env, "LIVEMON_ENGINE_NAME": "engine-b"},
                                   tmp_path / "engine-b.log").start()
@@ -140,7 +141,7 @@ def test_cluster_two_engines_two_web_nodes_survive_kills_with_exact_totals_and_a
                      "every accepted event counted exactly once and acknowledged")
             assert streamed(client) == accepted
 
-            transitions = [raw_id.decode() for raw_id, _ in client.xrange(keys.ALERTS)] if client.exists(
+            transitions = [raw_id.decode() for raw_id, _ in redis_sync.xrange(client, keys.ALERTS)] if client.exists(
                 keys.ALERTS) else []
             assert transitions, "the simulated rooms raised no alert transition to check delivery with"
             wait_for(lambda: on_b.alert_ids == transitions and on_a.alert_ids == transitions, 15,

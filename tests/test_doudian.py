@@ -12,6 +12,7 @@ import redis
 
 from livemon import keys
 from monitor.events import Event
+from tests import redis_sync
 from tests.support import Stack
 
 APP_KEY, APP_SECRET = "7001234567890", "dd-secret"
@@ -48,7 +49,7 @@ def paid(msg_id: str) -> dict[str, object]:
 
 
 def stored(client: redis.Redis) -> list[Event]:
-    return [Event.from_wire(f[b"e"]) for p in range(8) for _, f in client.xrange(keys.events_stream(p))]
+    return [Event.from_wire(f[b"e"]) for p in range(8) for _, f in redis_sync.xrange(client, keys.events_stream(p))]
 
 
 def test_doudian_verification_message_answers_success_and_writes_nothing(shop: Stack, redis_client: redis.Redis

@@ -38,6 +38,7 @@ from ingest.simulator import SimConfig, SimulatedSession
 from livemon import keys
 from monitor.config import load_engine_config
 from monitor.engine import Engine
+from tests import redis_sync
 from tests.support import Stack, wait_for
 
 SEED = 20_240_611
@@ -212,7 +213,7 @@ def folded_since(client: redis.Redis, started_at: float) -> int:
 def fully_checkpointed(client: redis.Redis) -> bool:
     """Every stream's last entry is at or below its partition's checkpointed position."""
     for p in range(PARTITIONS):
-        last = client.xrevrange(keys.events_stream(p), count=1)
+        last = redis_sync.xrevrange(client, keys.events_stream(p), count=1)
         if not last:
             continue
         raw = client.get(keys.checkpoint_key(p))
@@ -273,8 +274,11 @@ def test_engine_crash_three_sigkills_give_the_brute_force_and_uninterrupted_tota
                 kill_next = False
             if index in kill_after:
                 target = int(rng.integers(1, accepted_since_start + 1))
-                wait_for(lambda at=engine_started_at, n=target: folded_since(redis_client, at) >= n, 30,
-                         f"the engine to fold {target} entries before kill {len(kills) + 1}")
+
+                def folded(at: float = engine_started_at, n: int = target) -> bool:
+                    return folded_since(redis_client, at) >= n
+
+                wait_for(folded, 30, f"the engine to fold {target} entries before kill {len(kills) + 1}")
                 kills.append({"after_batch": index, "folded_at_least": target})
                 kill_next = True
         posted_s = time.monotonic() - started

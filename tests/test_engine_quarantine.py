@@ -28,6 +28,7 @@ from monitor.comments import CommentTracker
 from monitor.engine import Engine
 from monitor.events import Event
 from monitor.session import SessionState
+from tests import redis_sync
 from tests.events_factory import mixed_batch
 from tests.support import wait_for
 
@@ -116,7 +117,7 @@ def engine_fault(client: redis.Redis) -> dict[str, Any] | None:
 def comments_per_second(client: redis.Redis, room: str) -> dict[int, list[int]]:
     """A room's comment counts per second (all, negative, spam, ...) from every comment in the stream, in order."""
     stage = CommentStage()
-    stage.observe([e for _, fields in client.xrange(STREAM)
+    stage.observe([e for _, fields in redis_sync.xrange(client, STREAM)
                    if (e := Event.from_wire(fields[keys.EVENT_FIELD.encode()])).session == room])
     return dict(stage.trackers[room].seconds)
 
@@ -124,7 +125,7 @@ def comments_per_second(client: redis.Redis, room: str) -> dict[int, list[int]]:
 def checkpointed(client: redis.Redis) -> dict[str, Any] | None:
     """The stored checkpoint once it covers the stream's last entry."""
     raw = client.get(keys.checkpoint_key(0))
-    last = client.xrevrange(STREAM, count=1)[0][0].decode()
+    last = redis_sync.xrevrange(client, STREAM, count=1)[0][0].decode()
     saved = orjson.loads(raw) if raw else {}
     return saved if saved.get("last_id") == last else None
 
@@ -165,8 +166,10 @@ def test_a_failing_session_is_held_out_visibly_then_refolded_exactly_after_the_f
     try:
         post(redis_client, reference, "good", "bad")
         for room in ("good", "bad"):
-            wait_for(lambda room=room: totals(snapshot(redis_client, room)) == expected(reference, room), 20,
-                     f"{room} counted")
+            def counted(room: str = room) -> bool:
+                return totals(snapshot(redis_client, room)) == expected(reference, room)
+
+            wait_for(counted, 20, f"{room} counted")
         wait_for(lambda: checkpointed(redis_client), 10, "a checkpoint holding both rooms")
         frozen = totals(snapshot(redis_client, "bad"))
 
@@ -183,7 +186,8 @@ def test_a_failing_session_is_held_out_visibly_then_refolded_exactly_after_the_f
         assert set(saved["quarantined"]) == {"bad"} and "bad" not in saved["state"]["sessions"]
         assert totals(snapshot(redis_client, "bad")) == frozen  # frozen, not half-counted
         assert snapshot(redis_client, "bad")["fault"]["skipped"] > 0
-        stats = wait_for(lambda: redis_client.hget(keys.ENGINE_STATS, settings.engine_name), 10, "engine stats")
+        stats = wait_for(lambda: redis_sync.hget(redis_client, keys.ENGINE_STATS, settings.engine_name), 10,
+                         "engine stats")
         assert orjson.loads(stats)["held_out"] == ["bad"]  # livemon_engine_sessions_held_out
     finally:
         engine.stop()

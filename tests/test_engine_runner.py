@@ -14,6 +14,7 @@ import pytest
 import redis
 
 from livemon import keys
+from tests import redis_sync
 from tests.events_factory import mixed_batch
 from tests.support import Stack, wait_for
 
@@ -24,7 +25,7 @@ SLOW_TICK = {"LIVEMON_TICK_S": "30", "LIVEMON_LEASE_TTL_S": "61"}  # the TTL mus
 @pytest.fixture
 def slow_tick_stack(redis_client: redis.Redis, redis_url: str, tmp_path: Path) -> Iterator[Stack]:
     """Web + engine with a 30-s tick and 0.5-s checkpoints, once the engine holds every partition."""
-    running = Stack(redis_url, tmp_path, LIVEMON_CHECKPOINT_S="0.5", **SLOW_TICK).start()
+    running = Stack(redis_url, tmp_path, with_engine=True, LIVEMON_CHECKPOINT_S="0.5", **SLOW_TICK).start()
     wait_for(lambda: all(redis_client.exists(keys.lease_key(p)) for p in range(PARTITIONS)), 20,
              "the engine to lease every partition")
     yield running
@@ -52,7 +53,7 @@ def test_engine_runner_checkpoints_and_acknowledges_between_ticks(
     assert slow_tick_stack.post(mixed_batch("room-ckpt", comments=5, likes=3, orders=1, viewers=4)).status_code == 200
     partition = keys.partition_of("room-ckpt", PARTITIONS)
     stream = keys.events_stream(partition)
-    last_id = redis_client.xrevrange(stream, count=1)[0][0].decode()
+    last_id = redis_sync.xrevrange(redis_client, stream, count=1)[0][0].decode()
 
     def checkpointed() -> bool:
         raw = redis_client.get(keys.checkpoint_key(partition))

@@ -12,7 +12,7 @@ import orjson
 import pytest
 import redis
 
-from livemon import keys, telemetry
+from livemon import keys, redis_replies, telemetry
 from livemon.notifier import Notifier
 from livemon.redis_client import connect
 from monitor.alert_config import AlertConfig, parse_alert_config
@@ -105,7 +105,9 @@ def test_notifier_retries_a_failing_receiver_until_it_recovers(redis_client: red
             return (await client.xpending(keys.ALERTS, keys.NOTIFY_GROUP))["pending"] == 0 and bool(flaky.calls)
 
         await run_until(notifier, acknowledged)
-        status = orjson.loads(await client.hget(keys.NOTIFY_STATUS, "ops"))
+        raw = await client.hget(keys.NOTIFY_STATUS, "ops")
+        assert isinstance(raw, bytes)
+        status = orjson.loads(raw)
         await client.aclose()
         await reader.aclose()
         assert (status["failed_attempts"], status["delivered"]) == (2, 1) and "HTTP 503" in status["last_error"]
@@ -135,7 +137,8 @@ def test_notifier_gives_up_visibly_and_keeps_delivering_to_others(redis_client: 
             return bool(await client.xlen(keys.NOTIFY_FAILED)) if await client.exists(keys.NOTIFY_FAILED) else False
 
         await run_until(notifier, failed_recorded)
-        failed = [orjson.loads(f[b"r"]) for _, f in await client.xrange(keys.NOTIFY_FAILED)]
+        entries = await redis_replies.xrange(client, keys.NOTIFY_FAILED, "-", "+", count=10)
+        failed = [orjson.loads(f[b"r"]) for _, f in entries]
         await client.aclose()
         await reader.aclose()
         return failed
@@ -169,7 +172,7 @@ def test_notifier_takes_over_what_a_dead_notifier_left_pending(
         notifier = Notifier(config(("ops", "webhook", flaky.url)), reader, client, consumer="alive")
 
         async def acknowledged() -> bool:
-            return (await client.xpending(keys.ALERTS, keys.NOTIFY_GROUP))["pending"] == 0
+            return int((await client.xpending(keys.ALERTS, keys.NOTIFY_GROUP))["pending"]) == 0
 
         await run_until(notifier, acknowledged)
         await client.aclose()

@@ -10,6 +10,7 @@ import redis
 
 from livemon import keys
 from livemon.partition_leases import Plan, fair_share, plan
+from tests import redis_sync
 from tests.events_factory import mixed_batch
 from tests.support import LivemonProcess, Stack, wait_for
 
@@ -33,7 +34,7 @@ def test_partition_leases_plan_claims_free_partitions_from_the_offset_and_releas
 
 def lease_owners(client: redis.Redis) -> dict[int, str]:
     """Partition -> instance holding its lease (absent when free)."""
-    owners = {p: client.get(keys.lease_key(p)) for p in range(PARTITIONS)}
+    owners = {p: redis_sync.get(client, keys.lease_key(p)) for p in range(PARTITIONS)}
     return {p: raw.decode() for p, raw in owners.items() if raw is not None}
 
 
@@ -42,8 +43,8 @@ def totals(stack: Stack, sessions: list[str]) -> tuple[int, int]:
     comments = orders = 0
     for session in sessions:
         metrics = stack.metrics(session) or {}
-        comments += int(metrics.get("comments_total", 0))  # type: ignore[call-overload]
-        orders += int(metrics.get("orders_total", 0))  # type: ignore[call-overload]
+        comments += int(metrics.get("comments_total", 0))
+        orders += int(metrics.get("orders_total", 0))
     return comments, orders
 
 
@@ -55,7 +56,7 @@ def test_partition_leases_two_engines_balance_take_over_after_sigkill_and_count_
     redis_client: redis.Redis, redis_url: str, tmp_path: Path
 ) -> None:
     env = {"LIVEMON_LEASE_TTL_S": str(LEASE_TTL_S), "LIVEMON_PARTITIONS": str(PARTITIONS)}
-    stack = Stack(redis_url, tmp_path, LIVEMON_ENGINE_NAME="engine-a", **env).start()
+    stack = Stack(redis_url, tmp_path, with_engine=True, LIVEMON_ENGINE_NAME="engine-a", **env).start()
     second = LivemonProcess(["engine"], {**stack.env, "LIVEMON_ENGINE_NAME": "engine-b"}, tmp_path / "engine-b.log")
     try:
         second.start()
@@ -90,7 +91,7 @@ def test_partition_leases_two_engines_balance_take_over_after_sigkill_and_count_
 
         wait_for(lambda: totals(stack, sessions) == (200, 120) and pending(redis_client) == 0, 20,
                  "every event counted exactly once and acknowledged after the takeover")
-        engines = {raw.decode().split("#")[0] for raw in redis_client.hkeys(keys.ENGINES)}
+        engines = {raw.decode().split("#")[0] for raw in redis_sync.hkeys(redis_client, keys.ENGINES)}
         assert "engine-a" in engines
     finally:
         second.stop()

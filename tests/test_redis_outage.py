@@ -19,6 +19,7 @@ from ingest.poster import BatchPoster, BufferFull
 from ingest.simulator import SimConfig, SimulatedSession
 from livemon import keys
 from livemon.redis_server import EmbeddedRedis
+from tests import redis_sync
 from tests.support import INGEST_KEY, Stack
 
 START = 1_795_356_000.0
@@ -36,7 +37,7 @@ def stored_ids(url: str) -> list[str]:
     client = redis.Redis.from_url(url)
     try:
         return [orjson.loads(fields[b"e"])["id"] for p in range(8)
-                for _, fields in client.xrange(keys.events_stream(p))]
+                for _, fields in redis_sync.xrange(client, keys.events_stream(p))]
     finally:
         client.close()
 

@@ -7,6 +7,7 @@ import hashlib
 import hmac
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import orjson
 import pytest
@@ -16,6 +17,7 @@ from ingest.attribution import AttributionRules, LiveWindow, parse_rules
 from ingest.shopify import map_webhook
 from livemon import keys
 from monitor.events import Event
+from tests import redis_sync
 from tests.support import Stack
 
 SECRET = "shpss_test_secret"
@@ -47,7 +49,7 @@ def shop(redis_client: redis.Redis, redis_url: str, tmp_path: Path) -> Iterator[
 def stored(client: redis.Redis) -> list[Event]:
     out = []
     for p in range(8):
-        for _, fields in client.xrange(keys.events_stream(p)):
+        for _, fields in redis_sync.xrange(client, keys.events_stream(p)):
             out.append(Event.from_wire(fields[b"e"]))
     return out
 
@@ -100,12 +102,12 @@ def test_shopify_bad_signature_is_401_and_writes_nothing(shop: Stack, redis_clie
 
 
 def test_shopify_cart_update_adds_only_the_new_units(shop: Stack, redis_client: redis.Redis) -> None:
-    cart = {"id": "c1", "token": "tok-abc", "updated_at": "2026-11-22T21:00:00+08:00",
-            "attributes": {"livemon_session": "room-7"},
-            "line_items": [{"id": 1, "key": "39072856:aa", "product_id": 7001, "variant_id": 39072856,
-                            "quantity": 1, "price": "19.90"}]}
+    cart: dict[str, Any] = {"id": "c1", "token": "tok-abc", "updated_at": "2026-11-22T21:00:00+08:00",
+                            "attributes": {"livemon_session": "room-7"},
+                            "line_items": [{"id": 1, "key": "39072856:aa", "product_id": 7001,
+                                            "variant_id": 39072856, "quantity": 1, "price": "19.90"}]}
     first = deliver(shop, "carts/create", cart, webhook_id="c-1")
-    cart["line_items"][0]["quantity"] = 3  # type: ignore[index]
+    cart["line_items"][0]["quantity"] = 3
     grown = deliver(shop, "carts/update", cart, webhook_id="c-2")
     assert first[1]["accepted"] == 1 and grown[1] == {**grown[1], "accepted": 2, "duplicates": 1}
     assert [e.type.value for e in stored(redis_client)] == ["add_to_cart"] * 3

@@ -13,6 +13,7 @@ import redis
 
 from livemon import keys
 from monitor.events import Event
+from tests import redis_sync
 from tests.support import Stack
 
 APP_KEY, APP_SECRET = "6abc123", "tts-secret"
@@ -45,7 +46,7 @@ def notify(stack: Stack, notification_id: str, status: str, secret: str = APP_SE
 
 
 def stored(client: redis.Redis) -> list[Event]:
-    return [Event.from_wire(f[b"e"]) for p in range(8) for _, f in client.xrange(keys.events_stream(p))]
+    return [Event.from_wire(f[b"e"]) for p in range(8) for _, f in redis_sync.xrange(client, keys.events_stream(p))]
 
 
 def test_tiktok_shop_status_changes_become_order_events_once(shop: Stack, redis_client: redis.Redis) -> None:
