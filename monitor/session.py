@@ -1,4 +1,4 @@
-"""One live room's state: folds events, closes 10-s bins, expires old state.
+"""One live room's state: folds events, closes 10-s bins (`monitor.session_bins`), expires old state.
 
 Three rings hold windowed counts (1-s buckets for session figures, 10-s buckets per
 product, 1-min buckets for the 60-minute chart curves); totals live in plain lists.
@@ -18,22 +18,17 @@ import numpy as np
 
 from monitor import products as P
 from monitor.batch import CLICK, LEAVE, RECENT_COMMENTS, Part
-from monitor.bins import BIN_SECONDS, Bin, ProductBin
+from monitor.bins import Bin
 from monitor.channels import (
     ACTIVE,
-    CARTS,
     CHANNELS,
-    CLICKS,
-    COMMENTS,
     DWELL_EST,
     DWELL_N,
     DWELL_SUM,
     EVENTS,
     GMV,
     INTERACT,
-    JOINS,
     LATEST_CHANNEL,
-    LEAVES,
     LEAVES_EST,
     M_GMV,
     M_LEAVES,
@@ -44,8 +39,6 @@ from monitor.channels import (
     ORDER_PRODUCT,
     ORDER_SESSION,
     ORDER_TOTAL,
-    ORDERS,
-    PAID,
     UNIT_CHANNEL,
 )
 from monitor.checkpoint import restore, to_state
@@ -54,6 +47,7 @@ from monitor.dedup import SeenIds
 from monitor.dwell import Audience
 from monitor.events import PlannedProduct
 from monitor.orders import OrderBook
+from monitor.session_bins import close_bins
 from monitor.snapshot import snapshot
 from monitor.watermark import EventClock
 from monitor.windows import BoolArray, FloatArray, IntArray, Ring, sort_order
@@ -369,63 +363,9 @@ class SessionState:
             self.minutes.add(clock.clock_ms // 1000, M_ONLINE_N, 1.0)
             self.minutes.flush()
         self.peak_online = max(self.peak_online, self.online)
-        bins = self._close_bins()
+        bins = close_bins(self)
         self._expire()
         return bins
-
-    def _close_bins(self) -> list[Bin]:
-        if self.next_bin is None:
-            if self.min_event_ms is None:
-                return []
-            self.next_bin = self.min_event_ms // 1000 // BIN_SECONDS * BIN_SECONDS
-        out = []
-        last_bin = None if self.ended_ms is None else self.ended_ms // 1000 // BIN_SECONDS * BIN_SECONDS
-        while (self.next_bin + BIN_SECONDS) * 1000 <= self.clock.watermark_ms:
-            if last_bin is not None and self.next_bin > last_bin:
-                break
-            out.append(self._bin(self.next_bin))
-            self.next_bin += BIN_SECONDS
-        return out
-
-    def _bin(self, start: int) -> Bin:
-        s = self.ring.window(start + BIN_SECONDS - 1, BIN_SECONDS)
-        table = self.products
-        count = len(table.totals)
-        counts_by_index = table.ring.buckets(start, 1)[0][: count * P.CHANNELS].reshape(count, P.CHANNELS)
-        busy = counts_by_index.any(axis=1).tolist()
-        products = []
-        shown = [p for p in table.products.values() if p.pinned or busy[p.index]]
-        for product in sorted(shown, key=lambda p: p.id):  # independent of arrival
-            counts = counts_by_index[product.index]
-            products.append(
-                ProductBin(
-                    product=product.id,
-                    clicks=int(counts[P.CLICKS]),
-                    carts=int(counts[P.CARTS]),
-                    orders=int(counts[P.ORDERS]),
-                    paid=int(counts[P.PAID]),
-                    gmv=round(float(counts[P.GMV]), 2),
-                    stock=self.products.stock_left(product),
-                    pinned=product.pinned,
-                )
-            )
-        return Bin(
-            session=self.session,
-            start=start,
-            viewers=self.online,
-            viewers_estimated=self.online_estimated,
-            joins=int(s[JOINS]),
-            leaves=int(s[LEAVES]),
-            comments=int(s[COMMENTS]),
-            clicks=int(s[CLICKS]),
-            carts=int(s[CARTS]),
-            orders=int(s[ORDERS]),
-            paid=int(s[PAID]),
-            gmv=round(float(s[GMV]), 2),
-            avg_dwell_s=round(float(s[DWELL_SUM] / s[DWELL_N]), 1) if s[DWELL_N] else None,
-            events=int(s[EVENTS]),
-            products=tuple(products),
-        )
 
     def _expire(self) -> None:
         clock_s = self.clock.clock_ms // 1000
