@@ -6,7 +6,7 @@ import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Browser, Dialog, Page, sync_playwright
 
 CHROMIUM = "/usr/bin/chromium"
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -21,8 +21,10 @@ def chromium() -> Iterator[Browser]:
     # Playwright's stop() returns once the driver's pipe closes, not once the node driver has
     # exited; on a loaded machine its Popen is then collected while running, and the suite's
     # warnings-as-errors turns that ResourceWarning into a failure of whichever test runs next.
-    driver: subprocess.Popen[bytes] | None = (
-        manager._client._transport._proc._transport.get_extra_info("subprocess")  # type: ignore[attr-defined]
+    client = manager._client
+    assert client is not None  # set by start()
+    driver: subprocess.Popen[bytes] | None = (  # asyncio's Process keeps its transport private (untyped)
+        client._transport._proc._transport.get_extra_info("subprocess")  # type: ignore[attr-defined]
     )
     try:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
@@ -34,3 +36,13 @@ def chromium() -> Iterator[Browser]:
         playwright.stop()
         if driver is not None:
             driver.wait(timeout=DRIVER_EXIT_S)
+
+
+def dismiss_dialogs(page: Page, messages: list[str]) -> None:
+    """Dismiss every dialog `page` opens, keeping its message (the pages must open none)."""
+
+    def dismiss(dialog: Dialog) -> None:
+        messages.append(dialog.message)
+        dialog.dismiss()
+
+    page.on("dialog", dismiss)

@@ -18,7 +18,7 @@ from playwright.sync_api import Page, expect
 from livemon import keys
 from monitor.alerts import AlertBook
 from monitor.detectors.condition import Condition, Severity
-from tests.browser import chromium
+from tests.browser import chromium, dismiss_dialogs
 from tests.events_factory import raw_event
 from tests.support import Stack, wait_for
 
@@ -29,7 +29,7 @@ SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
 def watch(page: Page) -> tuple[list[str], list[str]]:
     dialogs: list[str] = []
     errors: list[str] = []
-    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    dismiss_dialogs(page, dialogs)
     page.on("pageerror", lambda e: errors.append(str(e)))
     # the strict CSP must hold: a blocked inline script or style shows up as a console error
     page.on("console", lambda m: errors.append(m.text) if "Content Security Policy" in m.text else None)

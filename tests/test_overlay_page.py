@@ -9,7 +9,7 @@ from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
-from tests.browser import chromium
+from tests.browser import chromium, dismiss_dialogs
 from tests.events_factory import raw_event
 from tests.support import Stack, wait_for
 
@@ -21,7 +21,7 @@ def watch(page: Page) -> tuple[list[str], list[str]]:
     """Collect dialogs (there must be none) and uncaught page errors."""
     dialogs: list[str] = []
     errors: list[str] = []
-    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    dismiss_dialogs(page, dialogs)
     page.on("pageerror", lambda e: errors.append(str(e)))
     # the strict CSP must hold: a blocked inline script or style shows up as a console error
     page.on("console", lambda m: errors.append(m.text) if "Content Security Policy" in m.text else None)

@@ -12,9 +12,10 @@ import httpx
 import orjson
 import pytest
 import redis
+from playwright.sync_api import Route
 
 from livemon import keys
-from tests.browser import chromium
+from tests.browser import chromium, dismiss_dialogs
 from tests.review_session import HOSTILE, SESSION, session_events, storm_alerts
 from tests.support import Stack
 
@@ -50,7 +51,7 @@ def test_report_page_renders_findings_and_hostile_comment_as_text(loaded: Stack)
         page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
         page.on("pageerror", lambda e: errors.append(str(e)))
         page.on("response", lambda r: errors.append(f"{r.status} {r.url}") if r.status >= 400 else None)
-        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+        dismiss_dialogs(page, dialogs)
         page.on("request", lambda r: foreign.append(r.url) if not r.url.startswith(loaded.url) else None)
         loaded.sign_in(page, f"/sessions/{SESSION}/report?lang=en")
         page.locator("#findings li").first.wait_for(timeout=15_000)
@@ -80,8 +81,16 @@ def test_report_command_writes_self_contained_file_that_opens_offline(loaded: St
     errors: list[str] = []
     with chromium() as browser:
         page = browser.new_page()
-        page.route("**/*", lambda route: (requests.append(route.request.url), route.continue_()
-                                          if route.request.url.startswith("file://") else route.abort()))
+
+        def offline(route: Route) -> None:
+            """Record every request; let only the file itself load."""
+            requests.append(route.request.url)
+            if route.request.url.startswith("file://"):
+                route.continue_()
+            else:
+                route.abort()
+
+        page.route("**/*", offline)
         page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
         page.goto(out.as_uri())
         assert page.locator("svg.chart polyline").count() >= 5

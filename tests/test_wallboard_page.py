@@ -12,7 +12,8 @@ import redis
 from playwright.sync_api import expect
 
 from livemon import keys
-from tests.browser import chromium
+from tests import redis_sync
+from tests.browser import chromium, dismiss_dialogs
 from tests.events_factory import mixed_batch, raw_event
 from tests.support import Stack, wait_for
 
@@ -28,7 +29,7 @@ def test_wallboard_shows_live_number_and_comment_as_text(stack: Stack) -> None:
     errors: list[str] = []
     with chromium() as browser:
         page = browser.new_page(viewport={"width": 1920, "height": 1080}, locale="en-US")
-        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+        dismiss_dialogs(page, dialogs)
         page.on("pageerror", lambda e: errors.append(str(e)))
         page.on("console", lambda m: errors.append(m.text) if "Content Security Policy" in m.text else None)
         stack.sign_in(page, "/wall")
@@ -145,7 +146,9 @@ def test_wallboard_marks_a_tile_whose_session_the_engine_holds_out(stack: Stack,
     stack.engine.stop()
     # What the engine publishes for a held-out session (livemon/quarantine.py): its last
     # snapshot with a `fault`, republished every tick.
-    frozen = orjson.loads(redis_client.hget(keys.SNAPSHOTS, "room-f"))
+    raw = redis_sync.hget(redis_client, keys.SNAPSHOTS, "room-f")
+    assert raw is not None
+    frozen = orjson.loads(raw)
     frozen["fault"] = {"error": "RuntimeError: boom", "since": time.time() - 125, "skipped": 42}
     with chromium() as browser:
         page = browser.new_page(viewport={"width": 1280, "height": 720}, locale="en-US")
