@@ -9,6 +9,7 @@ import redis
 
 from ingest.batch import MAX_BATCH_EVENTS, MAX_BODY_BYTES, MAX_FUTURE_S
 from livemon import keys
+from tests import redis_sync
 from tests.events_factory import raw_event
 from tests.support import Stack
 
@@ -96,7 +97,7 @@ def test_ingest_explains_bad_json(stack: Stack) -> None:
 def test_ingest_never_stores_raw_viewer_ids(stack: Stack, redis_client: redis.Redis) -> None:
     stack.post([raw_event("comment", user="real-viewer-42", text="hello")])
     stored = b"".join(
-        fields[b"e"] for p in range(8) for _id, fields in redis_client.xrange(keys.events_stream(p))
+        fields[b"e"] for p in range(8) for _id, fields in redis_sync.xrange(redis_client, keys.events_stream(p))
     )
     assert b"real-viewer-42" not in stored
     assert b'"user":"u_' in stored
