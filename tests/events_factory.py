@@ -8,8 +8,9 @@ import time
 _ids = itertools.count(1)
 
 
-def raw_event(kind: str, session: str = "room-a", ts: int | None = None, **fields: object) -> dict[str, object]:
-    """A valid raw event of `kind` with a unique id."""
+def raw_event(kind: str, session: str = "room-a", ts: int | str | None = None, **fields: object
+              ) -> dict[str, object]:
+    """A valid raw event of `kind` with a unique id; `ts` in epoch ms or RFC 3339 (now when None)."""
     return {"id": f"t{next(_ids)}", "session": session, "type": kind,
             "ts": ts if ts is not None else int(time.time() * 1000), "platform": "douyin", **fields}
 

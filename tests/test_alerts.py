@@ -15,6 +15,7 @@ from monitor.alert_lifecycle import (
     InhibitRule,
     LifecycleConfig,
     RuleConfig,
+    Transition,
     UnknownAlert,
     fingerprint,
 )
@@ -37,7 +38,7 @@ def book(**kwargs: object) -> AlertBook:
                                      **kwargs))  # type: ignore[arg-type]
 
 
-def events(transitions: list) -> list[tuple[str, str, str]]:
+def events(transitions: list[Transition]) -> list[tuple[str, str, str]]:
     return [(t.event, t.from_state.value, t.state.value) for t in transitions]
 
 

@@ -5,12 +5,14 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import numpy.typing as npt
 import pytest
 
 from monitor.catalogue_model import LogNormalPrior, fit_catalogue, log_rate
 
 
-def _catalogue(n: int, alpha: float, beta: float, spread: float, trials: float, seed: int = 3):
+def _catalogue(n: int, alpha: float, beta: float, spread: float, trials: float, seed: int = 3
+               ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], list[float], list[float]]:
     """Products whose true log share is alpha + beta·x + N(0, spread²), observed over `trials` each."""
     rng = np.random.default_rng(seed)
     x = rng.normal(0.0, 0.6, n)

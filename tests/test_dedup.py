@@ -166,8 +166,8 @@ def test_dedup_incremental_checkpoints_rewrite_only_the_changed_minutes() -> Non
         ]
 
     engine = Engine()
-    for first in range(0, 1000, 100):  # 5 minutes of ids, 30 s per batch (ids go under their batch's minute)
-        engine.apply(comments(first, 100, 300))
+    for start in range(0, 1000, 100):  # 5 minutes of ids, 30 s per batch (ids go under their batch's minute)
+        engine.apply(comments(start, 100, 300))
     first = engine.checkpoint()
     store = dict(first.changed_ids)
     assert set(store) == first.named_ids and len(store) == 5

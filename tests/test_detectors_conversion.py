@@ -16,16 +16,17 @@ def funnel_bin(i: int, clicks: int, carts: int, orders: int, pinned: str = "p1")
                products=(ProductBin(pinned, clicks=clicks, carts=carts, orders=orders, pinned=True),))
 
 
-def funnel(rng: np.random.Generator, bins: int, carts_per_min: float = 200, p: float = 0.30) -> list[Bin]:
+def funnel(rng: np.random.Generator, bins: int, carts_per_min: float = 200, p: float = 0.30
+           ) -> list[tuple[int, int, int]]:
     out = []
     for _ in range(bins):
         carts = int(rng.poisson(carts_per_min / 6))
         clicks = carts * 3 + int(rng.poisson(5))
         out.append((clicks, carts, int(rng.binomial(carts, p))))
-    return out  # type: ignore[return-value]
+    return out
 
 
-def run(det: ConversionDetector, rows: list, start: int = 0) -> list[tuple[int, set[str]]]:
+def run(det: ConversionDetector, rows: list[tuple[int, int, int]], start: int = 0) -> list[tuple[int, set[str]]]:
     fired = []
     for i, (clicks, carts, orders) in enumerate(rows, start=start):
         out = det.observe(funnel_bin(i, clicks, carts, orders))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from monitor.bins import Bin
-from monitor.detectors.condition import Severity
+from monitor.detectors.condition import Condition, Severity
 from monitor.detectors.raid import RaidConfig, RaidDetector
 from monitor.detectors.storm import StormConfig, StormDetector
 
@@ -82,7 +82,7 @@ def test_storm_baseline_frozen_while_alarmed_so_a_long_storm_keeps_firing() -> N
 
 def test_storm_critical_when_share_is_three_times_baseline() -> None:
     det = StormDetector(StormConfig(prior_share=0.1))
-    out = []
+    out: list[Condition] = []
     for i in range(10):
         out = det.observe(comment_bin(i, 40, 16)) or out
     assert out and out[0].severity is Severity.CRITICAL

@@ -224,7 +224,11 @@ def expected_snapshot(events: list[Event], late: int) -> dict[str, Any]:
         "last_event_ts": max(e.ts for e in events),
     }
     if online is not None:
-        active = lambda ks: {e.user for e in events if e.type in ks and clock_s - 60 < e.ts // 1000 <= clock_s}
+
+        def active(ks: set[EventType]) -> set[str | None]:
+            """Viewers with an event of a kind in `ks` in the last minute."""
+            return {e.user for e in events if e.type in ks and clock_s - 60 < e.ts // 1000 <= clock_s}
+
         out["online"] = online
         out["click_rate"] = round(len(active({EventType.PRODUCT_CLICK})) / online, 4) if online else None
         out["interaction_rate"] = (

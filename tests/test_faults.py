@@ -11,6 +11,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import orjson
@@ -89,18 +90,21 @@ def test_faults_redis_restart_mid_stream_loses_nothing_counts_nothing_twice(
         stack.stop()
 
 
-def _recv_json(ws: ClientConnection, timeout: float = 10) -> dict:
-    return orjson.loads(ws.recv(timeout=timeout))
+def _recv_json(ws: ClientConnection, timeout: float = 10) -> dict[str, Any]:
+    message: dict[str, Any] = orjson.loads(ws.recv(timeout=timeout))
+    return message
 
 
-def _latest(ws: ClientConnection, session: str, key: str, want: object, timeout_s: float = 15) -> dict:
+def _latest(ws: ClientConnection, session: str, key: str, want: object, timeout_s: float = 15) -> dict[str, Any]:
     """Read batches until a snapshot of `session` has `key == want`."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         message = _recv_json(ws, deadline - time.monotonic())
         for inner in message.get("messages", []):
-            if inner["type"] == "snapshot" and inner["session"] == session and inner["data"].get(key) == want:
-                return inner["data"]
+            if inner["type"] == "snapshot" and inner["session"] == session:
+                data: dict[str, Any] = inner["data"]
+                if data.get(key) == want:
+                    return data
     raise AssertionError(f"no snapshot of {session} with {key}={want}")
 
 

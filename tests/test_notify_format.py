@@ -17,7 +17,8 @@ def record(summary: str = "Negative comments at 31% vs a 10% baseline; top compl
     book = AlertBook(LifecycleConfig())
     [t] = book.evaluate([Condition("negative_storm", "s1", Severity.CRITICAL, 0.31, 0.2, summary,
                                    labels(product="p1"), ({"comments": 35, "negative": 11},))], {"s1"}, 1.7e9)
-    return orjson.loads(orjson.dumps(t.to_dict()))
+    wire: dict[str, Any] = orjson.loads(orjson.dumps(t.to_dict()))
+    return wire
 
 
 def test_notify_format_generic_webhook_carries_the_full_record() -> None:

@@ -14,7 +14,8 @@ from tests.events_factory import mixed_batch
 from tests.support import Stack, wait_for
 
 
-def receive_snapshot_matching(ws_url: str, session: str, expected: dict[str, Any], timeout_s: float = 15) -> dict:
+def receive_snapshot_matching(ws_url: str, session: str, expected: dict[str, Any], timeout_s: float = 15
+                              ) -> dict[str, Any]:
     """Subscribe to one session and return the first snapshot whose fields equal `expected`."""
     deadline = time.monotonic() + timeout_s
     last: dict[str, Any] = {}

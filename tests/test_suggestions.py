@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
 import numpy as np
 import orjson
 import pytest
 
+from monitor.product_beliefs import PriorResult
 from monitor.product_signals import ProductSignals
 from monitor.run_of_show import PlanItem, RunOfShow
 from monitor.suggestion_config import SuggestionConfig
 from monitor.suggestion_reasons import ReasonCode
-from monitor.suggestions import PriorResult, Suggester
+from monitor.suggestions import Suggester
 
 T0 = 1_767_225_600.0
 # Behaviour that must hold with the session-pooled priors and with the catalogue model alike.
@@ -26,7 +28,7 @@ class Room:
     def __init__(self, products: list[str], price: float = 100.0, stock: int = 500) -> None:
         self.rows = {p: ProductSignals(product=p, price=price, stock=stock) for p in products}
 
-    def add(self, product: str, clicks: int = 0, carts: int = 0, orders: int = 0, **changes: object) -> None:
+    def add(self, product: str, clicks: int = 0, carts: int = 0, orders: int = 0, **changes: Any) -> None:
         s = self.rows[product]
         self.rows[product] = dataclasses.replace(
             s,

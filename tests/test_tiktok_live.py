@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from typing import SupportsBytes
 
 import pytest
 
@@ -20,7 +21,7 @@ def common(message_id: int) -> object:
     return proto.CommonMessageData(message_id=message_id, room_id=7311, create_time=T0 + message_id)
 
 
-def custom(kind: type, message: object) -> object:
+def custom(kind: type, message: SupportsBytes) -> object:
     """Build a custom event (Follow, Share, LiveEnd) the way the client does: parse the wire bytes."""
     return kind().parse(bytes(message))
 

@@ -11,6 +11,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import orjson
 import pytest
@@ -42,7 +43,7 @@ def _subscribed(web: Stack, sessions: object) -> Iterator[ClientConnection]:
         yield ws
 
 
-def _snapshots(ws: ClientConnection, timeout: float = 10) -> list[dict]:
+def _snapshots(ws: ClientConnection, timeout: float = 10) -> list[dict[str, Any]]:
     return [m for m in orjson.loads(ws.recv(timeout=timeout))["messages"] if m["type"] == "snapshot"]
 
 
