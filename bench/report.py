@@ -33,13 +33,13 @@ import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from livemon import keys  # noqa: E402
-from livemon.redis_client import connect  # noqa: E402
-from livemon.redis_server import EmbeddedRedis  # noqa: E402
-from livemon.report import read_alerts, read_payloads, render_html, tables_csv, to_json  # noqa: E402
-from monitor.engine import Engine  # noqa: E402
-from monitor.events import Event, EventType, OrderStatus, PlannedProduct  # noqa: E402
-from monitor.review import build_review_wire  # noqa: E402
+from livemon import keys
+from livemon.redis_client import connect
+from livemon.redis_server import EmbeddedRedis
+from livemon.report import read_alerts, read_payloads, render_html, tables_csv, to_json
+from monitor.engine import Engine
+from monitor.events import Event, EventType, OrderStatus, PlannedProduct
+from monitor.review import build_review_wire
 
 T0 = 1_795_348_800_000  # 2026-11-22 20:00 +08:00
 PARTITIONS = 8
