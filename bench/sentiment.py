@@ -24,10 +24,13 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from importlib import resources
+from pathlib import Path
 
-import corpora
 import orjson
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench import corpora
 from monitor.sentiment import score_batch
 
 

@@ -16,10 +16,12 @@ import hashlib
 import sys
 from pathlib import Path
 
-import corpora
 import numpy as np
 import numpy.typing as npt
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench import corpora
 from monitor.sentiment import LANGS, MODEL_FILE, LinearModel, hashed_features, normalise
 
 L2_GRID = (2e-7, 2e-6, 2e-5, 1e-4)
@@ -40,7 +42,8 @@ def take_rows(features: Sparse, keep: npt.NDArray[np.bool_]) -> Sparse:
 def margins(features: Sparse, n: int, w: npt.NDArray[np.float64], b: float) -> npt.NDArray[np.float64]:
     """Logit per text."""
     rows, cols, vals = features
-    return np.bincount(rows, weights=w[cols] * vals, minlength=n) + b
+    # With weights bincount returns float64; numpy's stub says intp, so the no-op astype tells mypy.
+    return np.bincount(rows, weights=w[cols] * vals, minlength=n).astype(np.float64, copy=False) + b
 
 
 def train_one(features: Sparse, labels: npt.NDArray[np.float64], bits: int, steps: int, l2: float) -> tuple[npt.NDArray[np.float64], float]:
