@@ -37,10 +37,11 @@ import orjson
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from monitor.market import Market, MarketConfig, MarketProduct, MarketStep, generate_products
+from monitor.product_beliefs import PriorResult
 from monitor.product_signals import signals_from_snapshot
 from monitor.run_of_show import PlanItem, RunOfShow
 from monitor.suggestion_config import DEFAULT_CONFIG_PATH, parse_suggestion_config
-from monitor.suggestions import PriorResult, Suggester
+from monitor.suggestions import Suggester
 
 START = 1_767_225_600.0  # 2026-01-01T00:00:00Z
 TICK_S = 10.0
@@ -141,7 +142,7 @@ def oracle_policy(products: tuple[MarketProduct, ...], config: MarketConfig, pla
     slot by slot could reach. It shows how much is left to learn, not what a platform could do.
     """
     median = float(np.median([p.price for p in products]))
-    per_view = {}  # expected orders per viewer-minute of full pitch effect
+    per_view: dict[str, float] = {}  # expected orders per viewer-minute of full pitch effect
     for p in products:
         conv = p.conversion * (median / p.price) ** config.price_elasticity
         cart_p = min(0.9, 2.5 * conv)
@@ -160,7 +161,8 @@ def oracle_policy(products: tuple[MarketProduct, ...], config: MarketConfig, pla
             units += shape / (1.0 + tiring / config.fatigue_scale_s) * TICK_S / 60.0
             tiring += TICK_S
         units *= table.online * per_view[product]
-        return min(units, table.rows[product]["stock"]) * price[product]
+        stock: int = table.rows[product]["stock"]  # the rows are snapshot JSON: dict[str, Any]
+        return min(units, stock) * price[product]
 
     def choose(now: float, table: ProductTable, current: str | None) -> str | None:
         for _ in range(round((now - last[0]) / TICK_S)):  # replay the market's exposure since the last call

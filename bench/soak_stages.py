@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 import orjson
 import redis.asyncio as aioredis
 
-from livemon import keys
+from livemon import keys, redis_replies
 from livemon.command_streams import stream_order
 
 STAMP = "t="  # comment text "t=<post time ms> …"
@@ -85,14 +85,12 @@ class StageTracer:
     async def _tail_updates(self, client: aioredis.Redis, until: float) -> None:
         last = "$"
         while time.time() < until:
-            reply = await client.xread({keys.UPDATES: last}, count=1000, block=500)
-            for _stream, entries in reply or []:
-                for raw_id, fields in entries:
-                    last = raw_id.decode()
-                    at = stream_ms(raw_id)
-                    for comment in orjson.loads(fields[b"d"]).get("recent_comments", []):
-                        if comment.get("text", "").startswith(STAMP):
-                            self.published.setdefault(comment["id"], at)
+            for raw_id, fields in await redis_replies.xread(client, keys.UPDATES, last, count=1000, block=500):
+                last = raw_id.decode()
+                at = stream_ms(raw_id)
+                for comment in orjson.loads(fields[b"d"]).get("recent_comments", []):
+                    if comment.get("text", "").startswith(STAMP):
+                        self.published.setdefault(comment["id"], at)
 
     async def _sample(self, client: aioredis.Redis, until: float) -> None:
         streams = [keys.events_stream(p) for p in range(self.partitions)]
