@@ -140,7 +140,8 @@ async def phase(name: str, url: str, redis_url: str, rate: float, sessions: int,
                 pids: dict[str, int], token: str, generators: int, partitions: int) -> dict[str, object]:
     """Run generators, clients and the stage tracer for `seconds`; return figures."""
     procs, out = soak_load.start(url, rate, sessions, seconds, name, generators)
-    seen, lags = Observed(), []
+    seen = Observed()
+    lags: list[float] = []
     until = time.time() + seconds
     tracer = StageTracer(redis_url, partitions)
     ws_url = url.replace("http", "ws", 1) + f"/ws?token={token}"
