@@ -112,7 +112,7 @@ def validate_batch(items: Sequence[object], pseudonym_secret: bytes) -> list[Enc
             errors.append(LineError(number, "ts", f"ts is {(values['ts'] - now_ms) // 1000} s ahead of the server "
                                                   f"clock; at most {MAX_FUTURE_S} s of clock skew is accepted"))
         elif not errors:  # once one line failed nothing is written: spend no time encoding the rest
-            events.append(EncodedEvent(values["session"], values["id"], values["ts"], encode_fields(values)))
+            events.append(EncodedEvent(values["session"], values["id"], encode_fields(values)))
     if errors:
         raise BatchRejected(errors[:MAX_REPORTED_ERRORS], len(errors))
     return events

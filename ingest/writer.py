@@ -1,16 +1,9 @@
 """Append validated events to the partitioned event streams, de-duplicated by event id.
 
-One Lua call per partition does "HSETNX the id into its de-dup hash, then XADD" for every
-event of that partition, so an id is never marked without its event. A retried request is
-therefore idempotent: events already written count as duplicates the second time. All keys
-of one call share the partition's hash tag `{pN}`, so on Redis Cluster each call runs in one
-slot.
-
-De-dup hashes hold a session's ids per DEDUP_BUCKET_S of event time (`livemon.keys`), and
-each expires LIVEMON_DEDUP_TTL_S after its last write. A re-sent event carries its original
-time, so it meets its own hash; an event re-sent under the same id with another time (an
-adapter that stamped the arrival time because the platform sent none) is written again,
-and the engine, which remembers ids for 30 minutes whatever their time, counts it once.
+One Lua call per partition does "SET NX EX marker, then XADD" for every event of that
+partition, so a marker never exists without its event. A retried request is therefore
+idempotent: events already written count as duplicates the second time. All keys of one
+call share the partition's hash tag `{pN}`, so on Redis Cluster each call runs in one slot.
 
 Memory: a batch's encoded events are held until Redis answers; `monitor.events.encode_fields`
 returns each at its own size (orjson's buffer of at least 4 KiB per `dumps` would otherwise
@@ -29,18 +22,13 @@ from livemon import keys
 from livemon.redis_client import is_cluster
 from monitor.events import EncodedEvent
 
-# KEYS[1]: the partition's stream; KEYS[2..]: the de-dup hashes the events fall in.
-# ARGV: dedup ttl, stream maxlen, then three per event: index of its hash in KEYS, id, wire form.
 _APPEND_SCRIPT = """
 local added = 0
-for i = 3, #ARGV, 3 do
-  if redis.call('HSETNX', KEYS[tonumber(ARGV[i])], ARGV[i + 1], '1') == 1 then
-    redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[2], '*', 'e', ARGV[i + 2])
+for i = 2, #KEYS do
+  if redis.call('SET', KEYS[i], '1', 'NX', 'EX', ARGV[1]) then
+    redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[2], '*', 'e', ARGV[i + 1])
     added = added + 1
   end
-end
-for k = 2, #KEYS do
-  redis.call('EXPIRE', KEYS[k], ARGV[1])
 end
 return added
 """
@@ -72,12 +60,9 @@ class EventWriter:
             groups[keys.partition_of(event.session, self.partitions)].append(event)
         async with self.client.pipeline(transaction=False) as pipe:
             for partition, group in groups.items():
-                hashes: dict[str, int] = {}  # de-dup hash -> its index in KEYS (the stream is 1)
-                script_args: list[int | str | bytes] = [self.dedup_ttl_s, self.stream_maxlen]
-                for e in group:
-                    index = hashes.setdefault(keys.dedup_key(partition, e.session, e.ts), len(hashes) + 2)
-                    script_args += (index, e.id, e.wire)
-                script_keys = [keys.events_stream(partition), *hashes]
+                script_keys = [keys.events_stream(partition)] + [keys.dedup_key(partition, e.session, e.id)
+                                                                 for e in group]
+                script_args = [self.dedup_ttl_s, self.stream_maxlen] + [e.wire for e in group]
                 if self.cluster:  # redis-py's cluster pipeline refuses EVALSHA; EVAL is cached by Redis as well
                     pipe.eval(_APPEND_SCRIPT, len(script_keys), *script_keys, *script_args)
                 else:

@@ -5,8 +5,7 @@ partition's Lua scripts and transactions touch carries the hash tag `{pN}`, so o
 Cluster they live in one slot::
 
     lm:ev:{p3}                  stream of events (field "e" = compact JSON of monitor.events.Event)
-    lm:dd:{p3}:<session>:<b>    de-duplication hash: ids of the session's events whose time falls in
-                                DEDUP_BUCKET_S bucket <b> (HSETNX; EXPIRE <dedup ttl> from its last write)
+    lm:dd:{p3}:<session>:<id>   de-duplication marker, SET NX EX <dedup ttl>
     lm:ckpt:{p3}                engine checkpoint: JSON {"last_id", "state"} written with the XACK in one Lua call
     lm:lease:{p3}               partition lease: the owning engine instance, SET NX PX (livemon/partition_leases.py)
     lm:snap                     hash session -> latest snapshot JSON (new clients start from it)
@@ -80,22 +79,9 @@ def events_stream(partition: int) -> str:
     return f"{PREFIX}:ev:{{p{partition}}}"
 
 
-# Event-time width of one de-dup hash. A hash per session and 5 s holds ids instead of one key
-# with its own TTL per id, and Redis expires one hash per 5 s instead of every id. Redis keeps
-# a hash of <= 128 fields as a compact listpack, so rooms of up to ~25 events/s (docs/deploy.md
-# plans with 20) need a fraction of the memory per id; busier rooms' hashes are hash tables,
-# still smaller than a key per id (bench/dedup_markers.py).
-DEDUP_BUCKET_S = 5
-
-
-def dedup_key(partition: int, session: str, ts_ms: int) -> str:
-    """De-dup hash of the ids of a session's events in the DEDUP_BUCKET_S of event time holding `ts_ms`."""
-    return f"{PREFIX}:dd:{{p{partition}}}:{session}:{ts_ms // (DEDUP_BUCKET_S * 1000)}"
-
-
-def dedup_keys_of(partition: int, session: str) -> str:
-    """SCAN pattern of every de-dup hash of a session."""
-    return f"{PREFIX}:dd:{{p{partition}}}:{session}:*"
+def dedup_key(partition: int, session: str, event_id: str) -> str:
+    """Marker that an event id of a session was already accepted."""
+    return f"{PREFIX}:dd:{{p{partition}}}:{session}:{event_id}"
 
 
 def checkpoint_key(partition: int) -> str:

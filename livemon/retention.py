@@ -128,7 +128,7 @@ async def purge_session(
     number = keys.partition_of(session, partitions)
     checkpoint = keys.checkpoint_key(number)
     report.events = await _xdel_matching(client, keys.events_stream(number), _event_of(session))
-    markers = [k async for k in client.scan_iter(match=keys.dedup_keys_of(number, session), count=SCAN_COUNT)]
+    markers = [k async for k in client.scan_iter(match=keys.dedup_key(number, session, "*"), count=SCAN_COUNT)]
     for start in range(0, len(markers), 500):
         report.dedup_markers += await client.delete(*markers[start:start + 500])
     await _sweep_outputs(client, session, number, report)

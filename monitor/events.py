@@ -102,7 +102,7 @@ class Event:
 
     def encoded(self) -> EncodedEvent:
         """Return this event as the ingest writer takes it."""
-        return EncodedEvent(self.session, self.id, self.ts, self.to_wire())
+        return EncodedEvent(self.session, self.id, self.to_wire())
 
     def to_dict(self) -> dict[str, Any]:
         """Return the set fields as plain JSON-ready values."""
@@ -132,11 +132,10 @@ class Event:
 
 
 class EncodedEvent(NamedTuple):
-    """A validated event in its wire form, with what the writer needs to place and de-duplicate it."""
+    """A validated event in its wire form, with what the writer needs to place it: session and id."""
 
     session: str
     id: str
-    ts: int
     wire: bytes
 
 
