@@ -293,7 +293,8 @@ def rank_cost_us(products: int, config_text: str, ticks: int = 300) -> float:
 def main() -> None:
     """Run all seeds under all policies and print the comparison."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--seeds", type=int, default=40)
+    parser.add_argument("--seeds", type=int, default=40, help="sessions per policy (at least 2: the table gives 95%% "
+                                                             "confidence intervals)")
     parser.add_argument("--minutes", type=float, default=120.0)
     parser.add_argument("--first-seed", type=int, default=0,
                         help="settings were tuned on seeds 0-39; e.g. 100 gives held-out sessions")
@@ -306,6 +307,8 @@ def main() -> None:
     parser.add_argument("--config", type=Path, default=DEFAULT_CONFIG_PATH,
                         help="suggestion settings to evaluate (default: config/suggestions.toml)")
     args = parser.parse_args()
+    if args.seeds < 2:
+        parser.error(f"--seeds: expected at least 2 (a confidence interval needs two sessions), got {args.seeds}")
     config_text = args.config.read_text()
     cold = ("fixed", "greedy", "livemon", *(("oracle",) if args.oracle else ()))
     policies = (*cold, "livemon_warm")
