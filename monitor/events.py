@@ -106,12 +106,7 @@ class Event:
 
     def to_dict(self) -> dict[str, Any]:
         """Return the set fields as plain JSON-ready values."""
-        out = {f: v for f in _EVENT_FIELDS if (v := getattr(self, f)) is not None}
-        if self.products:
-            out["products"] = [_planned_to_dict(p) for p in self.products]
-        else:
-            del out["products"]
-        return out
+        return _json_ready({f: v for f in _EVENT_FIELDS if (v := getattr(self, f)) is not None})
 
     @classmethod
     def from_wire(cls, raw: bytes | str) -> Event:
@@ -144,12 +139,17 @@ def encode_fields(values: dict[str, Any]) -> bytes:
 
     `Event.from_wire` reads it back as `Event(**values)`, without building that `Event` here.
     """
-    products = values.get("products")
-    if products is not None:
-        values = {**values, "products": [_planned_to_dict(p) for p in products]}
-        if not products:
-            del values["products"]
-    return _right_sized(orjson.dumps(values))
+    return _right_sized(orjson.dumps(_json_ready(values)))
+
+
+def _json_ready(values: dict[str, Any]) -> dict[str, Any]:
+    """Set fields as JSON values: planned products as dicts, an empty run of show left out (a copy if so)."""
+    if "products" not in values:
+        return values
+    out = {name: value for name, value in values.items() if name != "products"}
+    if values["products"]:
+        out["products"] = [_planned_to_dict(p) for p in values["products"]]
+    return out
 
 
 def _right_sized(dumped: bytes) -> bytes:
