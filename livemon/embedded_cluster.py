@@ -80,6 +80,7 @@ class EmbeddedCluster:
                 "--cluster-enabled", "yes", "--cluster-config-file", str(node_dir / "nodes.conf"),
                 "--cluster-node-timeout", "5000",
                 "--appendonly", "no", "--save", "", "--daemonize", "no", "--loglevel", "warning",
+                "--lazyfree-lazy-expire", "yes",  # an expiring de-dup bucket is freed off the main thread
             ]
             node = subprocess.Popen(args, stdout=subprocess.DEVNULL,
                                     preexec_fn=child_preexec)  # noqa: PLW1509 - the only way to set PDEATHSIG

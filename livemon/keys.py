@@ -5,7 +5,7 @@ partition's Lua scripts and transactions touch carries the hash tag `{pN}`, so o
 Cluster they live in one slot::
 
     lm:ev:{p3}                  stream of events (field "e" = compact JSON of monitor.events.Event)
-    lm:dd:{p3}:<session>:<id>   de-duplication marker, SET NX EX <dedup ttl>
+    lm:dd:{p3}:<bucket>         set of accepted "<session>/<id>" of one time bucket (ingest de-duplication)
     lm:ckpt:{p3}                engine checkpoint: JSON {"last_id", "state"} written with the XACK in one Lua call
     lm:lease:{p3}               partition lease: the owning engine instance, SET NX PX (livemon/partition_leases.py)
     lm:snap                     hash session -> latest snapshot JSON (new clients start from it)
@@ -79,9 +79,19 @@ def events_stream(partition: int) -> str:
     return f"{PREFIX}:ev:{{p{partition}}}"
 
 
-def dedup_key(partition: int, session: str, event_id: str) -> str:
-    """Marker that an event id of a session was already accepted."""
-    return f"{PREFIX}:dd:{{p{partition}}}:{session}:{event_id}"
+def dedup_bucket(partition: int, bucket: int) -> str:
+    """Set of the event ids one partition accepted during one de-duplication time bucket (ingest/writer.py)."""
+    return f"{PREFIX}:dd:{{p{partition}}}:{bucket}"
+
+
+def dedup_buckets_pattern(partition: int) -> str:
+    """SCAN pattern of every de-duplication bucket of one partition."""
+    return f"{PREFIX}:dd:{{p{partition}}}:*"
+
+
+def dedup_member(session: str, event_id: str) -> str:
+    """A bucket's member for one event: "/" is in neither identifier (monitor.event_parsing.ID_PATTERN)."""
+    return f"{session}/{event_id}"
 
 
 def checkpoint_key(partition: int) -> str:

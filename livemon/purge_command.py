@@ -15,7 +15,7 @@ from livemon.settings import SettingsError, load_settings
 @click.option("--session", "sessions", required=True, multiple=True, help="Session id to purge (repeatable).")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 def purge(sessions: tuple[str, ...], yes: bool) -> None:
-    """Delete a session's events, snapshot, checkpoint state, de-dup markers and alerts."""
+    """Delete a session's events, snapshot, checkpoint state, remembered event ids and alerts."""
     try:
         settings = load_settings()
     except SettingsError as exc:
@@ -38,7 +38,7 @@ def purge(sessions: tuple[str, ...], yes: bool) -> None:
         raise click.ClickException(str(exc)) from None
     for session, report in zip(sessions, reports):
         click.echo(
-            f"{session}: {report.events} events, {report.dedup_markers} de-dup markers, "
+            f"{session}: {report.events} events, {report.dedup_ids} remembered event ids, "
             f"{report.alert_transitions} alert transitions, {report.active_alerts} active alerts, "
             f"snapshot {'removed' if report.snapshot else 'absent'}, "
             f"checkpoint {'clear' if report.checkpoint_cleared else 'STILL HOLDS IT (is an engine stuck?)'}"

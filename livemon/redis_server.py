@@ -58,6 +58,7 @@ class EmbeddedRedis:
             "--appendonly", "yes",
             "--appendfsync", "everysec",
             "--save", "",
+            "--lazyfree-lazy-expire", "yes",  # an expiring de-dup bucket is freed off the main thread
             "--daemonize", "no",
             "--loglevel", "warning",
         ]

@@ -7,7 +7,7 @@ default 3 years, PLATFORMS.md §4.5), applied where alerts are written (livemon/
 
 Purge (`livemon purge --session …`): removes the session's latest snapshot and fan-out
 updates, its events
-(XDEL, found by scanning its partition's stream), its de-duplication markers, its alert
+(XDEL, found by scanning its partition's stream), its remembered event ids (de-duplication), its alert
 transitions and active alerts, and its entry in the partition checkpoint. A running engine
 still holds the session in memory, so the purge also leaves a marker in `lm:purge`; at its
 next tick an engine checkpoints that partition, scrubs the session from the checkpoint and
@@ -65,7 +65,7 @@ class PurgeReport:
     """What a purge removed, for the command's output."""
 
     events: int = 0
-    dedup_markers: int = 0
+    dedup_ids: int = 0
     alert_transitions: int = 0
     active_alerts: int = 0
     snapshot: bool = False
@@ -128,9 +128,7 @@ async def purge_session(
     number = keys.partition_of(session, partitions)
     checkpoint = keys.checkpoint_key(number)
     report.events = await _xdel_matching(client, keys.events_stream(number), _event_of(session))
-    markers = [k async for k in client.scan_iter(match=keys.dedup_key(number, session, "*"), count=SCAN_COUNT)]
-    for start in range(0, len(markers), 500):
-        report.dedup_markers += await client.delete(*markers[start:start + 500])
+    report.dedup_ids = await _forget_ids(client, number, session)
     await _sweep_outputs(client, session, number, report)
     # A running engine may still publish or checkpoint the session from memory until its next
     # tick sees the marker and rebuilds the partition; after `settle_s` (a few ticks) sweep again.
@@ -140,6 +138,18 @@ async def purge_session(
     ids = await client.hkeys(keys.checkpoint_ids_key(number))
     report.checkpoint_cleared = (raw is None or orjson.dumps(session) not in raw) and not _ids_fields_of(ids, session)
     return report
+
+
+async def _forget_ids(client: aioredis.Redis, partition: int, session: str) -> int:
+    """Remove the session's remembered event ids from the partition's de-dup buckets (ingest/writer.py)."""
+    removed = 0
+    pattern = keys.dedup_member(session, "*")  # identifiers hold no glob characters
+    # type "set": a per-id marker key of an older livemon under the same prefix expires by itself
+    async for bucket in client.scan_iter(match=keys.dedup_buckets_pattern(partition), count=SCAN_COUNT, _type="set"):
+        members = [m async for m in client.sscan_iter(bucket, match=pattern, count=SCAN_COUNT)]
+        for start in range(0, len(members), 500):
+            removed += await client.srem(bucket, *members[start:start + 500])
+    return removed
 
 
 def _ids_fields_of(fields: Sequence[bytes | str], session: str) -> list[bytes | str]:
