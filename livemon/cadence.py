@@ -9,6 +9,14 @@ separate clocks (docs/architecture.md, "Engine cadence"):
   `publish_s` instead of waiting for the next tick, and a busy partition still publishes
   at most `1 / publish_s` times a second. The tick publishes every partition anyway,
   because window figures move with time even when no events arrive.
+* **Publish budget.** Publishing costs CPU per session, not per event (each session's tick
+  and snapshot take about half a millisecond), so an engine with hundreds of busy sessions
+  could spend all of its time publishing at `publish_s` and fall behind on folding, which
+  delays everything, alerts included. The interval therefore stretches so that publishing
+  the partitions takes at most `PUBLISH_BUDGET` of the engine's time: the interval is the
+  larger of `publish_s` and the partitions' last publish costs summed, over the budget.
+  With tens of sessions it stays at `publish_s`; with 200 busy rooms it grows to a few
+  tenths of a second (docs/performance.md, "Scale-out").
 * **Checkpoint** (state + XACK, livemon/checkpoints.py) costs time proportional to the
   partition's state, not to what changed, so it runs every `checkpoint_s`, with each
   partition's turn offset by a fixed fraction of the interval so that one event-loop pass
@@ -22,6 +30,7 @@ import math
 from dataclasses import dataclass
 
 _SPREAD = (math.sqrt(5) - 1) / 2  # golden-ratio offsets spread any set of partition numbers over the interval
+PUBLISH_BUDGET = 0.5  # largest share of the engine's time that publishing at the shortest interval may take
 
 
 @dataclass
@@ -29,6 +38,7 @@ class _Clock:
     published_at: float
     checkpoint_at: float
     dirty: bool = False
+    publish_cost_s: float = 0.0
 
 
 class Cadence:
@@ -58,17 +68,23 @@ class Cadence:
         if clock is not None:
             clock.dirty = True
 
+    def publish_interval(self) -> float:
+        """The shortest time between two publishes of a partition: `publish_s`, stretched to the budget."""
+        return max(self.publish_s, sum(c.publish_cost_s for c in self._clocks.values()) / PUBLISH_BUDGET)
+
     def publish_due(self, now: float) -> list[int]:
         """Partitions with unpublished changes whose publish interval has passed."""
-        return [n for n, c in self._clocks.items() if c.dirty and now >= c.published_at + self.publish_s]
+        interval = self.publish_interval()
+        return [n for n, c in self._clocks.items() if c.dirty and now >= c.published_at + interval]
 
-    def published(self, numbers: list[int], now: float) -> None:
-        """Record that `numbers` published at `now`."""
-        for number in numbers:
+    def published(self, costs: dict[int, float], now: float) -> None:
+        """Record that the partitions in `costs` published at `now`, taking that many seconds each."""
+        for number, cost_s in costs.items():
             clock = self._clocks.get(number)
             if clock is not None:
                 clock.published_at = now
                 clock.dirty = False
+                clock.publish_cost_s = cost_s
 
     def checkpoint_due(self, now: float) -> list[int]:
         """Partitions whose checkpoint time has come."""
@@ -83,5 +99,6 @@ class Cadence:
     def next_deadline(self) -> float:
         """The earliest publish or checkpoint deadline (inf when nothing is scheduled)."""
         deadlines = [c.checkpoint_at for c in self._clocks.values()]
-        deadlines += [c.published_at + self.publish_s for c in self._clocks.values() if c.dirty]
+        interval = self.publish_interval()
+        deadlines += [c.published_at + interval for c in self._clocks.values() if c.dirty]
         return min(deadlines, default=math.inf)

@@ -12,7 +12,7 @@ with `--partitions` it owns exactly those. Each partition is read with its own X
 (livemon/partition_reads.py), so the runner works unchanged on Redis Cluster.
 
 Cadence (livemon/cadence.py): a partition that folded new events publishes its snapshots
-within `LIVEMON_PUBLISH_S`; the tick (`LIVEMON_TICK_S`) applies commands, renews leases and
+within `LIVEMON_PUBLISH_S` (longer when publishing would take over half the engine's time); the tick (`LIVEMON_TICK_S`) applies commands, renews leases and
 publishes every partition; checkpoints run every `LIVEMON_CHECKPOINT_S`.
 """
 
@@ -316,6 +316,7 @@ class EngineRunner:
                 part.suggestions.apply(choices)
         await self._publish_partitions(parts, now, commands)
         stats = {"tick_s": round(time.perf_counter() - started, 6), "at": now, "events": self.events_folded,
+                 "publish_interval_s": round(self.cadence.publish_interval(), 3),
                  "partitions": sorted(p.number for p in self.partitions.values()),
                  "held_out": sorted(sid for p in parts for sid in p.quarantine)}
         await self.client.hset(keys.ENGINE_STATS, self.consumer, orjson.dumps(stats))
@@ -323,8 +324,10 @@ class EngineRunner:
     async def _publish_partitions(self, parts: list[Partition], now: float,
                                   commands: list[tuple[str, dict[str, Any]]] | None = None) -> None:
         """Tick the partitions' engines to `now`, step their alerts, publish one snapshot per active session."""
+        costs: dict[int, float] = {}
         async with self.client.pipeline(transaction=False) as pipe:
             for part in parts:
+                started = time.perf_counter()
                 ticked = part.engine.tick(now)
                 await part.isolate_faults(self.client, now)
                 held = part.quarantine.values()
@@ -342,8 +345,9 @@ class EngineRunner:
                     if now - snapshot["last_event_ts"] / 1000 > PUBLISH_QUIET_AFTER_S:
                         continue
                     self._publish(pipe, snapshot)
+                costs[part.number] = time.perf_counter() - started
             await pipe.execute()
-        self.cadence.published([p.number for p in parts], time.monotonic())
+        self.cadence.published(costs, time.monotonic())
 
     async def _checkpoint_due(self, force: bool) -> None:
         """Checkpoint the partitions whose turn has come (every one when `force`); drop those whose lease is gone."""

@@ -52,7 +52,8 @@ NOTIFY_GROUP = "notifier"  # consumer group on ALERTS: each transition is delive
 NOTIFY_STATUS = f"{PREFIX}:notify:status"
 NOTIFY_FAILED = f"{PREFIX}:notify:failed"
 NOTIFY_FAILED_MAXLEN = 1_000
-ENGINE_STATS = f"{PREFIX}:stats:engine"  # hash engine name -> {"tick_s", "at", "events"} for /metrics
+# hash engine name -> {"tick_s", "at", "events", "publish_interval_s", "held_out"} for /metrics
+ENGINE_STATS = f"{PREFIX}:stats:engine"
 UPDATES_MAXLEN = 10_000
 ENGINES = f"{PREFIX}:engines"  # hash engine instance -> heartbeat; live engines share the partitions
 TOKENS = f"{PREFIX}:toks"

@@ -45,6 +45,9 @@ _ENGINE_EVENTS = Gauge("livemon_engine_events_folded", "Events folded into state
                        registry=REGISTRY)
 _HELD_OUT = Gauge("livemon_engine_sessions_held_out", "Sessions the engine holds out after an error in its code",
                   ["engine"], registry=REGISTRY)
+_PUBLISH_INTERVAL = Gauge("livemon_engine_publish_interval_seconds",
+                          "Shortest time between two publishes of a busy partition (stretched when publishing "
+                          "would take over half the engine's time)", ["engine"], registry=REGISTRY)
 _ALERT_TRANSITIONS = Gauge("livemon_alert_transitions", "Alert transitions in the audit stream", registry=REGISTRY)
 
 LAG_SCAN_LIMIT = 100_000
@@ -95,7 +98,7 @@ async def render(client: aioredis.Redis, partitions: int, now: float) -> bytes:
     lags = [await stream_lag(client, partition) for partition in range(partitions)]
     stats = await redis_replies.hgetall(client, keys.ENGINE_STATS)
     transitions = await client.xlen(keys.ALERTS) if await client.exists(keys.ALERTS) else 0
-    for gauge in (_STREAM_PENDING, _TICK_SECONDS, _TICK_AGE, _ENGINE_EVENTS, _HELD_OUT):
+    for gauge in (_STREAM_PENDING, _TICK_SECONDS, _TICK_AGE, _ENGINE_EVENTS, _HELD_OUT, _PUBLISH_INTERVAL):
         gauge.clear()
     for partition, (lag, pending) in enumerate(lags):
         _STREAM_LAG.labels(str(partition)).set(lag)
@@ -108,5 +111,7 @@ async def render(client: aioredis.Redis, partitions: int, now: float) -> bytes:
         _TICK_AGE.labels(engine).set(max(0.0, now - data["at"]))
         _ENGINE_EVENTS.labels(engine).set(data["events"])
         _HELD_OUT.labels(engine).set(len(data.get("held_out", ())))  # absent from engines before it existed
+        if "publish_interval_s" in data:  # likewise
+            _PUBLISH_INTERVAL.labels(engine).set(data["publish_interval_s"])
     _ALERT_TRANSITIONS.set(transitions)
     return generate_latest(REGISTRY)

@@ -40,6 +40,9 @@ def test_metrics_report_engine_ticks_and_zero_lag_once_caught_up(stack: Stack) -
 
     wait_for(lambda: lags() and all(lag == 0 for lag in lags()), what="every partition's lag to reach 0")
     assert stack.http.get("/readyz").json()["status"] == "ready"
+    # one quiet room is far inside the publish budget: the configured interval (0.1 s) holds
+    text = stack.http.get("/metrics").text
+    assert metric_value(text, 'livemon_engine_publish_interval_seconds{engine="engine-1"}') == 0.1
 
 
 def test_readyz_fails_when_the_engine_falls_behind(redis_client: redis.Redis, redis_url: str, tmp_path: Path) -> None:
