@@ -55,7 +55,8 @@ def snapshot(self: SessionState, now: float) -> dict[str, Any]:
     recent = self.ring.window(clock_s, cfg.recent_window_s)
     dwell = self.ring.window(clock_s, cfg.dwell_window_s)
     n = cfg.trend_window_s
-    cur, before = self.ring.window(clock_s, n), self.ring.window(clock_s - n, n)
+    cur = recent if n == cfg.recent_window_s else self.ring.window(clock_s, n)  # both 5 min by default
+    before = self.ring.window(clock_s - n, n)
     views = self.total_viewers or t[JOINS]
     buyers = len(self.orders.buyers)
     unique = int(np.count_nonzero(self.viewer_flags))

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import orjson
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from monitor.windows import Ring, sort_order
+from monitor.windows import FEW_ADDS, Ring, sort_order
 
 
 def filled(width: int = 1, slots: int = 8, seconds: range = range(100, 108)) -> Ring:
@@ -117,3 +119,33 @@ def test_sort_order_is_lexsort_whether_packed_or_not() -> None:
     wide = np.array([2**62, -(2**62), 0, 5])  # spans 63 bits alone: falls back to lexsort
     other = np.array([1, 0, 1, 0])
     assert sort_order(other, wide).tolist() == np.lexsort((wide, other)).tolist() == [1, 3, 2, 0]
+
+
+adds = st.lists(st.tuples(st.integers(0, 60), st.integers(-1, 2), st.sampled_from([1.0, 2.5, -1.0, 19.9])),
+                min_size=1, max_size=3 * FEW_ADDS)
+
+
+@settings(max_examples=150, deadline=None)
+@given(adds, st.integers(1, 40), st.sampled_from([(1, 16), (5, 6)]))
+def test_ring_few_adds_and_batch_path_agree_with_a_brute_force_sum(
+        added: list[tuple[int, int, float]], chunk: int, geometry: tuple[int, int]) -> None:
+    width, slots = geometry
+    one_by_one, batched = Ring(3, slots, width), Ring(3, slots, width)
+    for start in range(0, len(added), chunk):  # small flushes: the Python path
+        for second, channel, amount in added[start:start + chunk]:
+            one_by_one.add(second, channel, amount)
+        one_by_one.flush()
+    seconds = np.array([a[0] for a in added], dtype=np.int64)
+    channels = np.array([a[1] for a in added], dtype=np.int64)
+    batched.add_columns(seconds, channels, np.array([a[2] for a in added]))
+    batched.flush()  # one flush: the numpy path once there are more than FEW_ADDS
+    counted = [a for a in added if a[1] >= 0]  # a negative channel adds nothing
+    if not counted:
+        assert one_by_one.head is None and batched.head is None
+        return
+    newest = max(a[0] for a in counted) // width
+    for ring in (one_by_one, batched):
+        assert ring.head == newest
+        for end_bucket in range(newest - slots + 1, newest + 1):  # every bucket the ring still holds
+            expected = [sum(v for s, c, v in added if s // width == end_bucket and c == channel) for channel in range(3)]
+            assert np.allclose(ring.window(end_bucket * width, width), expected)
