@@ -7,7 +7,7 @@ import orjson
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from monitor.windows import FEW_ADDS, Ring, sort_order
+from monitor.windows import FEW_ADDS, PACKED_SORT_MIN, Ring, sort_order
 
 
 def filled(width: int = 1, slots: int = 8, seconds: range = range(100, 108)) -> Ring:
@@ -111,7 +111,7 @@ def test_ring_state_round_trip_through_json() -> None:
 def test_sort_order_is_lexsort_whether_packed_or_not() -> None:
     rng = np.random.default_rng(7)
     for _ in range(100):
-        n = int(rng.integers(1, 200))
+        n = int(rng.integers(1, 3 * PACKED_SORT_MIN))  # both sides of the packing threshold
         viewer = rng.integers(0, int(rng.integers(1, 40)), n)
         ts = rng.integers(1_700_000_000_000, 1_700_000_100_000, n)
         leave = rng.random(n) < 0.3
@@ -119,6 +119,9 @@ def test_sort_order_is_lexsort_whether_packed_or_not() -> None:
     wide = np.array([2**62, -(2**62), 0, 5])  # spans 63 bits alone: falls back to lexsort
     other = np.array([1, 0, 1, 0])
     assert sort_order(other, wide).tolist() == np.lexsort((wide, other)).tolist() == [1, 3, 2, 0]
+    many = PACKED_SORT_MIN  # the same with enough rows to try packing first
+    wide, other = np.tile(wide, many), np.tile(other, many)
+    assert sort_order(other, wide).tolist() == np.lexsort((wide, other)).tolist()
 
 
 adds = st.lists(st.tuples(st.integers(0, 60), st.integers(-1, 2), st.sampled_from([1.0, 2.5, -1.0, 19.9])),
