@@ -41,6 +41,32 @@ BoolArray = npt.NDArray[np.bool_]
 FEW_EVENTS = 64  # due events replayed row by row in Python rather than by the vectorised pass
 
 
+class ClosedVisits:
+    """Visits closed during one advance, gathered in parts: start and end (ms), estimated."""
+
+    __slots__ = ("ends", "estimated", "starts")
+
+    def __init__(self) -> None:
+        self.starts: list[IntArray] = []
+        self.ends: list[IntArray] = []
+        self.estimated: list[BoolArray] = []
+
+    def add(self, starts: IntArray, ends: IntArray, estimated: bool) -> None:
+        self.starts.append(starts)
+        self.ends.append(ends)
+        self.estimated.append(np.full(len(ends), estimated))
+
+    def by_end(self) -> tuple[IntArray, IntArray, BoolArray]:
+        """Starts, ends and estimated flags of every part, ordered by end (stable)."""
+        if not self.ends:
+            return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, bool)
+        ends: IntArray = np.concatenate(self.ends)
+        order = np.argsort(ends, kind="stable")
+        starts: IntArray = np.concatenate(self.starts)
+        estimated: BoolArray = np.concatenate(self.estimated)
+        return starts[order], ends[order], estimated[order]
+
+
 class Audience:
     """Open visits, pending activity and the watch-time distribution of one session.
 
@@ -105,9 +131,7 @@ class Audience:
         Returns the visits closed, ordered by end: end (ms), duration (s), estimated.
         """
         self._take_pending()
-        starts_out: list[IntArray] = []
-        ends_out: list[IntArray] = []
-        guess_out: list[BoolArray] = []
+        closed = ClosedVisits()
         if self._chunks:
             if len(self._chunks) == 1:
                 ts, leave, user = self._chunks[0]
@@ -121,43 +145,30 @@ class Audience:
             if len(ts):
                 self._grow(int(user.max()) + 1)
                 replay = self._replay_few if len(ts) <= FEW_EVENTS else self._replay
-                replay(ts, leave, user, starts_out, ends_out, guess_out)
+                replay(ts, leave, user, closed)
         self.frontier_ms = max(self.frontier_ms, watermark_ms)
         if watermark_ms >= self.idle_after_ms:
-            self._expire_idle(watermark_ms, starts_out, ends_out, guess_out)
-        if not ends_out:
-            return np.zeros(0, np.int64), np.zeros(0), np.zeros(0, bool)
-        starts, ends, guesses = np.concatenate(starts_out), np.concatenate(ends_out), np.concatenate(guess_out)
-        order = np.argsort(ends, kind="stable")
-        starts, ends, guesses = starts[order], ends[order], guesses[order]
+            self._expire_idle(watermark_ms, closed)
+        starts, ends, guesses = closed.by_end()
+        if not len(ends):
+            return ends, np.zeros(0), guesses
         durations = (ends - starts) / 1000.0
         self._record(ends, durations, guesses)
         return ends, durations, guesses
 
-    def _expire_idle(self, watermark_ms: int, starts_out: list[IntArray], ends_out: list[IntArray],
-                     guess_out: list[BoolArray]) -> None:
+    def _expire_idle(self, watermark_ms: int, closed: ClosedVisits) -> None:
         """Close the visits idle for the timeout at `watermark_ms`; note when the next one can be."""
         is_open = self.last >= 0
         idle = np.flatnonzero(is_open & (self.last + self.idle_ms <= watermark_ms))
         if len(idle):
-            starts_out.append(self.start[idle])
-            ends_out.append(self.last[idle] + self.idle_ms)
-            guess_out.append(np.ones(len(idle), dtype=bool))
+            closed.add(self.start[idle], self.last[idle] + self.idle_ms, estimated=True)
             self.start[idle] = -1
             self.last[idle] = -1
             is_open[idle] = False
         open_last = self.last[is_open]
         self.idle_after_ms = int(open_last.min()) + self.idle_ms if len(open_last) else math.inf
 
-    def _replay_few(
-        self,
-        ts: IntArray,
-        leave: BoolArray,
-        user: IntArray,
-        starts_out: list[IntArray],
-        ends_out: list[IntArray],
-        guess_out: list[BoolArray],
-    ) -> None:
+    def _replay_few(self, ts: IntArray, leave: BoolArray, user: IntArray, closed: ClosedVisits) -> None:
         """`_replay` row by row, for a few events: the same rules, visits closed in the same order."""
         idle = self.idle_ms
         carried_last, carried_start = self.last[user].tolist(), self.start[user].tolist()
@@ -190,11 +201,10 @@ class Audience:
                 visit_open, visit_start = not is_leave, row_start
             previous_t = t
         self._carry(viewer_now, visit_open, visit_start, previous_t)
-        for closed, estimated in ((timed_out, True), (left, False)):
-            if closed:
-                starts_out.append(np.array([start for start, _ in closed], dtype=np.int64))
-                ends_out.append(np.array([end for _, end in closed], dtype=np.int64))
-                guess_out.append(np.full(len(closed), estimated))
+        for visits, estimated in ((timed_out, True), (left, False)):
+            if visits:
+                closed.add(np.array([start for start, _ in visits], dtype=np.int64),
+                           np.array([end for _, end in visits], dtype=np.int64), estimated)
 
     def _carry(self, viewer: int, visit_open: bool, start: int, last: int) -> None:
         """Leave a viewer's visit open after a replay (or note that none is)."""
@@ -203,15 +213,7 @@ class Audience:
         if visit_open:
             self.idle_after_ms = min(self.idle_after_ms, last + self.idle_ms)
 
-    def _replay(
-        self,
-        ts: IntArray,
-        leave: BoolArray,
-        user: IntArray,
-        starts_out: list[IntArray],
-        ends_out: list[IntArray],
-        guess_out: list[BoolArray],
-    ) -> None:
+    def _replay(self, ts: IntArray, leave: BoolArray, user: IntArray, closed: ClosedVisits) -> None:
         """One pass over due events; the rules of the per-event replay, row against previous row."""
         idle = self.idle_ms
         carried = self.last[user]
@@ -247,13 +249,9 @@ class Audience:
         visit_start = first_start[visit_row]
         # idle before row i: the visit of row i-1 ended at its last activity + idle
         before = rows[timed_out] - 1
-        starts_out.append(visit_start[before])
-        ends_out.append(t[before] + idle)
-        guess_out.append(np.ones(len(before), dtype=bool))
+        closed.add(visit_start[before], t[before] + idle, estimated=True)
         closing = leave & continues
-        starts_out.append(visit_start[closing])
-        ends_out.append(t[closing])
-        guess_out.append(np.zeros(int(closing.sum()), dtype=bool))
+        closed.add(visit_start[closing], t[closing], estimated=False)
         last_row = np.ones(n, bool)
         last_row[:-1] = ~same[1:]
         still_open = last_row & ~leave
