@@ -28,6 +28,7 @@ bench: $(STAMP) chromium
 	$(VENV)/bin/pip install --quiet -e '.[bench]'
 	$(VENV)/bin/python bench/engine.py --events 100000 --memory-hours 1
 	$(VENV)/bin/python bench/ingest.py --quick
+	$(VENV)/bin/python bench/dedup_markers.py --events 50000
 	$(VENV)/bin/python bench/sentiment.py --quick
 	$(VENV)/bin/python bench/detect.py --quick
 	$(VENV)/bin/python bench/reorder.py --seeds 10 --minutes 60
