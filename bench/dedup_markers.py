@@ -13,7 +13,7 @@ layouts, each writing the same events from scratch into the bundled Redis in bat
   bucket still remembered (five) and adds the new ids with one `SADD`.
 
 Three traffic shapes: 200 rooms at 8 events/s each, 100 at 20 (docs/deploy.md's planning
-figure), and one busy room at 1,000 events/s. Figures: Redis memory per event (`used_memory`
+figure), and one busy room at 1,000 events/s. Figures: Redis memory per event (`used_memory`, AOF buffer left out and no AOF rewrite,
 grown by the write: the stream entry, the same in both layouts, plus the marker; the difference
 is what the layout saves), Redis CPU µs per event for the whole write (markers + XADD; the
 lower of two alternating runs), keys created. Not in the CPU figure: Redis later expiring the
@@ -100,22 +100,30 @@ def write_time_bucket_sets(url: str, events: list[EncodedEvent]) -> None:
     asyncio.run(run())
 
 
+def keys_memory(client: redis.Redis) -> int:
+    """Redis memory without the AOF buffer: what the keys hold (plus fixed overheads)."""
+    memory = client.info("memory")
+    return int(memory["used_memory"]) - int(memory.get("mem_aof_buffer", 0))
+
+
 def measure(server: EmbeddedRedis, layout: str, events: list[EncodedEvent]) -> dict[str, float]:
     """Write `events` into an empty Redis with `layout`; marker bytes, Redis CPU and keys per event."""
     client = redis.Redis.from_url(server.url)
     client.flushall()
     assert server.process is not None
     pid = server.process.pid
-    # The previous run's connections hold query buffers that count in used_memory until Redis
-    # has seen them close (one reading once came out at 41 bytes per event): wait for that.
+    # Keys only: an AOF rewrite buffers every write in used_memory while it runs (readings of 41
+    # and -18 bytes per event came from rewrites starting or ending mid-run), so none is started
+    # and the AOF buffer is left out; the previous run's connections must have closed, too.
+    client.config_set("auto-aof-rewrite-percentage", 0)
     deadline = time.monotonic() + 5
     while client.info("clients")["connected_clients"] > 1 and time.monotonic() < deadline:
         time.sleep(0.01)
-    memory_before = client.info("memory")["used_memory"]
+    memory_before = keys_memory(client)
     cpu_before = cpu_seconds(pid)
     (write_per_id_keys if layout == "per-id keys" else write_time_bucket_sets)(server.url, events)
     redis_cpu = cpu_seconds(pid) - cpu_before
-    grown = client.info("memory")["used_memory"] - memory_before
+    grown = keys_memory(client) - memory_before
     markers = sum(1 for _ in client.scan_iter(match=f"{keys.PREFIX}:dd:*", count=10_000))
     client.close()
     return {"bytes_per_event": grown / len(events), "redis_cpu_us_per_event": redis_cpu / len(events) * 1e6,
