@@ -11,7 +11,7 @@ Remembered ids live in one Redis set per partition and time bucket of a quarter 
 the four before it with SMISMEMBER, and adds the new ids with one SADD. Against a key with
 its own TTL per id (`SET NX EX`, before), that is one Redis command per event instead of
 two and no expiry per id: Redis CPU for the de-dup about halves, and so does its memory
-(bench/dedup.py; docs/performance.md). An id is recognised for at least `dedup_ttl_s` and
+(bench/dedup_markers.py; docs/performance.md). An id is recognised for at least `dedup_ttl_s` and
 at most a quarter longer; a whole bucket expires at once.
 
 Memory: a batch's encoded events are held until Redis answers; `monitor.events.encode_fields`

@@ -173,15 +173,15 @@ class Audience:
         idle = self.idle_ms
         carried_last, carried_start = self.last[user].tolist(), self.start[user].tolist()
         rows: list[tuple[int, int, bool, int]] = []  # (viewer, ts, is_leave, start if this row opens a visit)
-        carried: dict[int, int] = {}
+        carried: dict[int, tuple[int, int]] = {}  # viewer -> (last activity, start) of its open visit
         for t, is_leave, viewer, last, start in zip(ts.tolist(), leave.tolist(), user.tolist(), carried_last,
                                                     carried_start):
             if last >= 0:
                 if t < last or (t == last and not is_leave):
                     continue  # with a visit open, an earlier event (late) changes nothing
-                carried[viewer] = start
+                carried[viewer] = (last, start)
             rows.append((viewer, t, is_leave, t))
-        rows += [(viewer, int(self.last[viewer]), False, start) for viewer, start in carried.items()]
+        rows += [(viewer, last, False, start) for viewer, (last, start) in carried.items()]
         rows.sort()  # per viewer by time, activity before leave (the open visit's row first)
         timed_out: list[tuple[int, int]] = []  # (start, end) of visits that went idle before a row
         left: list[tuple[int, int]] = []  # (start, end) of visits a leave closed

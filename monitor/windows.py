@@ -201,13 +201,12 @@ class Ring:
         """
         end_b = end_second // self.width
         count = max(1, length_s // self.width)
-        empty = np.zeros(self.channels)[columns]
         if self.head is None:
-            return empty
+            return np.zeros(self.channels)[columns]
         lo = max(end_b - count + 1, self.head - self.slots + 1)
         hi = min(end_b, self.head)
         if lo > hi:
-            return empty
+            return np.zeros(self.channels)[columns]
         first, last = lo % self.slots, hi % self.slots
         total: FloatArray
         if first <= last:
