@@ -28,8 +28,8 @@ MIN_TS_MS = 946_684_800_000  # 2000-01-01T00:00:00Z
 MAX_TS_MS = 4_102_444_800_000  # 2100-01-01T00:00:00Z
 
 # Session, product, viewer and event ids everywhere (events, run of show, API paths).
-ID_PATTERN = re.compile(r"^[A-Za-z0-9_.:@\-]{1,128}$")
-_CURRENCY_PATTERN = re.compile(r"^[A-Z]{3}$")
+ID_PATTERN = re.compile(r"^[A-Za-z0-9_.:@\-]{1,128}\Z")  # \Z: "$" would let a trailing newline through
+CURRENCY_PATTERN = re.compile(r"^[A-Z]{3}\Z")
 
 
 class EventError(ValueError):
@@ -236,7 +236,7 @@ def parse_fields(data: object, user_id: Callable[[str, str], str] | None = None)
         values["qty"] = _integer(data, "qty", 1, required=False, default=1)
         values["amount"] = _number(data, "amount", required=True)
         currency = data.get("currency", "CNY")
-        if not isinstance(currency, str) or not _CURRENCY_PATTERN.match(currency):
+        if not isinstance(currency, str) or not CURRENCY_PATTERN.match(currency):
             raise EventError("currency", "an ISO 4217 code such as CNY or USD", currency)
         values["currency"] = currency
         values["status"] = _enum(data, "status", OrderStatus, OrderStatus.PAID)

@@ -47,6 +47,8 @@ def test_parse_event_reads_rfc3339_time_with_offset() -> None:
         ({"type": 3}, "type", "one of join"),
         ({"type": "order", "product": "p", "amount": 1, "status": {"paid": 1}}, "status", "one of placed"),
         ({"session": "bad session!"}, "session", "identifier"),
+        ({"session": "room-1\n"}, "session", "identifier"),  # a trailing newline would end up in Redis keys
+        ({"type": "order", "product": "p", "amount": 1, "currency": "CNY\n"}, "currency", "ISO 4217"),
         ({"platform": "myspace"}, "platform", "douyin"),
         ({"colour": "red"}, "colour", "no such field"),
     ],
