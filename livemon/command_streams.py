@@ -14,7 +14,7 @@ from typing import Any
 
 import orjson
 
-_STREAM_ID = re.compile(r"^\d{1,20}-\d{1,20}$")
+_STREAM_ID = re.compile(r"^\d{1,20}-\d{1,20}\Z")
 
 
 def stream_order(stream_id: str) -> tuple[int, int]:

@@ -116,6 +116,7 @@ def test_alerts_api_transitions_page_by_stream_id(web: Stack, engine: Any, redis
     ids = [t["id"] for t in first["transitions"] + rest["transitions"]]
     assert ids == [i.decode() for i, _ in redis_sync.xrange(redis_client, keys.ALERTS)] and len(ids) == 3
     assert web.http.get("/api/v1/alerts/transitions", params={"after": "yesterday"}).status_code == 400
+    assert web.http.get("/api/v1/alerts/transitions", params={"after": "1-0\n"}).status_code == 400
     assert web.http.get("/api/v1/alerts/deliveries").json() == {"receivers": {}, "failed": []}
 
 

@@ -37,3 +37,5 @@ def test_questions_answered_refuses_a_malformed_session(stack: Stack) -> None:
     response = stack.http.post("/api/v1/sessions/bad%20room/questions/g/answered")
     assert response.status_code == 400
     assert "session" in response.json()["error"]
+    response = stack.http.post("/api/v1/sessions/room-q/questions/price%0A/answered")
+    assert response.status_code == 400

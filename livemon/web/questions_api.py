@@ -18,7 +18,7 @@ from livemon import keys
 from livemon.answering import ANSWER_FIELD
 from monitor.event_parsing import ID_PATTERN
 
-_GROUP_PATTERN = re.compile(r"^[^\x00-\x1f]{1,200}$")
+_GROUP_PATTERN = re.compile(r"^[^\x00-\x1f]{1,200}\Z")
 
 
 async def mark_answered(request: Request) -> Response:
