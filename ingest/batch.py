@@ -13,12 +13,14 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import partial
+from typing import cast
 
 import orjson
 
 from ingest.pseudonym import pseudonymise
 from monitor.event_parsing import EventError, parse_fields
-from monitor.events import EncodedEvent, encode_fields
+from monitor.event_schema import encode_wire, everyday_events
+from monitor.events import EncodedEvent, Platform, encode_fields
 
 MAX_BODY_BYTES = 4 * 1024 * 1024
 MAX_BATCH_EVENTS = 5_000
@@ -53,6 +55,36 @@ class BatchRejected(ValueError):
 
 class BatchTooLarge(ValueError):
     """The batch holds more events than allowed."""
+
+
+def read_batch(body: bytes, content_type: str, pseudonym_secret: bytes) -> list[EncodedEvent]:
+    """Decode and validate an HTTP body (JSON array, one object or NDJSON) into wire events, all or nothing.
+
+    A batch of everyday events is decoded and checked by msgspec (`monitor.event_schema`);
+    any other batch, and every invalid one, goes through `split_body` and `validate_batch`,
+    which name each bad line and field. Raises as those two.
+    """
+    events = _everyday_batch(body, content_type, pseudonym_secret)
+    if events is None:
+        events = validate_batch(split_body(body, content_type), pseudonym_secret)
+    return events
+
+
+def _everyday_batch(body: bytes, content_type: str, pseudonym_secret: bytes) -> list[EncodedEvent] | None:
+    """The batch's wire events when msgspec's schema v1 accepts every one, else None (take the slow path)."""
+    stripped = body.strip()
+    decoded = everyday_events(stripped, ndjson=stripped[:1] != b"[" or "ndjson" in content_type)
+    if not decoded or len(decoded) > MAX_BATCH_EVENTS:
+        return None
+    latest_ms = int(time.time() * 1000) + MAX_FUTURE_S * 1000
+    events = []
+    for event in decoded:
+        if cast(int, event.ts) > latest_ms:
+            return None
+        if event.user is not None:
+            event.user = pseudonymise(pseudonym_secret, cast(Platform, event.platform).value, event.user)
+        events.append(EncodedEvent(event.session, event.id, encode_wire(event)))
+    return events
 
 
 def split_body(body: bytes, content_type: str) -> list[object]:

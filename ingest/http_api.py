@@ -29,7 +29,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from ingest.batch import MAX_BODY_BYTES, BatchRejected, BatchTooLarge, split_body, validate_batch
+from ingest.batch import MAX_BODY_BYTES, BatchRejected, BatchTooLarge, read_batch
 from ingest.rate_limit import RateLimiter
 from ingest.writer import EventWriter
 from livemon import telemetry
@@ -137,8 +137,7 @@ async def post_events(request: Request) -> Response:
 async def _append_batch(request: Request, body: bytes) -> Response:
     settings = request.app.state.settings
     try:
-        items = split_body(body, request.headers.get("content-type", ""))
-        events = validate_batch(items, settings.pseudonym_secret)
+        events = read_batch(body, request.headers.get("content-type", ""), settings.pseudonym_secret)
     except BatchTooLarge as exc:
         return error(413, str(exc))
     except BatchRejected as exc:

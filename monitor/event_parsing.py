@@ -235,7 +235,9 @@ def parse_fields(data: object, user_id: Callable[[str, str], str] | None = None)
     elif kind is EventType.ORDER:
         values["qty"] = _integer(data, "qty", 1, required=False, default=1)
         values["amount"] = _number(data, "amount", required=True)
-        currency = data.get("currency", "CNY")
+        currency = data.get("currency")
+        if currency is None:  # null is absent, as for every other field
+            currency = "CNY"
         if not isinstance(currency, str) or not CURRENCY_PATTERN.match(currency):
             raise EventError("currency", "an ISO 4217 code such as CNY or USD", currency)
         values["currency"] = currency
