@@ -14,7 +14,6 @@ from __future__ import annotations
 import enum
 import re
 from collections.abc import Callable
-from dataclasses import fields
 from datetime import datetime
 from typing import Any
 
@@ -178,7 +177,7 @@ _PRODUCT_TYPES = {
     EventType.PRODUCT_UNPIN,
     EventType.STOCK,
 }
-KNOWN_FIELDS = frozenset(f.name for f in fields(Event))
+KNOWN_FIELDS = frozenset(Event._fields)
 
 
 def parse_event(data: object, user_id: Callable[[str, str], str] | None = None) -> Event:

@@ -10,7 +10,7 @@ advance is covered by manual-clock tests in test_engine.py.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -82,7 +82,7 @@ def streams(draw: st.DrawFn, late: bool = True) -> tuple[list[list[Event]], list
             arrivals.append(Arrival(e, e.ts + draw(st.integers(20_000, 90_000))))  # far behind the watermark
     ancient = []  # older than the rings reach (product ~330 s, 1-s ~34 min), in a last batch of their own
     for k in range(draw(st.integers(0, 3)) if late else 0):
-        ancient.append(replace(events[k % n], id=f"old{k}", ts=T0 - draw(st.integers(300_000, 2_500_000))))
+        ancient.append(events[k % n]._replace(id=f"old{k}", ts=T0 - draw(st.integers(300_000, 2_500_000))))
     events += ancient
     arrivals.sort(key=lambda a: a.key)
     cuts = sorted(draw(st.lists(st.integers(1, max(1, len(arrivals) - 1)), max_size=12)))
