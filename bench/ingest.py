@@ -12,7 +12,11 @@ time, client included (the client runs in this process, on the same cores):
 - **events API, 5 per request**: the per-request baseline for the webhooks;
 - **writer, no HTTP**: `EventWriter.append` straight into Redis (validation done beforehand);
 - **baseline: XADD only, no de-dup**: the same events, same shape (one Lua call per partition in
-  one pipeline) but without the `SET NX` marker: the figure de-duplication is measured against.
+  one pipeline) but without the de-dup sets: the figure de-duplication is measured against;
+- **validate, read_batch**: decoding and validating HTTP bodies of 1,000 simulator events in this
+  process (`ingest.batch.read_batch`: msgspec first, the per-field validator for a batch it
+  refuses), against its baseline **validate, per field**: `split_body` + `validate_batch` on
+  the same bodies, the path every body took before.
 
 Usage: .venv/bin/python bench/ingest.py [--quick]
 Prints a table, then one line of JSON with the figures.
@@ -41,7 +45,7 @@ from websockets.sync.client import connect
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from ingest.batch import validate_batch
+from ingest.batch import read_batch, split_body, validate_batch
 from ingest.simulator import SimConfig, SimulatedSession
 from ingest.writer import EventWriter
 from livemon import keys
@@ -195,6 +199,14 @@ def main() -> None:
 
             timed("writer, no HTTP (dedup + XADD, Lua)", loops * BATCH, lambda: asyncio.run(writer_run()), rows)
             timed("baseline: XADD only, no de-dup", loops * BATCH, lambda: asyncio.run(plain_xadd()), rows)
+
+            events = simulated(n, "validate")  # a session start per room: its batch takes the per-field path
+            bodies = [orjson.dumps(events[i:i + BATCH]) for i in range(0, n, BATCH)]
+            kind = "application/json"
+            timed("validate, read_batch (msgspec first)", n,
+                  lambda: [read_batch(body, kind, b"bench") for body in bodies], rows)
+            timed("baseline: validate, per field", n,
+                  lambda: [validate_batch(split_body(body, kind), b"bench") for body in bodies], rows)
         finally:
             http.close()
             client.close()
