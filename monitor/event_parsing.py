@@ -27,7 +27,8 @@ MIN_TS_MS = 946_684_800_000  # 2000-01-01T00:00:00Z
 MAX_TS_MS = 4_102_444_800_000  # 2100-01-01T00:00:00Z
 
 # Session, product, viewer and event ids everywhere (events, run of show, API paths).
-ID_PATTERN = re.compile(r"^[A-Za-z0-9_.:@\-]{1,128}\Z")  # \Z: "$" would let a trailing newline through
+ID_CHARS = r"[A-Za-z0-9_.:@\-]"
+ID_PATTERN = re.compile(rf"^{ID_CHARS}{{1,{MAX_ID_CHARS}}}\Z")  # \Z: "$" would let a trailing newline through
 CURRENCY_PATTERN = re.compile(r"^[A-Z]{3}\Z")
 
 
