@@ -84,7 +84,7 @@ class Ring:
         self.width = width
         self.head: int | None = None
         # `to_state` packs rows in chunks and keeps each packed chunk until a row of it changes:
-        # a 2,048-s session ring took ~1.5 ms to compress whole, every checkpoint, though a
+        # a 2,048-s session ring took ~1.2 ms to compress whole, every checkpoint, though a
         # checkpoint interval changes only the few seconds' rows written since the last.
         self._chunk_rows = -(-slots // STATE_CHUNKS)
         self._packed: list[str | None] = [None] * -(-slots // self._chunk_rows)
