@@ -5,7 +5,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
 
-.PHONY: demo test bench lint chromium clean
+.PHONY: demo test screenshots bench lint chromium clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +22,11 @@ test: $(STAMP) chromium
 
 chromium:
 	@scripts/ensure-chromium.sh
+
+# Refresh docs/screenshots/ from the page tests (a plain test run saves them to a scratch directory).
+screenshots: $(STAMP) chromium
+	LIVEMON_UPDATE_SCREENSHOTS=1 $(VENV)/bin/pytest tests/test_wallboard_page.py tests/test_overlay_page.py \
+		tests/test_incidents_page.py tests/test_report_page.py
 
 # Short runs of every benchmark; each prints a table and ends with one JSON line (docs/performance.md).
 bench: $(STAMP) chromium

@@ -2,15 +2,38 @@
 
 from __future__ import annotations
 
+import atexit
+import functools
+import os
+import shutil
 import subprocess
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 from playwright.sync_api import Browser, Dialog, Page, sync_playwright
 
 CHROMIUM = "/usr/bin/chromium"
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 DRIVER_EXIT_S = 10
+DOCS_SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
+
+
+@functools.cache
+def _scratch() -> Path:
+    folder = Path(tempfile.mkdtemp(prefix="livemon-screenshots-"))
+    atexit.register(shutil.rmtree, folder, True)
+    return folder
+
+
+def screenshot_path(name: str) -> str:
+    """Where a page test saves its screenshot: docs/screenshots with LIVEMON_UPDATE_SCREENSHOTS=1 (`make
+    screenshots`), else a scratch directory removed at exit, so a test run does not rewrite tracked files."""
+    if os.environ.get("LIVEMON_UPDATE_SCREENSHOTS") != "1":
+        return str(_scratch() / name)
+    DOCS_SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    return str(DOCS_SCREENSHOTS / name)
 
 
 @contextmanager

@@ -9,7 +9,6 @@ detector from the comment intelligence in the engine's bins.
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 import orjson
 import redis
@@ -18,12 +17,11 @@ from playwright.sync_api import Page, expect
 from livemon import keys
 from monitor.alerts import AlertBook
 from monitor.detectors.condition import Condition, Severity
-from tests.browser import chromium, dismiss_dialogs
+from tests.browser import chromium, dismiss_dialogs, screenshot_path
 from tests.events_factory import raw_event
 from tests.support import Stack, wait_for
 
 HOSTILE = "<img src=x onerror=alert(1)>"
-SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
 
 
 def watch(page: Page) -> tuple[list[str], list[str]]:
@@ -117,7 +115,7 @@ def test_injected_storm_reaches_console_and_overlay_within_2s(stack: Stack) -> N
         console.locator("#ack").click()  # the API accepts it as a command for the engine (202)
         expect(console.locator("#action-status")).to_have_attribute("data-outcome", "sent", timeout=5_000)
         expect(detail.locator("#timeline canvas")).to_have_count(1, timeout=15_000)  # series come every 10 s
-        console.screenshot(path=str(SCREENSHOTS / "incidents.png"))
+        console.screenshot(path=screenshot_path("incidents.png"))
     assert console_dialogs == overlay_dialogs == wall_dialogs == []
     assert console_errors == overlay_errors == wall_errors == []
 

@@ -5,16 +5,14 @@ from __future__ import annotations
 
 import re
 import time
-from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
-from tests.browser import chromium, dismiss_dialogs
+from tests.browser import chromium, dismiss_dialogs, screenshot_path
 from tests.events_factory import raw_event
 from tests.support import Stack, wait_for
 
 HOSTILE = "<img src=x onerror=alert(1)>"
-SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
 
 
 def watch(page: Page) -> tuple[list[str], list[str]]:
@@ -102,13 +100,11 @@ def test_overlay_shows_suggestion_and_questions_and_survives_missing_endpoints(s
         wait_for(lambda: page.locator("#questions .action-status[data-outcome]").count()
                  or page.locator("#questions .question").count() == 1, what="answered outcome")
         assert page.locator("#connection").get_attribute("data-state") == "open"
-
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(SCREENSHOTS / "overlay.png"))
+        page.screenshot(path=screenshot_path("overlay.png"))
         page.set_viewport_size({"width": 800, "height": 1280})  # portrait: one column, all parts visible
         for part in ("#next", "#questions", "#mood", "#stock"):
             expect(page.locator(part)).to_be_visible()
-        page.screenshot(path=str(SCREENSHOTS / "overlay-portrait.png"))
+        page.screenshot(path=screenshot_path("overlay-portrait.png"))
     assert dialogs == [] and errors == []
 
 

@@ -15,11 +15,9 @@ import redis
 from playwright.sync_api import Route
 
 from livemon import keys
-from tests.browser import chromium, dismiss_dialogs
+from tests.browser import chromium, dismiss_dialogs, screenshot_path
 from tests.review_session import HOSTILE, SESSION, session_events, storm_alerts
 from tests.support import Stack
-
-SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
 
 
 @pytest.fixture
@@ -65,8 +63,7 @@ def test_report_page_renders_findings_and_hostile_comment_as_text(loaded: Stack)
         assert page.locator("#products tbody tr").count() == 4
         # the linked stylesheet applied (CSP allows styles from 'self' only; nothing inline is needed)
         assert page.locator(".card").first.evaluate("e => getComputedStyle(e).borderRadius") == "6px"
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(SCREENSHOTS / "report.png"), full_page=True)
+        page.screenshot(path=screenshot_path("report.png"), full_page=True)
     assert errors == [] and dialogs == [] and foreign == []
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import orjson
 import redis
@@ -13,12 +12,11 @@ from playwright.sync_api import expect
 
 from livemon import keys
 from tests import redis_sync
-from tests.browser import chromium, dismiss_dialogs
+from tests.browser import chromium, dismiss_dialogs, screenshot_path
 from tests.events_factory import mixed_batch, raw_event
 from tests.support import Stack, wait_for
 
 HOSTILE = "<img src=x onerror=alert(1)>"
-SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
 
 
 def test_wallboard_shows_live_number_and_comment_as_text(stack: Stack) -> None:
@@ -39,8 +37,7 @@ def test_wallboard_shows_live_number_and_comment_as_text(stack: Stack) -> None:
         assert HOSTILE in comments.all_text_contents()
         assert tile.locator(".comments img").count() == 0
         assert page.locator("#connection").get_attribute("data-state") == "open"
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(SCREENSHOTS / "wallboard.png"))
+        page.screenshot(path=screenshot_path("wallboard.png"))
     assert dialogs == []
     assert errors == []
 
@@ -85,8 +82,7 @@ def test_wallboard_focus_view_shows_product_table_funnel_and_curves(stack: Stack
         expect(focus.locator(".products tbody tr")).to_have_count(1)
         expect(focus.locator('.products tr[data-product="sku-2"] td').nth(3)).to_have_text("3")
         focus.locator('[data-filter="all"]').click()
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(SCREENSHOTS / "wallboard-focus.png"))
+        page.screenshot(path=screenshot_path("wallboard-focus.png"))
 
         page.locator("#back").click()  # back to the grid, and a tile click focuses again
         tile = page.locator('.tile[data-session="room-f"]')
@@ -114,7 +110,7 @@ def test_wallboard_grid_fits_16_sessions_in_chinese_and_marks_stale_tiles_and_de
         english = browser.new_page(viewport={"width": 1920, "height": 1080}, locale="en-US")
         stack.sign_in(english, "/wall")  # the sandbox has no CJK font, so the picture is in English
         expect(english.locator(".tile")).to_have_count(16, timeout=10_000)
-        english.screenshot(path=str(SCREENSHOTS / "wallboard-16.png"))
+        english.screenshot(path=screenshot_path("wallboard-16.png"))
         english.set_viewport_size({"width": 3840, "height": 2160})  # 4K: same layout, twice the pixels
         assert english.evaluate("getComputedStyle(document.documentElement).fontSize") == "40px"
         assert english.evaluate("document.documentElement.scrollHeight <= innerHeight")
