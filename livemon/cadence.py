@@ -13,8 +13,9 @@ separate clocks (docs/architecture.md, "Engine cadence"):
   and snapshot take about half a millisecond), so an engine with hundreds of busy sessions
   could spend all of its time publishing at `publish_s` and fall behind on folding, which
   delays everything, alerts included. The interval therefore stretches so that publishing
-  the partitions takes at most `PUBLISH_BUDGET` of the engine's time: the interval is the
-  larger of `publish_s` and the partitions' last publish costs summed, over the budget.
+  the partitions takes at most `publish_budget` of the engine's time (`LIVEMON_PUBLISH_BUDGET`,
+  0.5): the interval is the larger of `publish_s` and the partitions' last publish costs
+  summed, over the budget.
   With tens of sessions it stays at `publish_s`; with 200 busy rooms it grows to a few
   tenths of a second (docs/performance.md, "Scale-out").
 * **Checkpoint** (state + XACK, livemon/checkpoints.py) costs time proportional to the
@@ -30,7 +31,6 @@ import math
 from dataclasses import dataclass
 
 _SPREAD = (math.sqrt(5) - 1) / 2  # golden-ratio offsets spread any set of partition numbers over the interval
-PUBLISH_BUDGET = 0.5  # largest share of the engine's time that publishing at the shortest interval may take
 
 
 @dataclass
@@ -44,9 +44,10 @@ class _Clock:
 class Cadence:
     """Publish and checkpoint deadlines of the partitions one engine owns (monotonic seconds)."""
 
-    def __init__(self, publish_s: float, checkpoint_s: float) -> None:
+    def __init__(self, publish_s: float, checkpoint_s: float, publish_budget: float = 0.5) -> None:
         self.publish_s = publish_s
         self.checkpoint_s = checkpoint_s
+        self.publish_budget = publish_budget
         self._clocks: dict[int, _Clock] = {}
 
     def add(self, number: int, now: float) -> None:
@@ -70,7 +71,7 @@ class Cadence:
 
     def publish_interval(self) -> float:
         """The shortest time between two publishes of a partition: `publish_s`, stretched to the budget."""
-        return max(self.publish_s, sum(c.publish_cost_s for c in self._clocks.values()) / PUBLISH_BUDGET)
+        return max(self.publish_s, sum(c.publish_cost_s for c in self._clocks.values()) / self.publish_budget)
 
     def publish_due(self, now: float) -> list[int]:
         """Partitions with unpublished changes whose publish interval has passed."""

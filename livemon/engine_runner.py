@@ -76,7 +76,7 @@ class EngineRunner:
         self.client: aioredis.Redis = connect(settings.redis_url)
         self.reads = PartitionReads(self.reader, keys.ENGINE_GROUP, self.consumer, READ_COUNT)
         self.checkpoints = CheckpointWriter(self.client)
-        self.cadence = Cadence(settings.publish_s, settings.checkpoint_s)
+        self.cadence = Cadence(settings.publish_s, settings.checkpoint_s, settings.publish_budget)
         self.leases = None if partitions is not None else PartitionLeases(
             self.client, settings.engine_name, settings.partitions, settings.lease_ttl_s)
         self.ticks = 0

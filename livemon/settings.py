@@ -36,6 +36,7 @@ class Settings:
     stream_maxlen: int = 1_000_000
     tick_s: float = 1.0  # housekeeping tick: commands, leases, every partition's snapshots
     publish_s: float = 0.1  # a partition with new events publishes at most this often (livemon/cadence.py)
+    publish_budget: float = 0.5  # largest share of the engine's time publishing may take; the interval stretches
     checkpoint_s: float = 5.0  # checkpoint + XACK cadence per partition; costs time in proportion to state
     engine_name: str = "engine-1"
     lease_ttl_s: float = 5.0  # partition lease TTL: a dead engine's partitions move after about this long
@@ -66,6 +67,8 @@ class Settings:
             raise SettingsError(f"LIVEMON_TICK_S: expected 0.05-60 seconds, got {self.tick_s}")
         if not 0.01 <= self.publish_s <= 60:
             raise SettingsError(f"LIVEMON_PUBLISH_S: expected 0.01-60 seconds, got {self.publish_s}")
+        if not 0.05 <= self.publish_budget <= 1:
+            raise SettingsError(f"LIVEMON_PUBLISH_BUDGET: expected a share of 0.05-1, got {self.publish_budget}")
         if not 0.05 <= self.checkpoint_s <= 600:
             raise SettingsError(f"LIVEMON_CHECKPOINT_S: expected 0.05-600 seconds, got {self.checkpoint_s}")
         if self.lease_ttl_s < 2 * self.tick_s + 1:  # renewed every tick; reads must fit inside with a margin
@@ -147,6 +150,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         stream_maxlen=_int(env, "LIVEMON_STREAM_MAXLEN", 1_000_000),
         tick_s=_float(env, "LIVEMON_TICK_S", 1.0),
         publish_s=_float(env, "LIVEMON_PUBLISH_S", 0.1),
+        publish_budget=_float(env, "LIVEMON_PUBLISH_BUDGET", 0.5),
         checkpoint_s=_float(env, "LIVEMON_CHECKPOINT_S", 5.0),
         engine_name=env.get("LIVEMON_ENGINE_NAME", "engine-1"),
         lease_ttl_s=_float(env, "LIVEMON_LEASE_TTL_S", 5.0),
