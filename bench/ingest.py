@@ -200,7 +200,7 @@ def main() -> None:
             timed("writer, no HTTP (dedup + XADD, Lua)", loops * BATCH, lambda: asyncio.run(writer_run()), rows)
             timed("baseline: XADD only, no de-dup", loops * BATCH, lambda: asyncio.run(plain_xadd()), rows)
 
-            events = simulated(n, "validate")  # a session start per room: its batch takes the per-field path
+            events = simulated(n, "validate")
             bodies = [orjson.dumps(events[i:i + BATCH]) for i in range(0, n, BATCH)]
             kind = "application/json"
             timed("validate, read_batch (msgspec first)", n,

@@ -9,8 +9,7 @@ only when they refuse a batch.
 The one rule that keeps the two in step: whatever these types accept, `parse_fields`
 accepts with the same fields (tests/test_event_schema.py tries every edge value in every
 field of every type). They may refuse more: identifiers given as numbers, fields another
-event type reads, nulls for defaulted fields and `session_start` (its run of show) all take
-the slow path, which accepts them. Defaults are filled after decoding rather than declared,
+event type reads and nulls for defaulted fields take the slow path, which accepts them. Defaults are filled after decoding rather than declared,
 so that `omit_defaults` leaves out exactly the fields `parse_fields` leaves out.
 """
 
@@ -28,6 +27,7 @@ from monitor.event_parsing import (
     ID_PATTERN,
     MAX_AMOUNT,
     MAX_ID_CHARS,
+    MAX_PLANNED_PRODUCTS,
     MAX_TEXT_CHARS,
     MAX_TS_MS,
     MIN_TS_MS,
@@ -164,9 +164,36 @@ class Stock(_ProductEvent, tag="stock", kw_only=True):
     stock: Quantity
 
 
+class PlannedItem(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True, kw_only=True):
+    """A product of the run of show given as an object; "" for a name is left out, as `parse_fields` does."""
+
+    id: Identifier
+    name: Annotated[str, msgspec.Meta(max_length=200)] | None = None
+    price: Amount | None = None
+    stock: Quantity | None = None
+    margin: Amount | None = None
+
+
+class SessionStart(WireEvent, tag="session_start", kw_only=True):
+    """The broadcast started; `products` is its run of show, ids or objects, written as objects."""
+
+    title: Annotated[str, msgspec.Meta(max_length=200)] | None = None
+    host: Annotated[str, msgspec.Meta(max_length=100)] | None = None
+    products: Annotated[list[Identifier | PlannedItem], msgspec.Meta(max_length=MAX_PLANNED_PRODUCTS)] | None = None
+
+    def __post_init__(self) -> None:
+        if self.products is None:
+            return
+        items = [PlannedItem(id=item) if isinstance(item, str) else item for item in self.products]
+        for item in items:
+            if item.name == "":
+                item.name = None
+        self.products = list(items) or None  # an empty run of show is left out of the wire form
+
+
 EVERYDAY_EVENT = (
     Join | Leave | Follow | Share | SessionEnd | ViewerCount | Comment | Like | Gift
-    | ProductClick | ProductPin | ProductUnpin | AddToCart | Order | Stock
+    | ProductClick | ProductPin | ProductUnpin | AddToCart | Order | Stock | SessionStart
 )
 
 encode_wire = msgspec.json.Encoder().encode

@@ -45,6 +45,10 @@ VALID_FIELDS: dict[str, dict[str, Any]] = {
     "order": {"product": VALID_IDS, "amount": AMOUNT, "qty": COUNT, "currency": st.sampled_from(["CNY", "USD"]),
               "status": st.sampled_from(["placed", "paid", "cancelled", "refunded"]), "order_id": VALID_IDS},
     "stock": {"product": VALID_IDS, "stock": st.integers(0, 10**6)},
+    "session_start": {"title": st.text(max_size=10), "host": st.text(max_size=10), "products": st.lists(st.one_of(
+        VALID_IDS, st.fixed_dictionaries({"id": VALID_IDS}, optional={
+            "name": st.text(max_size=5), "price": AMOUNT, "stock": st.integers(0, 100), "margin": AMOUNT})),
+        max_size=4)},
 }
 REQUIRED = {"viewer_count": {"viewers"}, "comment": {"text"}, "order": {"product", "amount"},
             "stock": {"product", "stock"}, "product_click": {"product"}, "product_pin": {"product"},
@@ -65,6 +69,8 @@ EDGES: list[Any] = [
     None, True, False, -1, 0, 1, 2.0, 1.5, -0.0, 1e8, 10_000_001, 2**53, 2**53 + 1, 2**63 - 1, NOW_MS + 10**9,
     "", " ", "\t\n", "a\n", "a b", "x" * 129, "x" * 257, "x" * 501, "多少钱", "CNY\n", "cny", "USD", "paid",
     "myspace", "douyin", "comment", "2026-11-22T12:00:00", "2026-11-22T12:00:00Z", "yesterday", ["a"], {"id": "a"},
+    [], [None], [5], ["a\n"], [{"id": "a", "name": ""}], [{"id": "a", "colour": 1}], [{"id": "a", "stock": -1}],
+    [{"name": "x"}], ["a"] * 501,
 ]
 FIELD_NAMES = ["id", "session", "type", "ts", "platform", "user", "viewers", "total_viewers", "text", "count",
                "product", "qty", "amount", "currency", "status", "order_id", "stock", "gift", "value", "title",
@@ -77,7 +83,8 @@ def full_event(kind: str) -> dict[str, Any]:
     """A valid event of `kind` with every field its type reads."""
     fields = {"viewers": 10, "total_viewers": 20, "text": "多少钱", "count": 2, "gift": "rose", "value": 1.5,
               "product": "sku-1", "qty": 2, "amount": 59.9, "currency": "USD", "status": "placed",
-              "order_id": "o-1", "stock": 5}
+              "order_id": "o-1", "stock": 5, "title": "Autumn sale", "host": "Lin",
+              "products": ["sku-1", {"id": "sku-2", "name": "", "price": 0, "stock": 0, "margin": 0.2}]}
     return {"id": "e-1", "session": "room-1", "type": kind, "ts": NOW_MS, "platform": "douyin", "user": "v1",
             **{name: fields[name] for name in VALID_FIELDS[kind]}}
 
@@ -123,9 +130,8 @@ def answer(read: Any) -> object:
         return ("rejected", exc.total_errors, [e.to_dict() for e in exc.errors])
 
 
-@pytest.mark.parametrize("raw", [e for e in DOCUMENTED_EXAMPLES if e["type"] != "session_start"],
-                         ids=lambda raw: str(raw["type"]))
-def test_fast_path_takes_each_documented_everyday_type_with_the_same_fields(raw: dict[str, object]) -> None:
+@pytest.mark.parametrize("raw", DOCUMENTED_EXAMPLES, ids=lambda raw: str(raw["type"]))
+def test_fast_path_takes_each_documented_type_with_the_same_fields(raw: dict[str, object]) -> None:
     decoded = everyday_events(orjson.dumps([raw]), ndjson=False)
     assert decoded is not None
     assert orjson.loads(encode_wire(decoded[0])) == orjson.loads(encode_fields(parse_fields(raw)))
