@@ -55,9 +55,10 @@ for i = 1, n do
   if not seen[i] and not fresh[member] then  -- fresh: a second copy within this call
     fresh[member] = true
     new[#new + 1] = member
-    redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[2], '*', 'e', ARGV[3 + n + i])
+    redis.call('XADD', KEYS[1], '*', 'e', ARGV[3 + n + i])
   end
 end
+if #new > 0 then redis.call('XTRIM', KEYS[1], 'MAXLEN', '~', ARGV[2]) end
 for first = 1, #new, chunk do
   redis.call('SADD', KEYS[2], unpack(new, first, math.min(first + chunk - 1, #new)))
 end

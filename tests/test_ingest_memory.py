@@ -57,6 +57,27 @@ def test_writer_holds_a_full_batch_in_little_memory(redis_client: redis.Redis, r
     assert redis_client.xlen(keys.events_stream(keys.partition_of("room-a", 8))) == MAX_BATCH_EVENTS
 
 
+STREAM_NODE_ENTRIES = 100  # Redis's stream-node-max-entries: `MAXLEN ~` trims whole nodes only
+
+
+def test_writer_caps_each_partition_stream_near_its_maxlen(redis_client: redis.Redis, redis_url: str) -> None:
+    maxlen, batches, per_batch = 300, 10, 200
+
+    async def append() -> None:
+        client = connect(redis_url)
+        try:
+            writer = EventWriter(client, partitions=8, dedup_ttl_s=600, stream_maxlen=maxlen)
+            for _ in range(batches):
+                await writer.append(validate_batch(comments(per_batch, "room-cap"), b"secret"))
+        finally:
+            await client.aclose()
+
+    asyncio.run(append())
+    length = redis_client.xlen(keys.events_stream(keys.partition_of("room-cap", 8)))
+    # trimmed after each call: at most one node over the cap, never below it
+    assert maxlen <= length <= maxlen + STREAM_NODE_ENTRIES, length
+
+
 def gauge(stack: Stack, name: str) -> float | None:
     """One unlabelled gauge from /metrics, or None when the process does not export it."""
     for line in stack.http.get("/metrics").text.splitlines():
