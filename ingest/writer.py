@@ -58,11 +58,13 @@ for i = 1, n do
     redis.call('XADD', KEYS[1], '*', 'e', ARGV[3 + n + i])
   end
 end
-if #new > 0 then redis.call('XTRIM', KEYS[1], 'MAXLEN', '~', ARGV[2]) end
-for first = 1, #new, chunk do
-  redis.call('SADD', KEYS[2], unpack(new, first, math.min(first + chunk - 1, #new)))
+if #new > 0 then
+  redis.call('XTRIM', KEYS[1], 'MAXLEN', '~', ARGV[2])
+  for first = 1, #new, chunk do
+    redis.call('SADD', KEYS[2], unpack(new, first, math.min(first + chunk - 1, #new)))
+  end
+  redis.call('EXPIREAT', KEYS[2], ARGV[1])
 end
-if #new > 0 then redis.call('EXPIREAT', KEYS[2], ARGV[1]) end
 return #new
 """
 

@@ -12,9 +12,9 @@ with `--partitions` it owns exactly those. Each partition is read with its own X
 (livemon/partition_reads.py), so the runner works unchanged on Redis Cluster.
 
 Cadence (livemon/cadence.py): a partition that folded new events publishes its snapshots
-within `LIVEMON_PUBLISH_S` (longer when publishing would take over half the engine's time);
-the tick (`LIVEMON_TICK_S`) applies commands, renews leases and publishes every partition;
-checkpoints run every `LIVEMON_CHECKPOINT_S`.
+within `LIVEMON_PUBLISH_S` (longer when publishing would take over `LIVEMON_PUBLISH_BUDGET`
+of the engine's time); the tick (`LIVEMON_TICK_S`) applies commands, renews leases and
+publishes every partition; checkpoints run every `LIVEMON_CHECKPOINT_S`.
 """
 
 from __future__ import annotations

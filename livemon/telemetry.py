@@ -47,7 +47,7 @@ _HELD_OUT = Gauge("livemon_engine_sessions_held_out", "Sessions the engine holds
                   ["engine"], registry=REGISTRY)
 _PUBLISH_INTERVAL = Gauge("livemon_engine_publish_interval_seconds",
                           "Shortest time between two publishes of a busy partition (stretched when publishing "
-                          "would take over half the engine's time)", ["engine"], registry=REGISTRY)
+                          "would take over LIVEMON_PUBLISH_BUDGET of the engine's time)", ["engine"], registry=REGISTRY)
 _ALERT_TRANSITIONS = Gauge("livemon_alert_transitions", "Alert transitions in the audit stream", registry=REGISTRY)
 
 LAG_SCAN_LIMIT = 100_000

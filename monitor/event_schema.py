@@ -9,8 +9,9 @@ only when they refuse a batch.
 The one rule that keeps the two in step: whatever these types accept, `parse_fields`
 accepts with the same fields (tests/test_event_schema.py tries every edge value in every
 field of every type). They may refuse more: identifiers given as numbers, fields another
-event type reads and nulls for defaulted fields take the slow path, which accepts them. Defaults are filled after decoding rather than declared,
-so that `omit_defaults` leaves out exactly the fields `parse_fields` leaves out.
+event type reads and nulls for defaulted fields take the slow path, which accepts them.
+Defaults are filled after decoding rather than declared, so that `omit_defaults` leaves out
+exactly the fields `parse_fields` leaves out.
 """
 
 from __future__ import annotations

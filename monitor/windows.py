@@ -253,7 +253,7 @@ class Ring:
         if channels > self.channels:
             self.flush()
             self.data = np.pad(self.data, ((0, 0), (0, channels - self.channels)))
-            self._packed[:] = [None] * len(self._packed)
+            self._touch(0, self.slots - 1)  # every row is wider
 
     def to_state(self) -> dict[str, Any]:
         """Return a compact JSON-ready checkpoint: row chunks, each zlib + base64 (rings are mostly zeros)."""
