@@ -102,7 +102,7 @@ async def feed(url: str, raw: list[dict[str, Any]], seconds: float, pid: int, na
     """Write the events paced over `seconds` (event time = wall time); the engine's CPU until all are folded.
 
     `backlog`: write them all while the engine is stopped (SIGSTOP), then let it catch up: every
-    read is a full `READ_COUNT`, as when the engine is behind, whatever the load on the machine.
+    read brings about `READ_EVENTS` events, as when the engine is behind, whatever the load on the machine.
     """
     client = connect(url)
     writer = EventWriter(client, PARTITIONS, 900, 1_000_000)

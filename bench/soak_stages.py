@@ -25,6 +25,7 @@ import redis.asyncio as aioredis
 
 from livemon import keys, redis_replies
 from livemon.command_streams import stream_order
+from monitor import wire_entries
 
 STAMP = "t="  # comment text "t=<post time ms> …"
 SAMPLE_EVERY_S = 0.25
@@ -101,11 +102,12 @@ class StageTracer:
                 newest = await pipe.execute()
             for partition, entries in enumerate(newest):
                 for raw_id, fields in entries:
-                    event = orjson.loads(fields[b"e"])
-                    text = event.get("text", "")
-                    if event.get("type") == "comment" and text.startswith(STAMP) and event["id"] not in self._pending:
-                        self._pending[event["id"]] = _Sample(partition, raw_id.decode(),
-                                                             int(text[len(STAMP):].split()[0]), stream_ms(raw_id))
+                    for wire in wire_entries.events_of(fields[b"e"]):
+                        event = orjson.loads(wire)
+                        text = event.get("text", "")
+                        if event.get("type") == "comment" and text.startswith(STAMP) and event["id"] not in self._pending:
+                            self._pending[event["id"]] = _Sample(partition, raw_id.decode(),
+                                                                 int(text[len(STAMP):].split()[0]), stream_ms(raw_id))
             await self._follow(client, streams)
             self._join(final=False)
             await asyncio.sleep(SAMPLE_EVERY_S)

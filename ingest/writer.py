@@ -1,9 +1,9 @@
 """Append validated events to the partitioned event streams, de-duplicated by event id.
 
 One Lua call per partition checks every event of that partition against the ids it accepted
-recently, XADDs the new ones and remembers them, so an id is never remembered without its
-event. A retried request is therefore idempotent: events already written count as
-duplicates the second time. All keys of one call share the partition's hash tag `{pN}`, so
+recently, XADDs the new ones (each session's as one entry, monitor/wire_entries.py) and
+remembers them, so an id is never remembered without its event. A retried request is
+therefore idempotent: events already written count as duplicates the second time. All keys of one call share the partition's hash tag `{pN}`, so
 on Redis Cluster each call runs in one slot.
 
 Remembered ids live in one Redis set per partition and time bucket of a quarter of
@@ -31,31 +31,45 @@ import redis.asyncio as aioredis
 
 from livemon import keys
 from livemon.redis_client import is_cluster
+from monitor import wire_entries
 from monitor.events import EncodedEvent
 
 # KEYS: stream, then the buckets to check, the current one first. ARGV: expiry of the current
-# bucket (unix s), stream MAXLEN, event count n, then n members, then n wire forms.
+# bucket (unix s), stream MAXLEN, event count n, entry count g, then the g entries' event
+# counts, then n members, then n wire forms. The new events of each entry are XADDed as one
+# entry (monitor/wire_entries.py); an entry whose events were all seen before is not written.
 # unpack() goes in chunks: Lua's C stack holds only about 8,000 values.
 _APPEND_SCRIPT = """
 local n = tonumber(ARGV[3])
+local g = tonumber(ARGV[4])
+local members = 4 + g
+local wires = members + n
 local chunk = 1000
 local seen = {}
 for k = 2, #KEYS do
   for first = 1, n, chunk do
     local last = math.min(first + chunk - 1, n)
-    local found = redis.call('SMISMEMBER', KEYS[k], unpack(ARGV, 3 + first, 3 + last))
+    local found = redis.call('SMISMEMBER', KEYS[k], unpack(ARGV, members + first, members + last))
     for i = first, last do
       if found[i - first + 1] == 1 then seen[i] = true end
     end
   end
 end
 local new, fresh = {}, {}
-for i = 1, n do
-  local member = ARGV[3 + i]
-  if not seen[i] and not fresh[member] then  -- fresh: a second copy within this call
-    fresh[member] = true
-    new[#new + 1] = member
-    redis.call('XADD', KEYS[1], '*', 'e', ARGV[3 + n + i])
+local i = 0
+for entry = 1, g do
+  local parts = {}
+  for _ = 1, tonumber(ARGV[4 + entry]) do
+    i = i + 1
+    local member = ARGV[members + i]
+    if not seen[i] and not fresh[member] then  -- fresh: a second copy within this call
+      fresh[member] = true
+      new[#new + 1] = member
+      parts[#parts + 1] = ARGV[wires + i]
+    end
+  end
+  if #parts > 0 then
+    redis.call('XADD', KEYS[1], '*', 'e', table.concat(parts, '\\n'))
   end
 end
 if #new > 0 then
@@ -115,17 +129,24 @@ class EventWriter:
         self.cluster = is_cluster(client)
 
     async def append(self, events: Sequence[EncodedEvent]) -> AppendResult:
-        """Append events (`ingest.batch.validate_batch`, `Event.encoded`), grouped per partition, in one round trip."""
-        groups: dict[int, list[EncodedEvent]] = defaultdict(list)
+        """Append events (`ingest.batch.validate_batch`, `Event.encoded`), grouped per partition, in one round trip.
+
+        Within a partition, each session's events become one entry (up to
+        `wire_entries.MAX_EVENTS` each), in the order the sessions first appear.
+        """
+        groups: dict[int, dict[str, list[EncodedEvent]]] = defaultdict(lambda: defaultdict(list))
         for event in events:
-            groups[keys.partition_of(event.session, self.partitions)].append(event)
+            groups[keys.partition_of(event.session, self.partitions)][event.session].append(event)
         buckets, expire_at = self.buckets.at(self.clock())
         async with self.client.pipeline(transaction=False) as pipe:
-            for partition, group in groups.items():
+            for partition, sessions in groups.items():
+                entries = [group[lo:lo + wire_entries.MAX_EVENTS] for group in sessions.values()
+                           for lo in range(0, len(group), wire_entries.MAX_EVENTS)]
+                ordered = [e for entry in entries for e in entry]
                 script_keys = [keys.events_stream(partition)] + [keys.dedup_bucket(partition, b) for b in buckets]
                 script_args: list[int | str | bytes] = [
-                    expire_at, self.stream_maxlen, len(group),
-                    *[keys.dedup_member(e.session, e.id) for e in group], *[e.wire for e in group]]
+                    expire_at, self.stream_maxlen, len(ordered), len(entries), *map(len, entries),
+                    *[keys.dedup_member(e.session, e.id) for e in ordered], *[e.wire for e in ordered]]
                 if self.cluster:  # redis-py's cluster pipeline refuses EVALSHA; EVAL is cached by Redis as well
                     pipe.eval(_APPEND_SCRIPT, len(script_keys), *script_keys, *script_args)
                 else:

@@ -51,12 +51,24 @@ from monitor.engine import TickResult
 
 log = logging.getLogger(__name__)
 
-READ_COUNT = 5000  # entries per XREADGROUP: bigger batches amortise the engine's per-batch numpy work
+READ_EVENTS = 5000  # events per XREADGROUP: bigger batches amortise the engine's per-batch numpy work
+CLAIM_COUNT = 500  # entries per XAUTOCLAIM (its reply carries them whole; redis-py's JUSTID reply drops the cursor)
+FIRST_READ_COUNT = 100  # entries, before any read has shown how many events an entry holds (1 to 500)
 _EVENT_FIELD = keys.EVENT_FIELD.encode()
 MAX_BLOCK_MS = 1000
 PUBLISH_QUIET_AFTER_S = 600
 RECONNECT_MIN_S = 0.5
 RECONNECT_MAX_S = 5.0
+
+
+def entries_per_read(entries: int, events: int) -> int:
+    """How many entries to ask for next, so a read brings about `READ_EVENTS` events.
+
+    An entry holds one session's share of an ingest request (monitor/wire_entries.py):
+    one event from a webhook, hundreds from a busy room's batch. The last reads' ratio
+    predicts the next ones well enough, and the bound keeps a batch's memory in check.
+    """
+    return max(1, min(READ_EVENTS, round(READ_EVENTS * entries / events)))
 
 
 class EngineRunner:
@@ -74,7 +86,7 @@ class EngineRunner:
         # Its XREADGROUP replies carry each entry's payload only (no dict per entry): redis_replies.field_reader.
         self.reader: aioredis.Redis = field_reader(connect(settings.redis_url, blocking_reader=True), _EVENT_FIELD)
         self.client: aioredis.Redis = connect(settings.redis_url)
-        self.reads = PartitionReads(self.reader, keys.ENGINE_GROUP, self.consumer, READ_COUNT)
+        self.reads = PartitionReads(self.reader, keys.ENGINE_GROUP, self.consumer, FIRST_READ_COUNT)
         self.checkpoints = CheckpointWriter(self.client)
         self.cadence = Cadence(settings.publish_s, settings.checkpoint_s, settings.publish_budget)
         self.leases = None if partitions is not None else PartitionLeases(
@@ -124,7 +136,7 @@ class EngineRunner:
         cursor = "0-0"
         while True:  # take over whatever a dead predecessor left pending in this partition
             cursor, *_ = await self.client.xautoclaim(
-                stream, keys.ENGINE_GROUP, self.consumer, min_idle_time=0, start_id=cursor, count=READ_COUNT
+                stream, keys.ENGINE_GROUP, self.consumer, min_idle_time=0, start_id=cursor, count=CLAIM_COUNT
             )
             cursor = cursor.decode() if isinstance(cursor, bytes) else cursor
             if cursor == "0-0":
@@ -132,7 +144,7 @@ class EngineRunner:
         start = "0"
         while True:  # replay our own pending entries: those at or below the checkpoint are already in state
             entries = await xreadgroup_field(self.reader, keys.ENGINE_GROUP, self.consumer, stream, start,
-                                             count=READ_COUNT)
+                                             count=self.reads.count)
             if not entries:
                 break
             self._fold([(part, entries)])
@@ -150,13 +162,18 @@ class EngineRunner:
         comments as for a few hundred, and one read brings a few dozen per partition.
         """
         batches = []
+        entries_read = events_read = 0
         for part, entries in reads:
             kept, folded = part.fold(entries)
             if folded:
                 self.cadence.changed(part.number)
                 self.events_folded += folded
+                entries_read += len(entries)
+                events_read += folded
             if kept:
                 batches.append((part.answering.comments, kept))
+        if events_read:
+            self.reads.count = entries_per_read(entries_read, events_read)
         comment_stage.observe_stages(batches)
         for part, _ in reads:
             part.hold_out_comment_faults()

@@ -22,7 +22,7 @@ from livemon.command_streams import stream_order
 from livemon.quarantine import Quarantined, isolate, refold
 from livemon.redis_replies import FieldEntries
 from livemon.suggesting import SuggestionStage
-from monitor import comment_stage
+from monitor import comment_stage, wire_entries
 from monitor.alert_config import AlertConfig
 from monitor.engine import Checkpoint, Engine, EngineConfig
 from monitor.events import Event
@@ -70,7 +70,7 @@ class Partition:
         return keys.events_stream(self.number)
 
     def fold(self, entries: FieldEntries) -> tuple[list[Event], int]:
-        """Apply entries newer than the checkpointed position; return the comment stage's events and the count folded.
+        """Apply entries newer than the checkpointed position; return the comment stage's events and the events folded.
 
         The engine folds the raw payloads (`Engine.apply_wire`) and returns the decoded
         dicts of the few kinds the comment stage reads; only those become `Event`s,
@@ -91,7 +91,7 @@ class Partition:
         payloads = [p for _, p in fresh if p is not None]
         try:
             kept = self.engine.apply_wire(payloads, comment_stage.KINDS)
-            folded = len(payloads)
+            folded = sum(map(wire_entries.count_of, payloads))
         except (ValueError, TypeError, KeyError):  # one unreadable entry must not stop the partition
             kept, folded = self._fold_one_by_one(payloads)
         held = self.engine.faults
@@ -100,14 +100,14 @@ class Partition:
     def _fold_one_by_one(self, payloads: list[bytes]) -> tuple[list[dict[str, Any]], int]:
         """Retry a failed batch entry by entry (ids already folded count once).
 
-        Returns the comment stage's decoded events among the readable entries, and how many were readable.
+        Returns the comment stage's decoded events among the readable entries, and how many events those hold.
         """
         kept: list[dict[str, Any]] = []
         readable = 0
         for payload in payloads:
             try:
                 kept += self.engine.apply_wire([payload], comment_stage.KINDS)
-                readable += 1
+                readable += wire_entries.count_of(payload)
             except (ValueError, TypeError, KeyError):
                 log.exception("skipping an unreadable entry in %s", self.stream)
         return kept, readable

@@ -30,7 +30,7 @@ import orjson
 import redis.asyncio as aioredis
 
 from livemon import keys, redis_replies
-from monitor import comment_stage
+from monitor import comment_stage, wire_entries
 from monitor.comment_stage import CommentStage
 from monitor.comments import CommentTracker
 from monitor.detectors import Condition
@@ -132,7 +132,7 @@ async def refold(client: aioredis.Redis, stream: str, held: Quarantined, upto: s
         if not entries:
             break
         payloads = [p for _, fields in entries if (p := fields.get(keys.EVENT_FIELD.encode())) is not None
-                    and marker in p and orjson.loads(p).get("session") == held.session]
+                    and marker in p and wire_entries.session_of(p) == held.session]
         kept = engine.apply_wire(payloads, comment_stage.KINDS)
         stage.observe([Event.from_wire_dict(d) for d in kept])
         if fault := engine.faults.get(held.session) or stage.faults.get(held.session):

@@ -25,6 +25,7 @@ import frontend
 from livemon import keys
 from livemon.report_svg import Line, line_chart
 from livemon.suggesting import CHOICE_FIELD
+from monitor import wire_entries
 from monitor.event_parsing import parse_event
 from monitor.events import Event
 from monitor.review import Review, SuggestionChoice, build_review_wire
@@ -51,7 +52,8 @@ class ReportError(RuntimeError):
 async def read_payloads(redis: aioredis.Redis, session: str, partitions: int) -> list[bytes]:
     """Every event of `session` from its partition stream, as stored (`Event.to_wire` JSON), in stream order.
 
-    The stream mixes the sessions of one partition; entries of other sessions are skipped
+    The stream mixes the sessions of one partition, though each entry holds one session's
+    events (monitor/wire_entries.py); entries of other sessions are skipped
     by a byte test on the compact JSON, without parsing. The test is exact: the needle
     `"session":"<id>"` with unescaped quotes can only be the key itself, since JSON escapes
     every quote inside a string value. Decoding is left to `build_review_wire`, which keeps
@@ -67,8 +69,8 @@ async def read_payloads(redis: aioredis.Redis, session: str, partitions: int) ->
         entries = await raw_client.xrange(stream, min=start, max="+", count=PAGE)
         for _, pairs in entries:
             raw = pairs.get(field) if isinstance(pairs, dict) else _field(pairs, field)
-            if raw is not None and needle in raw:
-                out.append(raw)
+            if raw is not None and needle in raw:  # an entry holds one session's events (monitor/wire_entries.py)
+                out += wire_entries.events_of(raw)
         if len(entries) < PAGE:
             return out
         start = "(" + entries[-1][0].decode()

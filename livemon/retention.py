@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,6 +29,7 @@ from redis.exceptions import WatchError
 
 from livemon import keys, redis_replies
 from livemon.settings import Settings
+from monitor import wire_entries
 from monitor.engine import split_ids_key
 
 TRIM_EVERY_S = 60.0
@@ -72,25 +73,31 @@ class PurgeReport:
     checkpoint_cleared: bool = False
 
 
-async def _xdel_matching(client: aioredis.Redis, stream: str, matches: Any) -> int:
-    deleted = 0
+Held = Callable[[dict[bytes, bytes]], int]  # a stream entry's fields -> the session's records it holds (0: keep it)
+
+
+async def _xdel_matching(client: aioredis.Redis, stream: str, held: Held) -> int:
+    """XDEL every entry that holds records of the session; return how many records went with them."""
+    removed = 0
     start = "-"
     while True:
         entries = await redis_replies.xrange(client, stream, start, "+", count=SCAN_COUNT)
-        doomed = [raw_id for raw_id, fields in entries if matches(fields)]
+        doomed = [(raw_id, n) for raw_id, fields in entries if (n := held(fields))]
         if doomed:
-            deleted += await client.xdel(stream, *doomed)
+            await client.xdel(stream, *(raw_id for raw_id, _ in doomed))
+            removed += sum(n for _, n in doomed)
         if len(entries) < SCAN_COUNT:
-            return deleted
+            return removed
         start = "(" + entries[-1][0].decode()
 
 
-def _event_of(session: str) -> Any:
-    def matches(fields: dict[bytes, bytes]) -> bool:
+def _events_of(session: str) -> Held:
+    """An event-stream entry holds one session's events (monitor/wire_entries.py): all of them, or none."""
+    def held(fields: dict[bytes, bytes]) -> int:
         raw = fields.get(keys.EVENT_FIELD.encode())
-        return raw is not None and orjson.loads(raw).get("session") == session
+        return wire_entries.count_of(raw) if raw is not None and wire_entries.session_of(raw) == session else 0
 
-    return matches
+    return held
 
 
 async def scrub_checkpoint(client: aioredis.Redis, partition: int, session: str) -> bool:
@@ -127,7 +134,7 @@ async def purge_session(
     await client.hset(keys.PURGE, session, str(time.time()))
     number = keys.partition_of(session, partitions)
     checkpoint = keys.checkpoint_key(number)
-    report.events = await _xdel_matching(client, keys.events_stream(number), _event_of(session))
+    report.events = await _xdel_matching(client, keys.events_stream(number), _events_of(session))
     report.dedup_ids = await _forget_ids(client, number, session)
     await _sweep_outputs(client, session, number, report)
     # A running engine may still publish or checkpoint the session from memory until its next
@@ -160,10 +167,10 @@ def _ids_fields_of(fields: Sequence[bytes | str], session: str) -> list[bytes | 
 async def _sweep_outputs(client: aioredis.Redis, session: str, partition: int, report: PurgeReport) -> None:
     """Delete what engines derive from the session: snapshot, fan-out updates, alerts, checkpoint state."""
     report.snapshot = bool(await client.hdel(keys.SNAPSHOTS, session)) or report.snapshot
-    await _xdel_matching(client, keys.UPDATES, lambda fields: fields.get(b"s") == session.encode())
+    await _xdel_matching(client, keys.UPDATES, lambda fields: int(fields.get(b"s") == session.encode()))
     session_field = keys.ALERT_SESSION_FIELD.encode()
     report.alert_transitions += await _xdel_matching(
-        client, keys.ALERTS, lambda fields: fields.get(session_field) == session.encode()
+        client, keys.ALERTS, lambda fields: int(fields.get(session_field) == session.encode())
     )
     active = await redis_replies.hgetall(client, keys.ALERTS_ACTIVE)
     doomed = [fp for fp, record in active.items() if orjson.loads(record).get("session") == session]

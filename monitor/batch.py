@@ -31,6 +31,7 @@ import orjson
 
 from monitor.dedup import U64, digests
 from monitor.windows import BoolArray, FloatArray, IntArray, sort_order
+from monitor.wire_entries import SEPARATOR, events_of
 
 # Kind codes: the frequent kinds are folded as numpy columns, viewer counts and the rest
 # (orders, pins, stock, session start/end: RARE) one by one from their dicts.
@@ -49,7 +50,7 @@ KIND_CODE = {
 }
 _SESSION, _ID, _TS, _TYPE = (itemgetter(name) for name in ("session", "id", "ts", "type"))
 RECENT_COMMENTS = 8  # newest comments a session keeps for screens
-DECODE_CHUNK = 2048  # payloads per orjson call: a runner batch (READ_COUNT 5000) in three
+DECODE_CHUNK = 2048  # entries per orjson call
 
 
 @dataclass(slots=True)
@@ -101,22 +102,24 @@ class Batch:
     keys: U64 = field(default_factory=lambda: np.zeros(0, np.uint64))  # id digests (`monitor.dedup`) in `order`
 
     @classmethod
-    def from_wire(cls, payloads: list[bytes | str]) -> Batch:
-        """Decode `Event.to_wire` payloads, `DECODE_CHUNK` per `orjson.loads` of a joined array.
+    def from_wire(cls, payloads: list[bytes]) -> Batch:
+        """Decode event-stream entries (`monitor.wire_entries`), `DECODE_CHUNK` per `orjson.loads` of a joined array.
 
-        A chunk that does not join into exactly one value per payload (str payloads, a
-        payload that is not one JSON value) is decoded one by one, so a bad payload fails
+        An entry's newline separators become commas, so a chunk of entries is one JSON
+        array of their events. A chunk that does not join into exactly one value per event
+        (a line that is not one JSON value) is decoded line by line, so a bad entry fails
         as it would alone.
         """
         batch = cls()
         for lo in range(0, len(payloads), DECODE_CHUNK):
             chunk = payloads[lo : lo + DECODE_CHUNK]
             try:
-                rows = orjson.loads(b"[" + b",".join(chunk) + b"]")  # type: ignore[arg-type]
-                if not isinstance(rows, list) or len(rows) != len(chunk):
-                    raise ValueError("payloads do not join into one value each")
+                joined = b",".join(chunk)
+                rows = orjson.loads(b"[" + joined.replace(SEPARATOR, b",") + b"]")
+                if not isinstance(rows, list) or len(rows) != len(chunk) + joined.count(SEPARATOR):
+                    raise ValueError("entries do not join into one value per event")
             except (TypeError, ValueError):
-                rows = [orjson.loads(raw) for raw in chunk]
+                rows = [orjson.loads(line) for raw in chunk for line in events_of(raw)]
             batch.extend(rows)
         return batch
 

@@ -82,8 +82,8 @@ class Engine:
         """
         self._fold(Batch.from_dicts(e.to_dict() for e in events))
 
-    def apply_wire(self, payloads: Iterable[bytes | str], keep: frozenset[str] = frozenset()) -> list[dict[str, Any]]:
-        """Fold a batch of `Event.to_wire` payloads (the runner's fast path).
+    def apply_wire(self, payloads: Iterable[bytes], keep: frozenset[str] = frozenset()) -> list[dict[str, Any]]:
+        """Fold a batch of event-stream entries (`monitor.wire_entries`; the runner's fast path).
 
         Returns the decoded events whose type is in `keep` (arrival order, duplicates
         included, not to be modified), so a stage that reads a few kinds as `Event`s does

@@ -16,7 +16,9 @@ from typing import cast
 import redis
 from redis.cluster import RedisCluster
 
+from livemon import keys
 from livemon.redis_replies import Entries
+from monitor import wire_entries
 
 Client = redis.Redis | RedisCluster
 
@@ -24,6 +26,13 @@ Client = redis.Redis | RedisCluster
 def xrange(client: Client, stream: str, start: str = "-", end: str = "+") -> Entries:
     """XRANGE from `start` to `end` ("-"/"+": the ends; "(" before an id excludes it); [] for no stream."""
     return cast(Entries, client.xrange(stream, min=start, max=end))
+
+
+def stream_events(client: Client, *streams: str) -> list[bytes]:
+    """Every event's wire form in `streams` (default: the 8 partitions' event streams), entries split, in order."""
+    field = keys.EVENT_FIELD.encode()
+    return [wire for stream in streams or [keys.events_stream(p) for p in range(8)]
+            for _, fields in xrange(client, stream) for wire in wire_entries.events_of(fields[field])]
 
 
 def xrevrange(client: Client, stream: str, *, count: int) -> Entries:

@@ -10,7 +10,6 @@ import orjson
 import pytest
 import redis
 
-from livemon import keys
 from monitor.events import Event
 from tests import redis_sync
 from tests.support import Stack
@@ -49,7 +48,7 @@ def paid(msg_id: str) -> dict[str, object]:
 
 
 def stored(client: redis.Redis) -> list[Event]:
-    return [Event.from_wire(f[b"e"]) for p in range(8) for _, f in redis_sync.xrange(client, keys.events_stream(p))]
+    return [Event.from_wire(wire) for wire in redis_sync.stream_events(client)]
 
 
 def test_doudian_verification_message_answers_success_and_writes_nothing(shop: Stack, redis_client: redis.Redis

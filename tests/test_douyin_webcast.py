@@ -12,7 +12,6 @@ from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 
 from ingest.douyin_webcast import parse_count
-from livemon import keys
 from monitor.events import Event
 from tests import redis_sync
 from tests.support import INGEST_KEY, Stack
@@ -53,7 +52,7 @@ SESSION = [
 
 
 def stored(client: redis.Redis) -> list[Event]:
-    return [Event.from_wire(f[b"e"]) for p in range(8) for _, f in redis_sync.xrange(client, keys.events_stream(p))]
+    return [Event.from_wire(wire) for wire in redis_sync.stream_events(client)]
 
 
 def test_douyin_webcast_http_maps_every_message_kind(web: Stack, redis_client: redis.Redis) -> None:

@@ -226,7 +226,7 @@ def fully_checkpointed(client: redis.Redis) -> bool:
 
 
 def stream_entries(client: redis.Redis) -> int:
-    return sum(client.xlen(keys.events_stream(p)) for p in range(PARTITIONS))
+    return len(redis_sync.stream_events(client, *(keys.events_stream(p) for p in range(PARTITIONS))))
 
 
 def differences(got: dict[str, Any], want: dict[str, Any], names: tuple[str, ...]) -> dict[str, tuple[Any, Any]]:

@@ -17,6 +17,7 @@ import orjson
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from monitor import wire_entries
 from monitor.bins import BIN_SECONDS
 from monitor.engine import Engine, EngineConfig
 from monitor.events import Event, EventType, OrderStatus
@@ -376,16 +377,30 @@ def test_engine_checkpoint_mid_stream_gives_identical_results(
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(streams())
-def test_engine_wire_fast_path_equals_event_path(stream: tuple[list[list[Event]], list[Event]]) -> None:
+@given(streams(), st.integers(1, 7))
+def test_engine_wire_fast_path_equals_event_path(stream: tuple[list[list[Event]], list[Event]],
+                                                 per_entry: int) -> None:
+    """One event per entry, or each session's events in entries of `per_entry` as the writer makes them."""
     batches, _ = stream
-    by_events, by_wire = Engine(CONFIG), Engine(CONFIG)
+    by_events, by_wire, by_entries = Engine(CONFIG), Engine(CONFIG), Engine(CONFIG)
     for batch in batches:
         by_events.apply(batch)
         by_wire.apply_wire([e.to_wire() for e in batch])
-        plain, fast = by_events.tick(NOW), by_wire.tick(NOW)
-        assert fast.bins == plain.bins
-        assert [_by_product(s) for s in fast.snapshots] == [_by_product(s) for s in plain.snapshots]
+        by_entries.apply_wire(_as_entries(batch, per_entry))
+        plain, fast, grouped = by_events.tick(NOW), by_wire.tick(NOW), by_entries.tick(NOW)
+        assert fast.bins == plain.bins == grouped.bins
+        expected = [_by_product(s) for s in plain.snapshots]
+        assert [_by_product(s) for s in fast.snapshots] == expected
+        assert [_by_product(s) for s in grouped.snapshots] == expected
+
+
+def _as_entries(batch: list[Event], per_entry: int) -> list[bytes]:
+    """Each session's events, in arrival order, joined into entries of up to `per_entry`, sessions in first-seen order."""
+    by_session: dict[str, list[bytes]] = {}
+    for event in batch:
+        by_session.setdefault(event.session, []).append(event.to_wire())
+    return [wire_entries.join(wires[lo:lo + per_entry]) for wires in by_session.values()
+            for lo in range(0, len(wires), per_entry)]
 
 
 def _by_product(snapshot: dict[str, Any]) -> dict[str, Any]:

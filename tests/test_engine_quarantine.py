@@ -23,6 +23,7 @@ from ingest.batch import validate_batch
 from livemon import keys
 from livemon.engine_runner import EngineRunner
 from livemon.settings import Settings
+from monitor import wire_entries
 from monitor.comment_stage import CommentStage
 from monitor.comments import CommentTracker
 from monitor.engine import Engine
@@ -88,12 +89,11 @@ def bug(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iter
 
 
 def post(client: redis.Redis, reference: Engine, *rooms: str) -> None:
-    """Append one mixed batch per room to the stream, and fold it into the uninterrupted reference."""
-    payloads = [e.wire for room in rooms
-                for e in validate_batch(mixed_batch(room, comments=6, likes=4, orders=3, viewers=5), SECRET)]
-    for payload in payloads:
-        client.xadd(STREAM, {keys.EVENT_FIELD: payload})
-    reference.apply_wire(payloads)
+    """Append one mixed batch per room to the stream as one entry, as ingest does, and fold it into the reference."""
+    for room in rooms:
+        payloads = [e.wire for e in validate_batch(mixed_batch(room, comments=6, likes=4, orders=3, viewers=5), SECRET)]
+        client.xadd(STREAM, {keys.EVENT_FIELD: wire_entries.join(payloads)})
+        reference.apply_wire(payloads)
 
 
 def snapshot(client: redis.Redis, room: str) -> dict[str, Any]:
@@ -117,8 +117,7 @@ def engine_fault(client: redis.Redis) -> dict[str, Any] | None:
 def comments_per_second(client: redis.Redis, room: str) -> dict[int, list[int]]:
     """A room's comment counts per second (all, negative, spam, ...) from every comment in the stream, in order."""
     stage = CommentStage()
-    stage.observe([e for _, fields in redis_sync.xrange(client, STREAM)
-                   if (e := Event.from_wire(fields[keys.EVENT_FIELD.encode()])).session == room])
+    stage.observe([e for wire in redis_sync.stream_events(client, STREAM) if (e := Event.from_wire(wire)).session == room])
     return dict(stage.trackers[room].seconds)
 
 

@@ -24,6 +24,7 @@ from ingest.poster import BatchPoster
 from livemon import keys
 from livemon.redis_server import EmbeddedRedis
 from livemon.web.websocket import CLOSE_SLOW
+from tests import redis_sync
 from tests.events_factory import raw_event
 from tests.support import INGEST_KEY, LivemonProcess, Stack, wait_for
 
@@ -42,7 +43,7 @@ def pending_total(client: redis.Redis) -> int:
 
 
 def stream_total(client: redis.Redis) -> int:
-    return sum(client.xlen(keys.events_stream(p)) for p in range(8) if client.exists(keys.events_stream(p)))
+    return len(redis_sync.stream_events(client))
 
 
 def test_faults_redis_restart_mid_stream_loses_nothing_counts_nothing_twice(

@@ -17,7 +17,6 @@ import redis
 
 from ingest.poster import BatchPoster, BufferFull
 from ingest.simulator import SimConfig, SimulatedSession
-from livemon import keys
 from livemon.redis_server import EmbeddedRedis
 from tests import redis_sync
 from tests.support import INGEST_KEY, Stack
@@ -36,8 +35,7 @@ def own_redis(tmp_path: Path) -> Iterator[EmbeddedRedis]:
 def stored_ids(url: str) -> list[str]:
     client = redis.Redis.from_url(url)
     try:
-        return [orjson.loads(fields[b"e"])["id"] for p in range(8)
-                for _, fields in redis_sync.xrange(client, keys.events_stream(p))]
+        return [orjson.loads(wire)["id"] for wire in redis_sync.stream_events(client)]
     finally:
         client.close()
 

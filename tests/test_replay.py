@@ -12,7 +12,7 @@ import pytest
 import redis
 
 from ingest.replay import Pacer, batches, read_recording
-from livemon import keys
+from tests import redis_sync
 from tests.support import INGEST_KEY, Stack
 
 T0 = 1_795_356_000_000
@@ -80,4 +80,4 @@ def test_replay_command_sends_every_event_once_even_when_resumed_over_sent_lines
     first = subprocess.run(command + ["--batch", "7"], capture_output=True, text=True, timeout=60, check=False)
     again = subprocess.run(command + ["--from-line", "41"], capture_output=True, text=True, timeout=60, check=False)
     assert "accepted 50" in first.stderr and "accepted 0, duplicates 10" in again.stderr
-    assert sum(redis_client.xlen(keys.events_stream(p)) for p in range(8)) == 50
+    assert len(redis_sync.stream_events(redis_client)) == 50

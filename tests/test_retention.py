@@ -16,11 +16,8 @@ from tests.events_factory import mixed_batch, raw_event
 from tests.support import Stack, wait_for
 
 
-def session_entries(client: redis.Redis, session: str) -> int:
-    return sum(
-        1 for p in range(8) for _id, fields in redis_sync.xrange(client, keys.events_stream(p))
-        if fields.get(b"e") and orjson.loads(fields[b"e"])["session"] == session
-    )
+def session_events(client: redis.Redis, session: str) -> int:
+    return sum(1 for wire in redis_sync.stream_events(client) if orjson.loads(wire)["session"] == session)
 
 
 def test_retention_engine_trims_events_older_than_retention(
@@ -35,7 +32,8 @@ def test_retention_engine_trims_events_older_than_retention(
             redis_client.xadd(stream, {"e": orjson.dumps(event)}, id=f"{two_hours_ago}-{i}")
         assert stack.post(mixed_batch("room-old", 2, 1, 0, 3)).status_code == 200
         stack.restart_engine()
-        wait_for(lambda: redis_client.xlen(stream) == 4, what="entries older than 1 h trimmed, new ones kept")
+        wait_for(lambda: len(redis_sync.stream_events(redis_client, stream)) == 4,
+                 what="entries older than 1 h trimmed, new ones kept")
         assert min(int(i.split(b"-")[0]) for i, _ in redis_sync.xrange(redis_client, stream)) > two_hours_ago
     finally:
         stack.stop()
@@ -51,7 +49,7 @@ def test_retention_purge_removes_a_session_and_keeps_the_others(stack: Stack, re
     assert "room-p: 8 events" in purge.stdout and "checkpoint clear" in purge.stdout
     ticks_before = redis_client.hgetall(keys.ENGINE_STATS)
     wait_for(lambda: redis_client.hgetall(keys.ENGINE_STATS) != ticks_before, what="the engine to tick again")
-    assert session_entries(redis_client, "room-p") == 0
+    assert session_events(redis_client, "room-p") == 0
     remembered = [m for b in redis_client.scan_iter(match="lm:dd:*") for m in redis_client.sscan_iter(b)]
     assert remembered and not any(m.startswith(b"room-p/") for m in remembered)  # room-q's ids are kept
     assert redis_client.hget(keys.SNAPSHOTS, "room-p") is None
@@ -61,5 +59,5 @@ def test_retention_purge_removes_a_session_and_keeps_the_others(stack: Stack, re
     id_minutes = [f for p in range(8) for f in redis_sync.hkeys(redis_client, keys.checkpoint_ids_key(p))]
     assert id_minutes and not any(f.endswith(b":room-p") for f in id_minutes)  # room-q's are still there
     assert all(f.get(b"s") != b"room-p" for _i, f in redis_sync.xrange(redis_client, keys.ALERTS))
-    assert session_entries(redis_client, "room-q") == 6  # the other room is untouched
+    assert session_events(redis_client, "room-q") == 6  # the other room is untouched
     assert (stack.metrics("room-q") or {}).get("online") == 20

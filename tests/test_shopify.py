@@ -15,7 +15,6 @@ import redis
 
 from ingest.attribution import AttributionRules, LiveWindow, parse_rules
 from ingest.shopify import map_webhook
-from livemon import keys
 from monitor.events import Event
 from tests import redis_sync
 from tests.support import Stack
@@ -47,11 +46,7 @@ def shop(redis_client: redis.Redis, redis_url: str, tmp_path: Path) -> Iterator[
 
 
 def stored(client: redis.Redis) -> list[Event]:
-    out = []
-    for p in range(8):
-        for _, fields in redis_sync.xrange(client, keys.events_stream(p)):
-            out.append(Event.from_wire(fields[b"e"]))
-    return out
+    return [Event.from_wire(wire) for wire in redis_sync.stream_events(client)]
 
 
 def deliver(stack: Stack, topic: str, payload: dict[str, object], webhook_id: str = "wh-1",

@@ -49,7 +49,7 @@ def test_readyz_fails_when_the_engine_falls_behind(redis_client: redis.Redis, re
     lagging = Stack(redis_url, tmp_path, with_engine=False, LIVEMON_READY_MAX_LAG="5").start()
     try:
         redis_client.xgroup_create(keys.events_stream(0), keys.ENGINE_GROUP, id="0", mkstream=True)
-        lagging.post([raw_event("like", session="room-lag") for _ in range(10)])
+        lagging.post([raw_event("like", session=f"room-lag-{k}") for k in range(10)])  # ten entries: one per room
         response = lagging.http.get("/readyz")
         assert response.status_code == 503
         assert response.json() == {"status": "lagging", "lag": 10, "max_lag": 5}

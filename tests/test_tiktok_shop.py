@@ -11,7 +11,6 @@ import orjson
 import pytest
 import redis
 
-from livemon import keys
 from monitor.events import Event
 from tests import redis_sync
 from tests.support import Stack
@@ -46,7 +45,7 @@ def notify(stack: Stack, notification_id: str, status: str, secret: str = APP_SE
 
 
 def stored(client: redis.Redis) -> list[Event]:
-    return [Event.from_wire(f[b"e"]) for p in range(8) for _, f in redis_sync.xrange(client, keys.events_stream(p))]
+    return [Event.from_wire(wire) for wire in redis_sync.stream_events(client)]
 
 
 def test_tiktok_shop_status_changes_become_order_events_once(shop: Stack, redis_client: redis.Redis) -> None:
