@@ -34,10 +34,14 @@ from livemon.redis_client import is_cluster
 from monitor import wire_entries
 from monitor.events import EncodedEvent
 
-# KEYS: stream, then the buckets to check, the current one first. ARGV: expiry of the current
-# bucket (unix s), stream MAXLEN, event count n, entry count g, then the g entries' event
-# counts, then n members, then n wire forms. The new events of each entry are XADDed as one
-# entry (monitor/wire_entries.py); an entry whose events were all seen before is not written.
+# KEYS: stream, its `keys.events_written` hash, then the buckets to check, the current one
+# first. ARGV: expiry of the current bucket (unix s), the stream's cap in events, event count
+# n, entry count g, then the g entries' event counts, then n members, then n wire forms. The
+# new events of each entry are XADDed as one entry (monitor/wire_entries.py); an entry whose
+# events were all seen before is not written.
+# The cap is in events, XTRIM counts entries: the hash keeps the events and entries written
+# lately (both halved whenever the events pass twice the cap, so it follows about what the
+# stream holds), and their ratio turns the cap into entries.
 # unpack() goes in chunks: Lua's C stack holds only about 8,000 values.
 _APPEND_SCRIPT = """
 local n = tonumber(ARGV[3])
@@ -46,7 +50,7 @@ local members = 4 + g
 local wires = members + n
 local chunk = 1000
 local seen = {}
-for k = 2, #KEYS do
+for k = 3, #KEYS do
   for first = 1, n, chunk do
     local last = math.min(first + chunk - 1, n)
     local found = redis.call('SMISMEMBER', KEYS[k], unpack(ARGV, members + first, members + last))
@@ -56,7 +60,7 @@ for k = 2, #KEYS do
   end
 end
 local new, fresh = {}, {}
-local i = 0
+local i, written = 0, 0
 for entry = 1, g do
   local parts = {}
   for _ = 1, tonumber(ARGV[4 + entry]) do
@@ -70,14 +74,22 @@ for entry = 1, g do
   end
   if #parts > 0 then
     redis.call('XADD', KEYS[1], '*', 'e', table.concat(parts, '\\n'))
+    written = written + 1
   end
 end
 if #new > 0 then
-  redis.call('XTRIM', KEYS[1], 'MAXLEN', '~', ARGV[2])
-  for first = 1, #new, chunk do
-    redis.call('SADD', KEYS[2], unpack(new, first, math.min(first + chunk - 1, #new)))
+  local cap = tonumber(ARGV[2])
+  local events = redis.call('HINCRBY', KEYS[2], 'events', #new)
+  local entries = redis.call('HINCRBY', KEYS[2], 'entries', written)
+  if events > 2 * cap then
+    events, entries = math.ceil(events / 2), math.ceil(entries / 2)
+    redis.call('HSET', KEYS[2], 'events', events, 'entries', entries)
   end
-  redis.call('EXPIREAT', KEYS[2], ARGV[1])
+  redis.call('XTRIM', KEYS[1], 'MAXLEN', '~', math.ceil(cap * entries / events))
+  for first = 1, #new, chunk do
+    redis.call('SADD', KEYS[3], unpack(new, first, math.min(first + chunk - 1, #new)))
+  end
+  redis.call('EXPIREAT', KEYS[3], ARGV[1])
 end
 return #new
 """
@@ -143,7 +155,8 @@ class EventWriter:
                 entries = [group[lo:lo + wire_entries.MAX_EVENTS] for group in sessions.values()
                            for lo in range(0, len(group), wire_entries.MAX_EVENTS)]
                 ordered = [e for entry in entries for e in entry]
-                script_keys = [keys.events_stream(partition)] + [keys.dedup_bucket(partition, b) for b in buckets]
+                script_keys = [keys.events_stream(partition), keys.events_written(partition),
+                               *[keys.dedup_bucket(partition, b) for b in buckets]]
                 script_args: list[int | str | bytes] = [
                     expire_at, self.stream_maxlen, len(ordered), len(entries), *map(len, entries),
                     *[keys.dedup_member(e.session, e.id) for e in ordered], *[e.wire for e in ordered]]

@@ -80,6 +80,11 @@ def events_stream(partition: int) -> str:
     return f"{PREFIX}:ev:{{p{partition}}}"
 
 
+def events_written(partition: int) -> str:
+    """Hash {"events", "entries"}: what the writer added to one partition's stream lately (ingest/writer.py)."""
+    return f"{PREFIX}:evn:{{p{partition}}}"
+
+
 def dedup_bucket(partition: int, bucket: int) -> str:
     """Set of the event ids one partition accepted during one de-duplication time bucket (ingest/writer.py)."""
     return f"{PREFIX}:dd:{{p{partition}}}:{bucket}"

@@ -62,23 +62,30 @@ def test_writer_holds_a_full_batch_in_little_memory(redis_client: redis.Redis, r
 STREAM_NODE_ENTRIES = 100  # Redis's stream-node-max-entries: `MAXLEN ~` trims whole nodes only
 
 
-def test_writer_caps_each_partition_stream_near_its_maxlen(redis_client: redis.Redis, redis_url: str) -> None:
-    maxlen, batches, rooms = 300, 10, 800  # each call writes one entry per room: ~100 per partition
+@pytest.mark.parametrize("per_entry", [1, 10])
+def test_writer_caps_each_partition_stream_near_its_maxlen_in_events(
+        redis_client: redis.Redis, redis_url: str, per_entry: int) -> None:
+    batches, rooms = 10, 400  # a call writes one entry per room: ~50 per partition, ~500 in all
+    maxlen = 200 * per_entry  # events: ~200 entries
 
     async def append() -> None:
         client = connect(redis_url)
         try:
             writer = EventWriter(client, partitions=8, dedup_ttl_s=600, stream_maxlen=maxlen)
             for b in range(batches):
-                raw = [raw_event("comment", f"room-{r}", user="v", text=f"batch {b}") for r in range(rooms)]
+                raw = [raw_event("comment", f"room-{r}", user="v", text=f"batch {b}")
+                       for r in range(rooms) for _ in range(per_entry)]
                 await writer.append(validate_batch(raw, b"secret"))
         finally:
             await client.aclose()
 
     asyncio.run(append())
-    lengths = [redis_client.xlen(keys.events_stream(p)) for p in range(8)]
-    # trimmed after each call: at most one node over the cap, never below it
-    assert all(maxlen <= length <= maxlen + STREAM_NODE_ENTRIES for length in lengths), lengths
+    for p in range(8):
+        stream = keys.events_stream(p)
+        events, entries = len(redis_sync.stream_events(redis_client, stream)), redis_client.xlen(stream)
+        written = 10 * sum(1 for r in range(rooms) if keys.partition_of(f"room-{r}", 8) == p) * per_entry
+        # trimmed after each call: at most one node of entries over the cap, never below it
+        assert min(written, maxlen) <= events <= maxlen + STREAM_NODE_ENTRIES * per_entry, (p, events, entries)
 
 
 def gauge(stack: Stack, name: str) -> float | None:
