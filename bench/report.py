@@ -3,7 +3,8 @@
 Builds a 6-hour, 1,000,000-event session (viewer counts every 5 s, joins and estimated
 leaves, ~20,000 distinct comment texts, clicks, carts, placed/paid/cancelled orders,
 45 pitches over 30 products) plus a second session sharing its partition stream, writes
-both to a real Redis (the bundled server), then times each stage of `livemon report`:
+both to a real Redis (the bundled server) as ingest stores them (`ENTRY_EVENTS` per stream
+entry), then times each stage of `livemon report`:
 read the partition stream and filter the session (raw payloads, byte test), build the
 review (decoding each payload once, `build_review_wire`), render HTML, JSON and CSV.
 
@@ -37,12 +38,14 @@ from livemon import keys
 from livemon.redis_client import connect
 from livemon.redis_server import EmbeddedRedis
 from livemon.report import read_alerts, read_payloads, render_html, tables_csv, to_json
+from monitor import wire_entries
 from monitor.engine import Engine
 from monitor.events import Event, EventType, OrderStatus, PlannedProduct
 from monitor.review import build_review_wire
 
 T0 = 1_795_348_800_000  # 2026-11-22 20:00 +08:00
 PARTITIONS = 8
+ENTRY_EVENTS = 50  # a 46-event/s session posting about once a second: one entry per request (monitor/wire_entries.py)
 SESSION = "bench-6h"
 PRODUCTS = 30
 PITCHES = 45
@@ -137,13 +140,21 @@ def engine_replay(events: list[Event]) -> dict[str, object]:
 
 
 async def write(url: str, events: list[Event]) -> None:
+    """XADD the events as ingest stores them: runs of one session's events, `ENTRY_EVENTS` per entry."""
+    entries = [(e.session, [e.to_wire()]) for e in events[:1]]
+    for e in events[1:]:
+        session, wires = entries[-1]
+        if e.session == session and len(wires) < ENTRY_EVENTS:
+            wires.append(e.to_wire())
+        else:
+            entries.append((e.session, [e.to_wire()]))
     client = connect(url)
     try:
-        for start in range(0, len(events), 10_000):
+        for start in range(0, len(entries), 1_000):
             async with client.pipeline(transaction=False) as pipe:
-                for e in events[start:start + 10_000]:
-                    stream = keys.events_stream(keys.partition_of(e.session, PARTITIONS))
-                    pipe.xadd(stream, {keys.EVENT_FIELD: e.to_wire()})
+                for session, wires in entries[start:start + 1_000]:
+                    stream = keys.events_stream(keys.partition_of(session, PARTITIONS))
+                    pipe.xadd(stream, {keys.EVENT_FIELD: wire_entries.join(wires)})
                 await pipe.execute()
     finally:
         await client.aclose()

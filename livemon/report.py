@@ -35,8 +35,9 @@ from monitor.rule_names import rule_name
 
 FRONTEND_DIR = Path(frontend.__file__).parent
 CSS_PATH = FRONTEND_DIR / "static" / "css" / "report.css"
-# stream entries per XRANGE call (~2 MB of events): few round trips, each answer well inside the socket timeout
-PAGE = 10_000
+# stream entries per XRANGE call: an event-stream entry holds 1 to 500 events (monitor/wire_entries.py),
+# so a page is ~0.2-90 MB: few round trips, each answer well inside the socket timeout
+PAGE = 1_000
 
 _env = Environment(loader=FileSystemLoader(str(FRONTEND_DIR / "templates")), autoescape=select_autoescape(["html"]),
                    trim_blocks=True, lstrip_blocks=True)
