@@ -139,8 +139,8 @@ def engine_replay(events: list[Event]) -> dict[str, object]:
     return snapshot
 
 
-async def write(url: str, events: list[Event]) -> None:
-    """XADD the events as ingest stores them: runs of one session's events, `ENTRY_EVENTS` per entry."""
+async def write(url: str, events: list[Event]) -> int:
+    """XADD the events as ingest stores them: runs of one session's events, `ENTRY_EVENTS` per entry; count entries."""
     entries = [(e.session, [e.to_wire()]) for e in events[:1]]
     for e in events[1:]:
         session, wires = entries[-1]
@@ -158,6 +158,7 @@ async def write(url: str, events: list[Event]) -> None:
                 await pipe.execute()
     finally:
         await client.aclose()
+    return len(entries)
 
 
 async def read(url: str) -> tuple[list[bytes], list[dict[str, object]]]:
@@ -190,7 +191,7 @@ def main() -> None:
     events = timed("generate", make_session, SESSION, args.events, args.hours, args.seed)
     neighbour = make_session(neighbour_session(SESSION), args.events // 4, args.hours, args.seed + 1)
     with tempfile.TemporaryDirectory() as tmp, EmbeddedRedis(Path(tmp)) as server:
-        timed("write to Redis", lambda: asyncio.run(write(server.url, events + neighbour)))
+        stream_entries = timed("write to Redis", lambda: asyncio.run(write(server.url, events + neighbour)))
         got, alerts = timed("read + filter stream", lambda: asyncio.run(read(server.url)))
     assert len(got) == len(events), (len(got), len(events))
     review = timed("build review", build_review_wire, got, alerts)
@@ -200,10 +201,10 @@ def main() -> None:
     report_s = sum(timings[k] for k in stages)
     report_cpu_s = sum(cpu[k] for k in stages)
     snapshot = timed("baseline: engine replay", engine_replay, events)
-    stream_len = len(events) + len(neighbour)
+    stream_events = len(events) + len(neighbour)
 
-    print(f"\nSession: {len(events):,} events over {args.hours:g} h; partition stream {stream_len:,} entries "
-          f"(another session shares it)\n")
+    print(f"\nSession: {len(events):,} events over {args.hours:g} h; partition stream {stream_events:,} events in "
+          f"{stream_entries:,} entries (another session shares it)\n")
     print(f"{'stage':<28}{'wall s':>10}{'CPU s':>10}")
     print("-" * 48)
     for name, seconds in timings.items():
@@ -219,7 +220,8 @@ def main() -> None:
           f"{len(review.products)} products, {len(review.findings)} findings, "
           f"{len(review.timeline.series['online'])} minutes")
     print(orjson.dumps({
-        "bench": "report", "events": len(events), "hours": args.hours, "stream_entries": stream_len,
+        "bench": "report", "events": len(events), "hours": args.hours, "stream_events": stream_events,
+        "stream_entries": stream_entries,
         "read_s": round(timings["read + filter stream"], 2), "build_s": round(timings["build review"], 2),
         "render_s": round(timings["render HTML (zh)"], 2), "export_s": round(timings["JSON + CSV"], 2),
         "report_s": round(report_s, 2), "report_cpu_s": round(report_cpu_s, 2), "target_s": TARGET_S,
