@@ -20,9 +20,11 @@ CPU per wall second, so a run that overran its seconds reads higher.
 Named baseline: `--baseline-tree` is another checkout (e.g. a `git worktree` of an earlier
 commit); its engine runs on the same events in the same run, alternating with this tree's
 engine `--repeat` times each, and the table shows the median of each. The writer and the
-events always come from this tree, so only the engine's code differs. `--gc-off` adds a third engine: this tree with
-`LIVEMON_GC_THRESHOLD=0` (CPython's garbage-collector defaults, livemon/gc_policy.py), to
-tell the collector policy apart from everything else that differs from the baseline.
+events always come from this tree, so only the engine's code differs (an engine from before
+stop 22 cannot read this writer's entries of several events: docs/storage.md). `--gc-off`
+adds a third engine: this tree with `LIVEMON_GC_THRESHOLD=0` (CPython's garbage-collector
+defaults, livemon/gc_policy.py), to tell the collector policy apart from everything else
+that differs from the baseline.
 
 Memory: each run reads the engine's RSS when it has folded everything and its peak RSS
 (VmHWM, start-up included) from /proc.
