@@ -3,8 +3,9 @@
 One Lua call per partition checks every event of that partition against the ids it accepted
 recently, XADDs the new ones (each session's as one entry, monitor/wire_entries.py) and
 remembers them, so an id is never remembered without its event. A retried request is
-therefore idempotent: events already written count as duplicates the second time. All keys of one call share the partition's hash tag `{pN}`, so
-on Redis Cluster each call runs in one slot.
+therefore idempotent: events already written count as duplicates the second time. All keys
+of one call share the partition's hash tag `{pN}`, so on Redis Cluster each call runs in
+one slot.
 
 Remembered ids live in one Redis set per partition and time bucket of a quarter of
 `dedup_ttl_s` (`DedupBuckets`): a call looks the whole batch up in the current bucket and

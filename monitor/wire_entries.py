@@ -2,7 +2,7 @@
 
 An entry's field `e` is the events' wire forms (`Event.to_wire`, compact JSON) joined by
 a newline, in arrival order; a single event is the one-line case, so entries written one
-event each (before this format, or by tools such as bench/report.py) read the same way.
+event each (before this format, or by a tool that XADDs events itself) read the same way.
 Compact JSON never holds a raw newline (JSON escapes every control character inside a
 string), so the newline can only be the separator.
 
