@@ -1,7 +1,7 @@
 """The engine process's garbage-collector policy (docs/deploy.md, "The engine's garbage collector").
 
 CPython collects its youngest generation every 700 net allocations of container objects.
-The engine allocates a few per event and keeps a read's worth (up to 5,000 entries) alive at
+The engine allocates a few per event and keeps a read's worth (about 5,000 events) alive at
 once, so at 700 the collector runs a few times per read, and the survivors it promotes set
 off full collections, each traversing the whole heap: start-up (~70,000 objects: modules,
 configs, lexicons) plus every session's state. Measured in one engine (bench/engine_cpu.py,
