@@ -35,6 +35,8 @@ WEBHOOK_FAILURES = Counter("livemon_webhook_delivery_failures", "Outgoing notifi
 
 _STREAM_LAG = Gauge("livemon_stream_lag", "Entries not yet delivered to the engine group", ["partition"],
                     registry=REGISTRY)
+_STREAM_LAG_EVENTS = Gauge("livemon_stream_lag_events", "Events not yet delivered to the engine group (estimated: "
+                           "entries behind x events per entry written lately)", ["partition"], registry=REGISTRY)
 _STREAM_PENDING = Gauge("livemon_stream_pending", "Entries delivered but not yet acknowledged",
                         ["partition", "consumer"], registry=REGISTRY)
 _TICK_SECONDS = Gauge("livemon_engine_tick_seconds", "Duration of the last engine tick", ["engine"],
@@ -79,13 +81,26 @@ async def stream_lag(client: aioredis.Redis, partition: int) -> tuple[int, dict[
     return int(lag), pending
 
 
+async def events_per_entry(client: aioredis.Redis, partition: int) -> float:
+    """Events per stream entry the writer wrote lately (`keys.events_written`); 1 before it wrote any.
+
+    An entry holds one session's share of an ingest call (monitor/wire_entries.py), so the
+    entries behind say little on their own; this ratio turns them into events without
+    reading the entries.
+    """
+    written = await redis_replies.hgetall(client, keys.events_written(partition))
+    events, entries = int(written.get(b"events", 0)), int(written.get(b"entries", 0))
+    return events / entries if events and entries else 1.0
+
+
 async def total_lag(client: aioredis.Redis, partitions: int) -> int:
-    """Undelivered entries over all partitions (used by /readyz)."""
-    total = 0
+    """Undelivered events over all partitions, estimated from the entries behind (used by /readyz)."""
+    total = 0.0
     for partition in range(partitions):
         lag, _ = await stream_lag(client, partition)
-        total += lag
-    return total
+        if lag:
+            total += lag * await events_per_entry(client, partition)
+    return round(total)
 
 
 async def render(client: aioredis.Redis, partitions: int, now: float) -> bytes:
@@ -96,12 +111,14 @@ async def render(client: aioredis.Redis, partitions: int, now: float) -> bytes:
     gauges are then set without an await, so concurrent scrapes never see a half-set registry.
     """
     lags = [await stream_lag(client, partition) for partition in range(partitions)]
+    ratios = [await events_per_entry(client, partition) for partition in range(partitions)]
     stats = await redis_replies.hgetall(client, keys.ENGINE_STATS)
     transitions = await client.xlen(keys.ALERTS) if await client.exists(keys.ALERTS) else 0
     for gauge in (_STREAM_PENDING, _TICK_SECONDS, _TICK_AGE, _ENGINE_EVENTS, _HELD_OUT, _PUBLISH_INTERVAL):
         gauge.clear()
-    for partition, (lag, pending) in enumerate(lags):
+    for partition, ((lag, pending), ratio) in enumerate(zip(lags, ratios)):
         _STREAM_LAG.labels(str(partition)).set(lag)
+        _STREAM_LAG_EVENTS.labels(str(partition)).set(round(lag * ratio))
         for consumer, count in pending.items():
             _STREAM_PENDING.labels(str(partition), consumer).set(count)
     for name, raw in stats.items():

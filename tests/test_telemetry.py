@@ -49,10 +49,14 @@ def test_readyz_fails_when_the_engine_falls_behind(redis_client: redis.Redis, re
     lagging = Stack(redis_url, tmp_path, with_engine=False, LIVEMON_READY_MAX_LAG="5").start()
     try:
         redis_client.xgroup_create(keys.events_stream(0), keys.ENGINE_GROUP, id="0", mkstream=True)
-        lagging.post([raw_event("like", session=f"room-lag-{k}") for k in range(10)])  # ten entries: one per room
+        lagging.post([raw_event("like", session="room-lag") for _ in range(10)])  # one entry of ten events
         response = lagging.http.get("/readyz")
         assert response.status_code == 503
         assert response.json() == {"status": "lagging", "lag": 10, "max_lag": 5}
+        partition = keys.partition_of("room-lag", 8)
+        text = lagging.http.get("/metrics").text
+        assert metric_value(text, f'livemon_stream_lag{{partition="{partition}"}}') == 1  # entries
+        assert metric_value(text, f'livemon_stream_lag_events{{partition="{partition}"}}') == 10
     finally:
         lagging.stop()
 
