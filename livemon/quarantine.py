@@ -126,13 +126,13 @@ async def refold(client: aioredis.Redis, stream: str, held: Quarantined, upto: s
                if session == held.session}
         engine.sessions[held.session] = SessionState.from_state(held.session, config, held.state, ids)
     start = "-" if held.resume_from == "0-0" else "(" + held.resume_from
-    marker = orjson.dumps(held.session)
+    marker = wire_entries.session_marker(held.session)
     while True:
         entries = await redis_replies.xrange(client, stream, start, upto, count=REFOLD_COUNT)
         if not entries:
             break
         payloads = [p for _, fields in entries if (p := fields.get(keys.EVENT_FIELD.encode())) is not None
-                    and marker in p and wire_entries.session_of(p) == held.session]
+                    and marker in p]
         kept = engine.apply_wire(payloads, comment_stage.KINDS)
         stage.observe([Event.from_wire_dict(d) for d in kept])
         if fault := engine.faults.get(held.session) or stage.faults.get(held.session):

@@ -54,14 +54,12 @@ async def read_payloads(redis: aioredis.Redis, session: str, partitions: int) ->
     """Every event of `session` from its partition stream, as stored (`Event.to_wire` JSON), in stream order.
 
     The stream mixes the sessions of one partition, though each entry holds one session's
-    events (monitor/wire_entries.py); entries of other sessions are skipped
-    by a byte test on the compact JSON, without parsing. The test is exact: the needle
-    `"session":"<id>"` with unescaped quotes can only be the key itself, since JSON escapes
-    every quote inside a string value. Decoding is left to `build_review_wire`, which keeps
+    events; entries of other sessions are skipped by a byte test without parsing
+    (`wire_entries.session_marker`). Decoding is left to `build_review_wire`, which keeps
     only the fields it needs.
     """
     stream = keys.events_stream(keys.partition_of(session, partitions))
-    needle = b'"session":' + orjson.dumps(session)
+    marker = wire_entries.session_marker(session)
     field = keys.EVENT_FIELD.encode()
     raw_client = _raw_xrange(redis)
     out: list[bytes] = []
@@ -70,7 +68,7 @@ async def read_payloads(redis: aioredis.Redis, session: str, partitions: int) ->
         entries = await raw_client.xrange(stream, min=start, max="+", count=PAGE)
         for _, pairs in entries:
             raw = pairs.get(field) if isinstance(pairs, dict) else _field(pairs, field)
-            if raw is not None and needle in raw:  # an entry holds one session's events (monitor/wire_entries.py)
+            if raw is not None and marker in raw:
                 out += wire_entries.events_of(raw)
         if len(entries) < PAGE:
             return out

@@ -93,9 +93,11 @@ async def _xdel_matching(client: aioredis.Redis, stream: str, held: Held) -> int
 
 def _events_of(session: str) -> Held:
     """An event-stream entry holds one session's events (monitor/wire_entries.py): all of them, or none."""
+    marker = wire_entries.session_marker(session)
+
     def held(fields: dict[bytes, bytes]) -> int:
         raw = fields.get(keys.EVENT_FIELD.encode())
-        return wire_entries.count_of(raw) if raw is not None and wire_entries.session_of(raw) == session else 0
+        return wire_entries.count_of(raw) if raw is not None and marker in raw else 0
 
     return held
 

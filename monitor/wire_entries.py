@@ -32,11 +32,14 @@ def count_of(payload: bytes) -> int:
     return payload.count(SEPARATOR) + 1
 
 
-def session_of(payload: bytes) -> str:
-    """The session every event of an entry belongs to (read from the first)."""
-    first = payload.split(SEPARATOR, 1)[0]
-    session: str = orjson.loads(first)["session"]
-    return session
+def session_marker(session: str) -> bytes:
+    """What an entry of `session`'s events holds, and no other entry does: `"session":"<id>"`.
+
+    A byte test with it needs no parsing, and it is exact: the quotes are unescaped, so it
+    can only be the key itself (compact JSON escapes every quote inside a string value).
+    Build it once per session and test each entry with `in`.
+    """
+    return b'"session":' + orjson.dumps(session)
 
 
 def join(wires: list[bytes]) -> bytes:
