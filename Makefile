@@ -36,6 +36,7 @@ bench: $(STAMP) chromium
 	$(VENV)/bin/python bench/dedup_markers.py --events 50000
 	$(VENV)/bin/python bench/sentiment.py --quick
 	$(VENV)/bin/python bench/detect.py --quick
+	$(VENV)/bin/python bench/detect_delay.py --quick
 	$(VENV)/bin/python bench/reorder.py --seeds 10 --minutes 60
 	$(VENV)/bin/python bench/report.py --quick
 	$(VENV)/bin/python bench/frontend.py --quick
