@@ -72,6 +72,7 @@ def snapshot(self: SessionState, now: float) -> dict[str, Any]:
         "title": self.title,
         "host": self.host,
         "live": self.live,
+        "ended_at": None if self.ended_ms is None else self.ended_ms / 1000,
         "online": online,
         "online_estimated": self.online_estimated,
         "peak_online": self.peak_online,

@@ -34,6 +34,7 @@ def test_engine_snapshot_has_the_contract_keys() -> None:
         "platform",
         "title",
         "live",
+        "ended_at",
         "online",
         "online_estimated",
         "peak_online",
@@ -279,7 +280,8 @@ def test_engine_ended_session_stops_producing_bins_after_its_end() -> None:
     engine.apply([ev(1, "comment", 1, text="x"), ev(2, "session_end", 15)])
     bins = engine.tick(WALL).bins + engine.tick(WALL + 1000).bins
     assert [b.start - T0 // 1000 for b in bins] == [0, 10]
-    assert snap(engine.tick(WALL + 2000))["live"] is False
+    ended = snap(engine.tick(WALL + 2000))
+    assert ended["live"] is False and ended["ended_at"] == T0 // 1000 + 15
 
 
 def test_engine_series_sent_at_most_every_interval() -> None:

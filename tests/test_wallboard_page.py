@@ -155,3 +155,32 @@ def test_wallboard_marks_a_tile_whose_session_the_engine_holds_out(stack: Stack,
         expect(tile).to_have_attribute("data-fault", "true", timeout=10_000)
         expect(tile.locator(".age")).to_contain_text("engine fault: figures frozen 2m")
         expect(tile.locator('[data-metric="online"]')).to_have_text("800")  # the frozen figures stay readable
+
+
+def show(session: str, started_ms: int, ended_ms: int | None) -> list[dict[str, object]]:
+    """A room with an audience, ended at `ended_ms` unless None."""
+    batch = [raw_event("session_start", session, ts=started_ms, title=f"Show {session}", host="Lin"),
+             raw_event("viewer_count", session, ts=started_ms + 1000, viewers=700)]
+    return batch + ([raw_event("session_end", session, ts=ended_ms)] if ended_ms is not None else [])
+
+
+def test_wallboard_dims_a_show_that_just_ended_and_leaves_out_older_ones(stack: Stack) -> None:
+    now = int(time.time() * 1000)
+    stack.post(show("room-live", now - 60_000, None) + show("room-done", now - 60_000, now - 5_000))
+    done_snapshot = wait_for(lambda: (m := stack.metrics("room-done")) and m["live"] is False and m, what="an ended show")
+    assert done_snapshot["ended_at"] == (now - 5_000) / 1000
+    # the engine stops publishing a room 10 min after its last event; its last snapshot stays in Redis
+    stack.publish_snapshot({**done_snapshot, "session": "room-earlier", "ended_at": now / 1000 - 20 * 60})
+    wait_for(lambda: stack.metrics("room-live"), what="room-live snapshot")
+    with chromium() as browser:
+        page = browser.new_page(viewport={"width": 1920, "height": 1080}, locale="en-US")
+        page.clock.install()  # real time now; fast-forwarded below
+        stack.sign_in(page, "/wall")
+        done = page.locator('.tile[data-session="room-done"]')
+        expect(done).to_have_attribute("data-ended", "true", timeout=10_000)
+        expect(done.locator(".age")).to_contain_text("Show ended")
+        expect(page.locator('.tile[data-session="room-live"]')).to_have_attribute("data-ended", "false")
+        expect(page.locator('.tile[data-session="room-earlier"]')).to_have_count(0)
+        page.clock.fast_forward("11:00")  # ten minutes after its end the ended show leaves the wall
+        expect(done).to_have_count(0, timeout=5_000)
+        expect(page.locator('.tile[data-session="room-live"]')).to_have_count(1)

@@ -31,6 +31,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import re
 import time
 
 import orjson
@@ -54,6 +55,10 @@ CLOSE_FORBIDDEN = 4403
 CLOSE_TOO_MANY = 4429
 MAX_SUBSCRIBED_SESSIONS = 200
 GRANT_RECHECK_S = 5.0
+# A show that ended longer ago than this gets no tile on a screen that subscribed to every room
+# (frontend/static/js/tiles.js drops such tiles after the same time); named rooms always replay.
+ENDED_SHOWN_S = 600.0
+_ENDED_AT = re.compile(rb'"ended_at":([0-9.eE+]+)')  # a top-level snapshot key; no nested object has it
 
 
 def parse_subscription(raw: str) -> frozenset[str] | None:
@@ -143,10 +148,15 @@ async def _watch_grant(websocket: WebSocket, grant: Grant) -> None:
 
 
 async def _send_current(websocket: WebSocket, client: Client, hub: Hub) -> None:
-    """Replay the latest snapshot of every subscribed session, so a new screen fills at once."""
+    """Replay the latest snapshot of every subscribed session, so a new screen fills at once.
+
+    A screen subscribed to every room does not get rooms whose show ended over `ENDED_SHOWN_S` ago.
+    """
     redis = websocket.app.state.redis
     if client.sessions is None:
-        current = await redis.hgetall(keys.SNAPSHOTS)
+        shown_after = time.time() - ENDED_SHOWN_S
+        current = {session: data for session, data in (await redis.hgetall(keys.SNAPSHOTS)).items()
+                   if (ended := _ENDED_AT.search(data)) is None or float(ended.group(1)) >= shown_after}
     else:
         names = sorted(client.sessions)
         values = await redis.hmget(keys.SNAPSHOTS, names) if names else []

@@ -5,7 +5,7 @@ const STRINGS = {
     online: "Online", online_est: "Online (est.)", gmv: "GMV", gmv_5m: "GMV 5 min", orders_per_min: "Orders/min",
     comments_per_min: "Comments/min", likes_per_min: "Likes/min", connecting: "Connecting…",
     open: "Live", closed: "Reconnecting…", delayed: "Data delayed", no_sessions: "Waiting for live sessions…", updated: "updated",
-    ago: "ago", stale: "no data", frozen: "engine fault: figures frozen", gpm: "GPM", conversion: "Conversion", sentiment: "Mood",
+    ago: "ago", stale: "no data", ended: "Show ended", frozen: "engine fault: figures frozen", gpm: "GPM", conversion: "Conversion", sentiment: "Mood",
     back: "All rooms", chart_online: "Online viewers", chart_flow: "Entries / leaves per min",
     chart_gmv: "GMV per min", chart_sentiment: "Mood (sentiment)", entries: "Entries", leaves: "Leaves",
     funnel: "Funnel", views: "Views", clicks: "Clicks", carts: "Carts", orders: "Orders", paid: "Paid",
@@ -30,7 +30,7 @@ const STRINGS = {
   zh: {
     online: "在线人数", online_est: "在线人数（估）", gmv: "成交金额", gmv_5m: "近5分钟成交", orders_per_min: "订单/分",
     comments_per_min: "评论/分", likes_per_min: "点赞/分", connecting: "连接中…", open: "实时", delayed: "数据延迟",
-    closed: "重新连接中…", no_sessions: "等待直播间数据…", updated: "更新于", ago: "前", stale: "无数据", frozen: "引擎故障：数据已冻结",
+    closed: "重新连接中…", no_sessions: "等待直播间数据…", updated: "更新于", ago: "前", stale: "无数据", ended: "直播已结束", frozen: "引擎故障：数据已冻结",
     gpm: "千次观看成交", conversion: "转化率", sentiment: "情绪", back: "全部直播间", chart_online: "在线人数",
     chart_flow: "进场 / 离场（每分钟）", chart_gmv: "每分钟成交", chart_sentiment: "情绪指数", entries: "进场",
     leaves: "离场", funnel: "转化漏斗", views: "观看", clicks: "商品点击", carts: "加购", orders: "下单",

@@ -7,6 +7,9 @@ import { ruleLabel } from "./i18n.js";
 
 export const STALE_AFTER_S = 5;
 export const MAX_TILES = 16;
+// A show that ended this long ago leaves the wall, so it never takes a live room's place
+// (the server's replay skips it too: ENDED_SHOWN_S in livemon/web/websocket.py).
+export const ENDED_SHOWN_S = 600;
 const SPARK_MINUTES = 15; // STREAMING.md §6: a sparkline of the last 15 min beside the KPI
 
 const PERCENT_METRICS = new Set(["conversion"]);
@@ -31,6 +34,11 @@ export class TileGrid {
   }
 
   update(session, data) {
+    const endedAt = data.live === false ? (data.ended_at ?? Date.now() / 1000) : null;
+    if (endedAt !== null && Date.now() / 1000 - endedAt > ENDED_SHOWN_S) {
+      this.remove(session);
+      return;
+    }
     let tile = this.tiles.get(session);
     if (!tile) {
       if (this.tiles.size >= MAX_TILES) return; // a wall shows 16; the rest are on /wall?sessions=…
@@ -44,8 +52,10 @@ export class TileGrid {
     }
     tile.receivedAt = Date.now();
     tile.faultSince = data.fault ? data.fault.since : null; // livemon's own bug: figures frozen (docs/frontend.md)
+    tile.endedAt = endedAt;
     const node = tile.node;
     node.dataset.fault = String(Boolean(data.fault));
+    node.dataset.ended = String(endedAt !== null);
     node.querySelector(".platform").textContent = data.platform;
     node.querySelector(".title").textContent = data.title || session;
     node.querySelector(".kpi-online .label").textContent = this.t(data.online_estimated ? "online_est" : "online");
@@ -109,14 +119,27 @@ export class TileGrid {
 
   refreshAges() {
     const now = Date.now();
-    for (const { node, receivedAt, faultSince } of this.tiles.values()) {
+    for (const [session, { node, receivedAt, faultSince, endedAt }] of this.tiles) {
+      if (endedAt !== null && now / 1000 - endedAt > ENDED_SHOWN_S) {
+        this.remove(session);
+        continue;
+      }
       const age = (now - receivedAt) / 1000;
-      const stale = age > STALE_AFTER_S;
+      const stale = endedAt === null && age > STALE_AFTER_S; // an ended show sends nothing new: not a fault
       node.dataset.stale = String(stale);
       node.querySelector(".age").textContent =
         faultSince !== null ? `${this.t("frozen")} ${formatAge(now / 1000 - faultSince)}`
+        : endedAt !== null ? `${this.t("ended")} ${formatAge(Math.max(0, now / 1000 - endedAt))}`
         : stale ? `${this.t("stale")} ${formatAge(age)}` : "";
     }
+  }
+
+  remove(session) {
+    const tile = this.tiles.get(session);
+    if (!tile) return;
+    tile.node.remove();
+    this.tiles.delete(session);
+    this.sortAndLayout();
   }
 
   sortAndLayout() {
