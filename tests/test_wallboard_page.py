@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
+from typing import Any
 
 import orjson
 import redis
@@ -167,7 +168,12 @@ def show(session: str, started_ms: int, ended_ms: int | None) -> list[dict[str, 
 def test_wallboard_dims_a_show_that_just_ended_and_leaves_out_older_ones(stack: Stack) -> None:
     now = int(time.time() * 1000)
     stack.post(show("room-live", now - 60_000, None) + show("room-done", now - 60_000, now - 5_000))
-    done_snapshot = wait_for(lambda: (m := stack.metrics("room-done")) and m["live"] is False and m, what="an ended show")
+
+    def ended_show() -> dict[str, Any] | None:
+        snapshot = stack.metrics("room-done")
+        return snapshot if snapshot is not None and snapshot["live"] is False else None
+
+    done_snapshot = wait_for(ended_show, what="an ended show")
     assert done_snapshot["ended_at"] == (now - 5_000) / 1000
     # the engine stops publishing a room 10 min after its last event; its last snapshot stays in Redis
     stack.publish_snapshot({**done_snapshot, "session": "room-earlier", "ended_at": now / 1000 - 20 * 60})
