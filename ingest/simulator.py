@@ -223,6 +223,17 @@ class SimulatedSession:
         out.sort(key=lambda e: e["ts"])  # type: ignore[arg-type, return-value]
         yield from out
 
+    def end(self, t: float) -> list[dict[str, object]]:
+        """Stop the show at `t` (the simulator is stopped): its `session_end`, or nothing if it has none to send.
+
+        An endless room would otherwise stay live with no events, and its screens would call
+        its adapter broken.
+        """
+        if self.ended or not self.started:
+            return []
+        self.ended = True
+        return [self._event("session_end", max(t, self.clock))]
+
     def _active(self, kind: IncidentKind, t: float) -> Incident | None:
         return next((i for i in self.incidents if i.kind is kind and i.active(t)), None)
 

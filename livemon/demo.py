@@ -21,7 +21,8 @@ from livemon.tokens import TokenStore, parse_role
 
 
 def _spawn(args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
-    return subprocess.Popen([sys.executable, "-m", "livemon", *args], env=env,
+    # Its own process group: Ctrl-C reaches only the demo, which stops the children in order.
+    return subprocess.Popen([sys.executable, "-m", "livemon", *args], env=env, process_group=0,
                             preexec_fn=child_preexec)  # noqa: PLW1509 - the only way to set PDEATHSIG
 
 
@@ -68,6 +69,7 @@ def demo(sessions: int, rate: float) -> None:
         env["REDIS_URL"] = redis_server.url
     url = f"http://127.0.0.1:{env['PORT']}"
     children: list[subprocess.Popen[bytes]] = []
+    simulator: subprocess.Popen[bytes] | None = None
     stopping = False
 
     def stop(*_: object) -> None:
@@ -80,7 +82,12 @@ def demo(sessions: int, rate: float) -> None:
         web = _spawn(["web"], env)
         children.append(web)
         _wait_healthy(url, web)
-        children.append(_spawn(["simulate", "--url", url, "--sessions", str(sessions), "--rate", str(rate)], env))
+        # Each run is a new show: rooms of an earlier run (same data directory) keep their own ids,
+        # and this run's event ids cannot be mistaken for theirs by the de-duplication.
+        prefix = time.strftime("room%H%M%S")
+        simulator = _spawn(["simulate", "--url", url, "--sessions", str(sessions), "--rate", str(rate),
+                            "--prefix", prefix], env)
+        children.append(simulator)
         wall_token = _demo_token(env["REDIS_URL"], "wall")
         admin_token = _demo_token(env["REDIS_URL"], "admin")
         click.echo(
@@ -99,8 +106,10 @@ def demo(sessions: int, rate: float) -> None:
     except KeyboardInterrupt:
         pass
     finally:
-        # simulator first, then web, then engine (it checkpoints on SIGTERM)
-        stop_children(list(reversed(children)))
+        # The simulator first, on its own, so its rooms' session_end reaches the web; then web and
+        # engine together (the engine checkpoints on SIGTERM; what it has not folded stays pending).
+        stop_children([c for c in children if c is simulator])
+        stop_children([c for c in children if c is not simulator])
         if redis_server:
             redis_server.stop()
         click.echo("livemon demo stopped.")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import time
 from pathlib import Path
 
@@ -11,13 +12,35 @@ import click
 import orjson
 
 from ingest.incidents import parse_kinds
-from ingest.poster import BatchPoster
+from ingest.poster import BatchPoster, IngestRejected
 from ingest.simulator import SimConfig, SimulatedSession
 
 log = logging.getLogger(__name__)
 
 STEP_S = 0.5  # real-time pacing: one batch per half second
 FAST_STEP_S = 10.0  # as fast as possible: ten simulated seconds per batch
+END_DEADLINE_S = 5.0  # how long a stopping simulator tries to deliver its rooms' session_end
+
+
+def _interrupt(*_: object) -> None:
+    """SIGTERM (a demo or service manager stopping us) leaves through the same path as Ctrl-C."""
+    raise KeyboardInterrupt
+
+
+def _end_rooms(poster: BatchPoster, rooms: list[SimulatedSession]) -> None:
+    """Tell livemon the endless shows are over, so their screens do not call their adapters broken."""
+    ends = [event for room in rooms for event in room.end(time.time())]
+    if not ends:
+        return
+    try:
+        poster.submit(ends)
+        if poster.flush(deadline=time.monotonic() + END_DEADLINE_S):
+            click.echo(f"ended {len(ends)} rooms", err=True)
+            return
+    except IngestRejected as exc:
+        log.warning("the rooms' session_end was refused: %s", exc)
+        return
+    log.warning("could not reach the ingest API to end %d rooms; they stay live without events", len(ends))
 
 
 @click.command("simulate")
@@ -60,6 +83,7 @@ def simulate(url: str | None, key: str | None, sessions: int, rate: float, durat
     written = 0
     last = begin
     click.echo(f"simulating {sessions} rooms at ~{rate:g} events/s each", err=True)
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         while duration == 0 or last - begin < duration + 1:
             if fast:
@@ -81,6 +105,8 @@ def simulate(url: str | None, key: str | None, sessions: int, rate: float, durat
         if sink is not None:
             sink.close()
         if poster is not None:
+            if not fast:
+                _end_rooms(poster, rooms)
             poster.close()
             click.echo(f"posted: accepted {poster.accepted}, duplicates {poster.duplicates}, "
                        f"retries {poster.retries}", err=True)

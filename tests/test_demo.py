@@ -9,6 +9,7 @@ import subprocess
 import sys
 import threading
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -16,10 +17,11 @@ from livemon.redis_server import free_port
 from tests.support import wait_for
 
 
-def test_demo_serves_live_rooms_and_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None:
+def run_demo_until_rooms_count(data_dir: Path, earlier: set[str]) -> tuple[list[dict[str, Any]], str]:
+    """Start the demo, wait for two rooms of its own with events, Ctrl-C it; return every room and its output."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "LIVEMON_REDIS_URL", "REDIS_CLUSTER_NODES")}
-    env.update(PORT=str(port), LIVEMON_DATA_DIR=str(tmp_path / "data"))
+    env.update(PORT=str(port), LIVEMON_DATA_DIR=str(data_dir))
     # its own process group, like a terminal's foreground job: Ctrl-C signals the whole group
     demo = subprocess.Popen([sys.executable, "-m", "livemon", "demo", "--sessions", "2"], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
@@ -34,11 +36,12 @@ def test_demo_serves_live_rooms_and_stops_cleanly_on_ctrl_c(tmp_path: Path) -> N
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10,
                           headers={"Authorization": f"Bearer {token.group(1)}"}) as http:
 
-            def live_rooms() -> list[dict[str, object]] | None:
-                rooms = http.get("/api/v1/sessions").json()["sessions"]
-                return rooms if len(rooms) == 2 and all(room["events_total"] > 0 for room in rooms) else None
+            def own_rooms_counting() -> list[dict[str, Any]] | None:
+                rooms: list[dict[str, Any]] = http.get("/api/v1/sessions").json()["sessions"]
+                own = [room for room in rooms if room["session"] not in earlier]
+                return rooms if len(own) == 2 and all(room["events_total"] > 0 for room in own) else None
 
-            wait_for(live_rooms, 60, "two simulated rooms with events counted")
+            rooms = wait_for(own_rooms_counting, 60, "two simulated rooms of this run with events counted")
     finally:
         os.killpg(demo.pid, signal.SIGINT)  # Ctrl-C
         code = demo.wait(60)
@@ -50,3 +53,20 @@ def test_demo_serves_live_rooms_and_stops_cleanly_on_ctrl_c(tmp_path: Path) -> N
     assert "livemon demo stopped." in output
     assert "Traceback" not in output, output  # Redis outlives the processes that use it
     assert "final checkpoint skipped" not in output, output
+    return rooms, output
+
+
+def test_demo_serves_live_rooms_and_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None:
+    rooms, output = run_demo_until_rooms_count(tmp_path / "data", set())
+    assert all(room["live"] for room in rooms)
+    assert "ended 2 rooms" in output, output  # Ctrl-C ends the shows instead of leaving them live and silent
+
+
+def test_demo_run_again_on_the_same_data_starts_new_shows_and_ends_the_old_ones(tmp_path: Path) -> None:
+    first, _ = run_demo_until_rooms_count(tmp_path / "data", set())
+    earlier = {room["session"] for room in first}
+    # the second run's events are counted (not refused as the first run's duplicates) in rooms of its own
+    rooms, _ = run_demo_until_rooms_count(tmp_path / "data", earlier)
+    by_id = {room["session"]: room for room in rooms}
+    assert earlier <= by_id.keys() and len(by_id) == 4
+    assert [by_id[s]["live"] for s in sorted(earlier)] == [False, False]  # the first run's shows ended

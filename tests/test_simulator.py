@@ -193,3 +193,12 @@ def test_simulator_sales_scale_multiplies_the_funnel() -> None:
         room = SimulatedSession("room-1", 3, 8.0, START, SimConfig(rate=8.0, duration_s=600.0, sales_scale=scale))
         return sum(e["type"] == "add_to_cart" for e in room.events_between(START, START + 600.0))
     assert carts(10.0) > 5 * max(1, carts(1.0))
+
+
+def test_simulator_endless_room_stopped_early_ends_once_after_its_last_event() -> None:
+    room = SimulatedSession("room-9", 5, 8.0, START, SimConfig(rate=8.0))  # endless, as in the demo
+    last = max(e["ts"] for e in room.events_between(START, START + 120) if isinstance(e["ts"], int))
+    (end,) = room.end(START + 60)  # a stop signal handled a little behind the simulated clock
+    assert end["type"] == "session_end" and isinstance(end["ts"], int) and end["ts"] >= last
+    parse_event(end)
+    assert room.end(START + 200) == []
