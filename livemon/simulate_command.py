@@ -27,20 +27,25 @@ def _interrupt(*_: object) -> None:
     raise KeyboardInterrupt
 
 
-def _end_rooms(poster: BatchPoster, rooms: list[SimulatedSession]) -> None:
-    """Tell livemon the endless shows are over, so their screens do not call their adapters broken."""
+def _end_rooms(poster: BatchPoster, rooms: list[SimulatedSession]) -> int:
+    """Tell livemon the endless shows are over, so their screens do not call their adapters broken.
+
+    Returns:
+        The number of `session_end` events delivered.
+    """
     ends = [event for room in rooms for event in room.end(time.time())]
     if not ends:
-        return
+        return 0
     try:
         poster.submit(ends)
         if poster.flush(deadline=time.monotonic() + END_DEADLINE_S):
             click.echo(f"ended {len(ends)} rooms", err=True)
-            return
+            return len(ends)
     except IngestRejected as exc:
         log.warning("the rooms' session_end was refused: %s", exc)
-        return
+        return 0
     log.warning("could not reach the ingest API to end %d rooms; they stay live without events", len(ends))
+    return 0
 
 
 @click.command("simulate")
@@ -106,7 +111,7 @@ def simulate(url: str | None, key: str | None, sessions: int, rate: float, durat
             sink.close()
         if poster is not None:
             if not fast:
-                _end_rooms(poster, rooms)
+                written += _end_rooms(poster, rooms)
             poster.close()
             click.echo(f"posted: accepted {poster.accepted}, duplicates {poster.duplicates}, "
                        f"retries {poster.retries}", err=True)
