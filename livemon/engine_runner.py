@@ -326,6 +326,9 @@ class EngineRunner:
         choices = await read_choices(self.client, [p.suggestions for p in parts if p.suggestions])
         answers = await read_answers(self.client, [p.answering for p in parts])
         for part in parts:
+            for session in part.engine.release_ended(now):  # every stage below forgets it too (retain)
+                log.info("engine %s: released ended session %s from partition %d", self.consumer, session,
+                         part.number)
             sessions = set(part.engine.session_ids())
             part.answering.apply(answers)
             part.answering.comments.retain(sessions)
@@ -334,6 +337,7 @@ class EngineRunner:
                 part.suggestions.apply(choices)
         await self._publish_partitions(parts, now, commands)
         stats = {"tick_s": round(time.perf_counter() - started, 6), "at": now, "events": self.events_folded,
+                 "dropped_after_release": sum(p.engine.dropped_after_release for p in parts),
                  "publish_interval_s": round(self.cadence.publish_interval(), 3),
                  "partitions": sorted(p.number for p in self.partitions.values()),
                  "held_out": sorted(sid for p in parts for sid in p.quarantine)}

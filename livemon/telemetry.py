@@ -45,6 +45,9 @@ _TICK_AGE = Gauge("livemon_engine_last_tick_age_seconds", "Seconds since the eng
                   registry=REGISTRY)
 _ENGINE_EVENTS = Gauge("livemon_engine_events_folded", "Events folded into state since engine start", ["engine"],
                        registry=REGISTRY)
+_AFTER_RELEASE = Gauge("livemon_engine_events_after_release",
+                       "Events dropped since engine start because their show had ended and been released "
+                       "(engine setting ended_keep_s)", ["engine"], registry=REGISTRY)
 _HELD_OUT = Gauge("livemon_engine_sessions_held_out", "Sessions the engine holds out after an error in its code",
                   ["engine"], registry=REGISTRY)
 _PUBLISH_INTERVAL = Gauge("livemon_engine_publish_interval_seconds",
@@ -114,7 +117,8 @@ async def render(client: aioredis.Redis, partitions: int, now: float) -> bytes:
     ratios = [await events_per_entry(client, partition) for partition in range(partitions)]
     stats = await redis_replies.hgetall(client, keys.ENGINE_STATS)
     transitions = await client.xlen(keys.ALERTS) if await client.exists(keys.ALERTS) else 0
-    for gauge in (_STREAM_PENDING, _TICK_SECONDS, _TICK_AGE, _ENGINE_EVENTS, _HELD_OUT, _PUBLISH_INTERVAL):
+    for gauge in (_STREAM_PENDING, _TICK_SECONDS, _TICK_AGE, _ENGINE_EVENTS, _AFTER_RELEASE, _HELD_OUT,
+                  _PUBLISH_INTERVAL):
         gauge.clear()
     for partition, ((lag, pending), ratio) in enumerate(zip(lags, ratios)):
         _STREAM_LAG.labels(str(partition)).set(lag)
@@ -127,6 +131,7 @@ async def render(client: aioredis.Redis, partitions: int, now: float) -> bytes:
         _TICK_SECONDS.labels(engine).set(data["tick_s"])
         _TICK_AGE.labels(engine).set(max(0.0, now - data["at"]))
         _ENGINE_EVENTS.labels(engine).set(data["events"])
+        _AFTER_RELEASE.labels(engine).set(data.get("dropped_after_release", 0))  # absent from older engines
         _HELD_OUT.labels(engine).set(len(data.get("held_out", ())))  # absent from engines before it existed
         if "publish_interval_s" in data:  # likewise
             _PUBLISH_INTERVAL.labels(engine).set(data["publish_interval_s"])

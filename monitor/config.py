@@ -39,6 +39,10 @@ class EngineConfig:
         series_interval_s: send `series` and `markers` in a snapshot at most this often.
         max_markers: pin/unpin markers kept per session (oldest dropped first).
         order_horizon_s: paid or cancelled orders older than this are forgotten.
+        ended_keep_s: an ended show's state is held this long after its `session_end` (late
+            payments still count), then released; its last snapshot stays in Redis.
+        released_ttl_s: for this long after the release, events of a released show are
+            dropped (counted) instead of starting a new history under its id.
     """
 
     lateness_s: float = 5.0
@@ -54,6 +58,8 @@ class EngineConfig:
     series_interval_s: float = 10.0
     max_markers: int = 200
     order_horizon_s: int = 3600
+    ended_keep_s: int = 1800
+    released_ttl_s: int = 86400
 
     def __post_init__(self) -> None:
         def need(ok: bool, name: str, expected: str) -> None:
@@ -72,6 +78,8 @@ class EngineConfig:
         need(self.trend_window_s >= 1, "trend_window_s", "seconds >= 1")
         need(0 <= self.trend_flat_ratio < 1, "trend_flat_ratio", "a ratio in [0, 1)")
         need(self.dedup_horizon_s >= self.lateness_s, "dedup_horizon_s", "seconds >= lateness_s")
+        need(self.ended_keep_s >= self.lateness_s, "ended_keep_s", "seconds >= lateness_s")
+        need(self.released_ttl_s >= 0, "released_ttl_s", "seconds >= 0")
         longest = max(self.rate_window_s, self.recent_window_s, self.dwell_window_s, 2 * self.trend_window_s)
         need(
             self.ring_seconds >= longest + self.lateness_s + BIN_SECONDS,

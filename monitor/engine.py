@@ -73,6 +73,8 @@ class Engine:
         self.config = config or EngineConfig()
         self.sessions: dict[str, SessionState] = {}
         self.faults: dict[str, SessionFault] = {}  # sessions held out (`SessionFault`), not in `sessions`
+        self.released: dict[str, float] = {}  # ended shows let go (`release_ended`) -> wall time of release
+        self.dropped_after_release = 0  # their late events, dropped since this engine started
 
     def apply(self, events: Iterable[Event]) -> None:
         """Fold a batch of events, in any order; a repeated (session, id) counts once.
@@ -101,9 +103,15 @@ class Engine:
         states: list[SessionState | None] = []
         dropped: list[int] = []
         ids, order, keys = batch.ids, batch.order, batch.keys
+        released = self.released
         for sid, start, end, newest_ms in batch.spans():
             state: SessionState | None = None
             seen: list[int] | None = None
+            if sid in released:  # a new history under a finished show's id would overwrite its last snapshot
+                self.dropped_after_release += end - start
+                states.append(None)
+                dropped += range(start, end)
+                continue
             if sid not in faults:
                 state = sessions.get(sid)
                 if state is None:
@@ -135,6 +143,25 @@ class Engine:
                 snapshots.append(snapshot)
         return TickResult(snapshots, bins)
 
+    def release_ended(self, now: float) -> list[str]:
+        """Let go of shows that ended `ended_keep_s` ago by their own clock; return their ids.
+
+        Without this an engine would tick every show it ever saw, for as long as it runs.
+        Their events stay in the stream (the post-live report reads them there) and their last
+        snapshot in Redis; later events under their ids are dropped for `released_ttl_s`.
+        Called by the runner at wall time `now`, once a tick.
+        """
+        keep_ms = self.config.ended_keep_s * 1000
+        gone = [sid for sid, state in self.sessions.items()
+                if state.ended_ms is not None and state.clock.watermark_ms - state.ended_ms >= keep_ms]
+        for sid in gone:
+            del self.sessions[sid]
+            self.released[sid] = now
+        horizon = now - self.config.released_ttl_s
+        for sid in [sid for sid, at in self.released.items() if at < horizon]:
+            del self.released[sid]
+        return gone
+
     def _guard(self, sid: str, step: Callable[[], T]) -> T | None:
         """Run one session's step; if it raises, hold the session out (`SessionFault`) and return None."""
         return guarded(step, sid, self.sessions, self.faults)
@@ -150,7 +177,8 @@ class Engine:
 
     def to_state(self) -> dict[str, Any]:
         """Return all session state as JSON-ready data, remembered ids included."""
-        return {"version": STATE_VERSION, "sessions": {sid: state.to_state() for sid, state in self.sessions.items()}}
+        return {"version": STATE_VERSION, "sessions": {sid: state.to_state() for sid, state in self.sessions.items()},
+                "released": dict(self.released)}
 
     def checkpoint(self) -> Checkpoint:
         """Return the state with remembered ids apart (`Checkpoint`), and count those changed as stored.
@@ -168,7 +196,8 @@ class Engine:
             sessions[sid] = raw
             named.update(ids_key(sid, int(minute)) for minute in raw["seen"]["ids64"])
             changed.update((ids_key(sid, minute), b64) for minute, b64 in state.seen.take_changed().items())
-        return Checkpoint({"version": STATE_VERSION, "sessions": sessions}, changed, named)
+        return Checkpoint({"version": STATE_VERSION, "sessions": sessions, "released": dict(self.released)}, changed,
+                          named)
 
     @classmethod
     def from_state(
@@ -187,4 +216,5 @@ class Engine:
             by_session[sid][minute] = b64
         for sid, raw in data["sessions"].items():
             engine.sessions[sid] = SessionState.from_state(sid, engine.config, raw, by_session.get(sid))
+        engine.released = {str(sid): float(at) for sid, at in data.get("released", {}).items()}  # absent before
         return engine

@@ -326,3 +326,25 @@ def test_engine_keeps_the_newest_comments_by_time_then_id_in_any_arrival_order()
     for session in ("s1", "s2"):
         mine = sorted((c.ts, c.id, c.text) for c in comments if c.session == session)[-8:]
         assert snap(result, session)["recent_comments"] == [{"id": i, "ts": t, "text": x} for t, i, x in mine]
+
+
+def test_engine_releases_an_ended_show_after_ended_keep_s_and_drops_its_late_events() -> None:
+    engine = Engine(EngineConfig(lateness_s=0, ended_keep_s=60, released_ttl_s=3600))
+    engine.apply([ev(1, "comment", 1, text="x"), ev(2, "session_end", 15), ev(3, "comment", 5, session="s2", text="z")])
+    engine.tick(WALL)
+    assert engine.release_ended(WALL) == []  # a late payment may still come
+    engine.tick(WALL + 50)
+    assert engine.release_ended(WALL + 50) == []
+    engine.tick(WALL + 60)  # the show's clock, idle since its end at 15 s, is now 60 s past it
+    assert engine.release_ended(WALL + 60) == ["s1"]
+    assert engine.session_ids() == ["s2"]  # a show still live is kept
+    assert [s["session"] for s in engine.tick(WALL + 61).snapshots] == ["s2"]
+
+    assert engine.checkpoint().state["released"] == {"s1": WALL + 60}  # what the runner stores
+    restored = Engine.from_state(engine.config, engine.to_state())
+    restored.apply([ev(4, "order", 70, product="p", order_id="o1", status="paid", amount=10)])
+    assert restored.session_ids() == ["s2"] and restored.dropped_after_release == 1  # no new history under s1
+
+    assert restored.release_ended(WALL + 60 + 3601) == [] and restored.released == {}  # the day is over
+    restored.apply([ev(5, "comment", 80, text="y")])
+    assert sorted(restored.session_ids()) == ["s1", "s2"]
