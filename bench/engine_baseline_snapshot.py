@@ -99,6 +99,7 @@ def snapshot(s: Session, now: float) -> dict[str, Any]:
         "title": s.title,
         "host": s.host,
         "live": s.live,
+        "ended_at": None if s.ended_ms is None else s.ended_ms / 1000,
         "online": online,
         "online_estimated": s.online_estimated,
         "peak_online": s.peak_online,

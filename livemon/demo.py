@@ -14,6 +14,7 @@ from pathlib import Path
 import click
 import httpx
 
+from ingest.incidents import parse_kinds
 from livemon.processes import child_preexec, stop_children
 from livemon.redis_client import connect
 from livemon.redis_server import EmbeddedRedis
@@ -57,8 +58,14 @@ def _demo_token(redis_url: str, role: str) -> str:
 @click.command("demo")
 @click.option("--sessions", default=4, show_default=True, help="Simulated live rooms.")
 @click.option("--rate", default=30.0, show_default=True, help="Events per second per room.")
-def demo(sessions: int, rate: float) -> None:
+@click.option("--incidents", default="all", show_default=True,
+              help="The simulator's incidents to run into, from about 10 min in: all, none, or a comma list.")
+def demo(sessions: int, rate: float, incidents: str) -> None:
     """Run everything on this machine and print the wallboard URL."""
+    try:
+        parse_kinds(incidents)  # before anything starts, not as a child process's exit code
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--incidents") from None
     env = dict(os.environ)
     env.setdefault("LIVEMON_DATA_DIR", "data")
     env.setdefault("PORT", "8000")
@@ -86,7 +93,7 @@ def demo(sessions: int, rate: float) -> None:
         # and this run's event ids cannot be mistaken for theirs by the de-duplication.
         prefix = time.strftime("room%H%M%S")
         simulator = _spawn(["simulate", "--url", url, "--sessions", str(sessions), "--rate", str(rate),
-                            "--prefix", prefix], env)
+                            "--prefix", prefix, "--incidents", incidents], env)
         children.append(simulator)
         wall_token = _demo_token(env["REDIS_URL"], "wall")
         admin_token = _demo_token(env["REDIS_URL"], "admin")
@@ -96,6 +103,7 @@ def demo(sessions: int, rate: float) -> None:
             f"  admin:       {url}/login?token={admin_token}&next=/wall  (tokens expire in 1 day)\n"
             f"  ingest key:  {env['LIVEMON_INGEST_KEY']}\n"
             f"  redis:       {env['REDIS_URL']}\n"
+            f"  incidents:   {incidents} (from about 10 min in; alerts on the wall and at {url}/incidents)\n"
             f"  Ctrl-C stops everything.\n"
         )
         while not stopping and all(c.poll() is None for c in children):
