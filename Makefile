@@ -32,6 +32,7 @@ screenshots: $(STAMP) chromium
 bench: $(STAMP) chromium
 	$(VENV)/bin/pip install --quiet -e '.[bench]'
 	$(VENV)/bin/python bench/engine.py --events 100000 --memory-hours 1
+	$(VENV)/bin/python bench/engine_release.py --ended 50 --live 5
 	$(VENV)/bin/python bench/ingest.py --quick
 	$(VENV)/bin/python bench/dedup_markers.py --events 50000
 	$(VENV)/bin/python bench/sentiment.py --quick
