@@ -83,7 +83,10 @@ def demo(sessions: int, rate: float, incidents: str) -> None:
         nonlocal stopping
         stopping = True
 
+    # Ctrl-C and a process manager's stop take the same ordered path below; SIGINT is set here
+    # because a shell that starts us in the background may have set it to be ignored
     signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
     try:
         children.append(_spawn(["engine"], env))
         web = _spawn(["web"], env)
@@ -111,8 +114,6 @@ def demo(sessions: int, rate: float, incidents: str) -> None:
         for child in children:
             if child.poll() is not None and not stopping:
                 click.echo(f"a child process exited with code {child.returncode}; stopping the demo", err=True)
-    except KeyboardInterrupt:
-        pass
     finally:
         # The simulator first, on its own, so its rooms' session_end reaches the web; then web and
         # engine together (the engine checkpoints on SIGTERM; what it has not folded stays pending).

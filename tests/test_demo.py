@@ -22,9 +22,12 @@ def run_demo_until_rooms_count(data_dir: Path, earlier: set[str]) -> tuple[list[
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "LIVEMON_REDIS_URL", "REDIS_CLUSTER_NODES")}
     env.update(PORT=str(port), LIVEMON_DATA_DIR=str(data_dir))
-    # its own process group, like a terminal's foreground job: Ctrl-C signals the whole group
+    # its own process group, like a terminal's foreground job: Ctrl-C signals the whole group. SIGINT
+    # starts out ignored, as for a job a non-interactive shell put in the background (CI does):
+    # the demo must stop on it all the same
     demo = subprocess.Popen([sys.executable, "-m", "livemon", "demo", "--sessions", "2"], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))  # noqa: PLW1509
     lines: list[str] = []
     reader = threading.Thread(target=lambda: lines.extend(line.decode(errors="replace") for line in demo.stdout or ()))
     reader.start()
