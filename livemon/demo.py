@@ -6,6 +6,7 @@ import asyncio
 import os
 import secrets
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -25,6 +26,12 @@ def _spawn(args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
     # Its own process group: Ctrl-C reaches only the demo, which stops the children in order.
     return subprocess.Popen([sys.executable, "-m", "livemon", *args], env=env, process_group=0,
                             preexec_fn=child_preexec)  # noqa: PLW1509 - the only way to set PDEATHSIG
+
+
+def _port_free(port: int) -> bool:
+    """True when nothing listens on 127.0.0.1:`port` (the web binds there)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        return probe.connect_ex(("127.0.0.1", port)) != 0
 
 
 def _wait_healthy(url: str, process: subprocess.Popen[bytes], timeout_s: float = 30.0) -> None:
@@ -70,6 +77,10 @@ def demo(sessions: int, rate: float, incidents: str) -> None:
     env.setdefault("LIVEMON_DATA_DIR", "data")
     env.setdefault("PORT", "8000")
     env.setdefault("LIVEMON_INGEST_KEY", "demo-" + secrets.token_urlsafe(12))
+    if not env["PORT"].isdigit():
+        raise click.ClickException(f"PORT: expected a port number, got {env['PORT']!r}")
+    if not _port_free(int(env["PORT"])):  # else another server's /healthz would pass for ours
+        raise click.ClickException(f"port {env['PORT']} is in use (another livemon demo?): stop it or set PORT")
     redis_server = None
     if not env.get("REDIS_URL"):
         redis_server = EmbeddedRedis(Path(env["LIVEMON_DATA_DIR"]) / "redis").start()
@@ -98,6 +109,8 @@ def demo(sessions: int, rate: float, incidents: str) -> None:
         simulator = _spawn(["simulate", "--url", url, "--sessions", str(sessions), "--rate", str(rate),
                             "--prefix", prefix, "--incidents", incidents], env)
         children.append(simulator)
+        incidents_line = ("none (calm rooms)" if not parse_kinds(incidents)
+                          else f"{incidents} (from about 10 min in; alerts on the wall and at {url}/incidents)")
         wall_token = _demo_token(env["REDIS_URL"], "wall")
         admin_token = _demo_token(env["REDIS_URL"], "admin")
         click.echo(
@@ -106,7 +119,7 @@ def demo(sessions: int, rate: float, incidents: str) -> None:
             f"  admin:       {url}/login?token={admin_token}&next=/wall  (tokens expire in 1 day)\n"
             f"  ingest key:  {env['LIVEMON_INGEST_KEY']}\n"
             f"  redis:       {env['REDIS_URL']}\n"
-            f"  incidents:   {incidents} (from about 10 min in; alerts on the wall and at {url}/incidents)\n"
+            f"  incidents:   {incidents_line}\n"
             f"  Ctrl-C stops everything.\n"
         )
         while not stopping and all(c.poll() is None for c in children):

@@ -89,6 +89,7 @@ def simulate(url: str | None, key: str | None, sessions: int, rate: float, durat
     last = begin
     click.echo(f"simulating {sessions} rooms at ~{rate:g} events/s each", err=True)
     signal.signal(signal.SIGTERM, _interrupt)
+    refused: IngestRejected | None = None  # a wrong key or URL: said in one line, not a traceback
     try:
         while duration == 0 or last - begin < duration + 1:
             if fast:
@@ -106,11 +107,13 @@ def simulate(url: str | None, key: str | None, sessions: int, rate: float, durat
                     poster.post(batch[i:i + 5000])
     except KeyboardInterrupt:
         pass
+    except IngestRejected as exc:
+        refused = exc
     finally:
         if sink is not None:
             sink.close()
         if poster is not None:
-            if not fast:
+            if not fast and refused is None:
                 written += _end_rooms(poster, rooms)
             poster.close()
             click.echo(f"posted: accepted {poster.accepted}, duplicates {poster.duplicates}, "
@@ -119,3 +122,5 @@ def simulate(url: str | None, key: str | None, sessions: int, rate: float, durat
             labels.write_bytes(orjson.dumps([label for room in rooms for label in room.labels()],
                                             option=orjson.OPT_INDENT_2))
         click.echo(f"{written} events", err=True)
+    if refused is not None:
+        raise click.ClickException(str(refused))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -73,3 +74,17 @@ def test_demo_run_again_on_the_same_data_starts_new_shows_and_ends_the_old_ones(
     by_id = {room["session"]: room for room in rooms}
     assert earlier <= by_id.keys() and len(by_id) == 4
     assert [by_id[s]["live"] for s in sorted(earlier)] == [False, False]  # the first run's shows ended
+
+
+def test_demo_refuses_a_port_already_in_use_instead_of_trusting_that_server(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "LIVEMON_REDIS_URL", "REDIS_CLUSTER_NODES")}
+        env.update(PORT=str(port), LIVEMON_DATA_DIR=str(tmp_path / "data"))
+        run = subprocess.run([sys.executable, "-m", "livemon", "demo"], check=False, env=env, capture_output=True, text=True,
+                             timeout=60)
+    assert run.returncode == 1
+    assert f"port {port} is in use" in run.stderr
+    assert not (tmp_path / "data").exists()  # nothing was started
