@@ -105,6 +105,9 @@ def test_injected_storm_reaches_console_and_overlay_within_2s(stack: Stack) -> N
         expect(badge).to_have_attribute("data-rule", "negative_storm")
         expect(badge).to_have_text("Negative-comment storm")
 
+        started = row.locator("td").last.bounding_box()  # the list fits its pane: the start time is in view
+        pane = console.locator(".list-pane").bounding_box()
+        assert started is not None and pane is not None and started["x"] + started["width"] <= pane["x"] + pane["width"]
         row.click()  # detail: evidence as text, the firing transition in the audit trail
         detail = console.locator("#detail")
         expect(detail).to_have_attribute("data-empty", "false")

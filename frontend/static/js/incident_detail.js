@@ -6,11 +6,14 @@ import { MinuteChart, seriesTimes } from "./charts.js";
 import { formatClock, formatNumber, formatPercent } from "./format.js";
 import { ruleLabel } from "./i18n.js";
 
-function evidenceText(item) {
+const TIME_KEY = /(^|_)(at|since|start|ts)$/; // evidence fields holding an epoch time (s, or ms for `ts`)
+
+function evidenceText(item, lang) {
   if (typeof item === "string") return item;
   if (item && typeof item.text === "string") return item.text;
-  return Object.entries(item || {}).map(([k, v]) => `${k}: ${typeof v === "object" ? JSON.stringify(v) : v}`)
-    .join(" · ");
+  const shown = (k, v) => (typeof v === "number" && TIME_KEY.test(k) ? formatClock(v > 1e12 ? v / 1000 : v, lang)
+    : typeof v === "object" ? JSON.stringify(v) : v);
+  return Object.entries(item || {}).map(([k, v]) => `${k}: ${shown(k, v)}`).join(" · ");
 }
 
 export class IncidentDetail {
@@ -64,7 +67,7 @@ export class IncidentDetail {
       const comments = Array.isArray(item?.comments) ? item.comments : [item];
       for (const comment of comments) {
         const li = document.createElement("li");
-        li.textContent = evidenceText(comment);
+        li.textContent = evidenceText(comment, this.lang);
         nodes.push(li);
       }
     }
@@ -77,7 +80,9 @@ export class IncidentDetail {
     const nodes = topics.slice(0, 8).map((topic) => {
       const li = document.createElement("li");
       const name = document.createElement("span");
-      name.textContent = topic.topic;
+      const key = `topic_${topic.topic}`;
+      const label = this.t(key); // a topic the page has no name for shows its id
+      name.textContent = label === key ? topic.topic : label;
       const bar = document.createElement("span");
       bar.className = "bar-fill";
       bar.style.width = `${((topic.count || 0) / top) * 100}%`;

@@ -21,7 +21,9 @@ const detail = new IncidentDetail($("detail"), t, lang);
 const form = $("filters");
 const params = new URLSearchParams(location.search);
 for (const name of ["state", "severity", "session"]) {
-  if (params.has(name)) form.elements[name].value = params.get(name);
+  // a value the select does not offer (a hand-typed ?state=any) keeps the default instead of a blank filter
+  const known = name === "session" || [...form.elements[name].options].some((o) => o.value === params.get(name));
+  if (params.has(name) && known) form.elements[name].value = params.get(name);
 }
 let selected = params.get("alert") || null;
 
@@ -62,6 +64,7 @@ function renderList() {
       td.textContent = text;
       tr.append(td);
     }
+    tr.title = alert.summary || "";
     tr.addEventListener("click", () => select(alert.fingerprint));
     return tr;
   });
