@@ -252,7 +252,7 @@ def render_html(review: Review, lang: str = "zh", *, inline_css: bool = True) ->
         t=lambda key, **kw: T.label(key, lang, **kw), rule=lambda r: rule_name(r, lang),
         intent=lambda i: T.INTENTS.get(i, {}).get(lang, i), dur=lambda s: T.duration(s, lang),
         pct=T.percent, money=T.money, at=lambda s: "–" if s is None else T.clock(s, review.utc_offset_s),
-        num=_number,
+        num=_number, zone=T.zone(review.utc_offset_s),  # its times are the room's, not the reader's
     )
 
 

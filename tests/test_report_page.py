@@ -53,6 +53,7 @@ def test_report_page_renders_findings_and_hostile_comment_as_text(loaded: Stack)
         page.on("request", lambda r: foreign.append(r.url) if not r.url.startswith(loaded.url) else None)
         loaded.sign_in(page, f"/sessions/{SESSION}/report?lang=en")
         page.locator("#findings li").first.wait_for(timeout=15_000)
+        assert "(UTC+8)" in page.locator("header").first.inner_text()  # the room's time, whoever reads it
         findings = page.locator("#findings li").all_text_contents()
         assert any("Product D was pitched for only 40 s" in f for f in findings)
         assert any("acknowledged after 4 min" in f for f in findings)

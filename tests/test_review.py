@@ -10,7 +10,7 @@ import pytest
 
 from monitor.dwell import Audience
 from monitor.events import Event, EventType, OrderStatus
-from monitor.review import Review, ReviewConfig, SuggestionChoice, build_review, build_review_wire
+from monitor.review import Review, ReviewConfig, SuggestionChoice, build_review, build_review_wire, text
 from monitor.review.visits import replay
 from tests.review_session import MIN, SESSION, T0, session_events, storm_alerts
 
@@ -198,3 +198,7 @@ def test_review_counts_an_alert_transition_written_twice_once() -> None:
     review = build_review(session_events(problems=True), alerts + alerts[:2])
     [incident] = review.incidents
     assert [t["event"] for t in incident.transitions] == [r["event"] for r in alerts]
+
+
+def test_review_names_the_zone_of_its_clock_times() -> None:
+    assert [text.zone(s) for s in (8 * 3600, 0, -5 * 3600, 19_800)] == ["UTC+8", "UTC+0", "UTC−5", "UTC+5:30"]

@@ -140,6 +140,13 @@ def clock(epoch_s: float, utc_offset_s: int) -> str:
     return datetime.fromtimestamp(epoch_s, tz).strftime("%H:%M")
 
 
+def zone(utc_offset_s: int) -> str:
+    """The zone of `clock`'s times as people write it: UTC+8, UTC−5, UTC+5:30."""
+    sign = "+" if utc_offset_s >= 0 else "−"
+    hours, minutes = divmod(abs(utc_offset_s) // 60, 60)
+    return f"UTC{sign}{hours}" + (f":{minutes:02d}" if minutes else "")
+
+
 def duration(seconds: float | None, lang: str) -> str:
     """Short human duration: 40 s, 3 min 5 s, 1 h 12 min (时分秒 in Chinese)."""
     if seconds is None:
