@@ -15,6 +15,7 @@ from starlette.responses import Response
 from starlette.templating import Jinja2Templates
 
 import frontend
+from livemon.web.websocket import ENDED_SHOWN_S
 from monitor.rule_names import RULE_NAMES
 
 FRONTEND_DIR = Path(frontend.__file__).parent
@@ -30,7 +31,7 @@ def _lang(request: Request) -> str:
 
 async def wallboard(request: Request) -> Response:
     """Control-room wallboard: every live session as a tile, or one session in focus (`?focus=`)."""
-    return templates.TemplateResponse(request, "wall.html", {"lang": _lang(request)})
+    return templates.TemplateResponse(request, "wall.html", {"lang": _lang(request), "ended_shown_s": ENDED_SHOWN_S})
 
 
 async def overlay(request: Request) -> Response:

@@ -55,8 +55,9 @@ CLOSE_FORBIDDEN = 4403
 CLOSE_TOO_MANY = 4429
 MAX_SUBSCRIBED_SESSIONS = 200
 GRANT_RECHECK_S = 5.0
-# A show that ended longer ago than this gets no tile on a screen that subscribed to every room
-# (frontend/static/js/tiles.js drops such tiles after the same time); named rooms always replay.
+# A show that ended longer ago than this gets no tile on a screen that subscribed to every room;
+# the wall page carries it (livemon/web/pages.py) and drops such tiles after the same time.
+# Named rooms always replay.
 ENDED_SHOWN_S = 600.0
 _ENDED_AT = re.compile(rb'"ended_at":([0-9.eE+]+)')  # a top-level snapshot key; no nested object has it
 

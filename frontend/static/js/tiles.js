@@ -7,9 +7,6 @@ import { ruleLabel } from "./i18n.js";
 
 export const STALE_AFTER_S = 5;
 export const MAX_TILES = 16;
-// A show that ended this long ago leaves the wall, so it never takes a live room's place
-// (the server's replay skips it too: ENDED_SHOWN_S in livemon/web/websocket.py).
-export const ENDED_SHOWN_S = 600;
 const SPARK_MINUTES = 15; // STREAMING.md §6: a sparkline of the last 15 min beside the KPI
 
 const PERCENT_METRICS = new Set(["conversion"]);
@@ -30,12 +27,19 @@ export class TileGrid {
     this.lang = lang;
     this.alerts = alerts;
     this.onFocus = onFocus;
-    this.tiles = new Map(); // session -> { node, receivedAt, faultSince, spark }
+    this.tiles = new Map(); // session -> { node, receivedAt, faultSince, endedAt, spark }
+    // A show that ended this long ago leaves the wall, so it never takes a live room's place; the
+    // server sets it on the container and skips such shows in its replay (ENDED_SHOWN_S there).
+    this.endedShownS = Number(container.dataset.endedShownS);
+  }
+
+  endedLongAgo(endedAt, nowS) {
+    return endedAt !== null && nowS - endedAt > this.endedShownS;
   }
 
   update(session, data) {
     const endedAt = data.live === false ? (data.ended_at ?? Date.now() / 1000) : null;
-    if (endedAt !== null && Date.now() / 1000 - endedAt > ENDED_SHOWN_S) {
+    if (this.endedLongAgo(endedAt, Date.now() / 1000)) {
       this.remove(session);
       return;
     }
@@ -120,7 +124,7 @@ export class TileGrid {
   refreshAges() {
     const now = Date.now();
     for (const [session, { node, receivedAt, faultSince, endedAt }] of this.tiles) {
-      if (endedAt !== null && now / 1000 - endedAt > ENDED_SHOWN_S) {
+      if (this.endedLongAgo(endedAt, now / 1000)) {
         this.remove(session);
         continue;
       }
