@@ -70,7 +70,7 @@ def _demo_token(redis_url: str, role: str) -> str:
 def demo(sessions: int, rate: float, incidents: str) -> None:
     """Run everything on this machine and print the wallboard URL."""
     try:
-        parse_kinds(incidents)  # before anything starts, not as a child process's exit code
+        kinds = parse_kinds(incidents)  # before anything starts, not as a child process's exit code
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--incidents") from None
     env = dict(os.environ)
@@ -109,7 +109,7 @@ def demo(sessions: int, rate: float, incidents: str) -> None:
         simulator = _spawn(["simulate", "--url", url, "--sessions", str(sessions), "--rate", str(rate),
                             "--prefix", prefix, "--incidents", incidents], env)
         children.append(simulator)
-        incidents_line = ("none (calm rooms)" if not parse_kinds(incidents)
+        incidents_line = ("none (calm rooms)" if not kinds
                           else f"{incidents} (from about 10 min in; alerts on the wall and at {url}/incidents)")
         wall_token = _demo_token(env["REDIS_URL"], "wall")
         admin_token = _demo_token(env["REDIS_URL"], "admin")
