@@ -122,3 +122,30 @@ def test_overlay_dims_and_says_so_when_the_engine_holds_the_session_out(stack: S
         stack.publish_snapshot(frozen)
         expect(page.locator("#overlay")).to_have_attribute("data-stale", "true", timeout=5_000)
         expect(page.locator("#age")).to_contain_text("engine fault: figures frozen 1m")
+
+
+def test_overlay_says_it_is_waiting_before_the_show_and_stops_its_buttons_after_it_ends(stack: Stack) -> None:
+    with chromium() as browser:
+        page = browser.new_page(viewport={"width": 1280, "height": 800}, locale="en-US")
+        dialogs, errors = watch(page)
+        stack.sign_in(page, "/overlay/room-w")
+        expect(page.locator("#connection")).to_have_attribute("data-state", "open", timeout=10_000)
+        # a tablet opened before the show: it says so rather than looking like a quiet room
+        expect(page.locator("#overlay")).to_have_attribute("data-state", "waiting")
+        expect(page.locator("#age")).to_have_text("Waiting for this room's first data…")
+
+        stack.publish_snapshot(host_snapshot("room-w"))
+        expect(page.locator("#overlay")).to_have_attribute("data-state", "live", timeout=5_000)
+        expect(page.locator("#age")).to_have_text("")
+        expect(page.locator("#accept")).to_be_enabled()
+        expect(page.locator("#questions .answered").first).to_be_enabled()
+
+        # left on after the show: it says the show ended, is not "no data", and nothing can be pressed
+        stack.publish_snapshot({**host_snapshot("room-w"), "live": False, "ended_at": time.time() - 70})
+        expect(page.locator("#overlay")).to_have_attribute("data-state", "ended", timeout=5_000)
+        expect(page.locator("#overlay")).to_have_attribute("data-stale", "false")
+        expect(page.locator("#age")).to_contain_text("Show ended 1m")
+        expect(page.locator("#accept")).to_be_disabled()
+        expect(page.locator("#skip")).to_be_disabled()
+        expect(page.locator("#questions .answered").first).to_be_disabled()
+    assert dialogs == [] and errors == []

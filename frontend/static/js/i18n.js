@@ -28,7 +28,7 @@ const STRINGS = {
     topic_safety_health: "Safety / health", topic_quality_fake: "Quality / fake", topic_shipping_delivery: "Shipping",
     topic_size_fit: "Size / fit", topic_refund_service: "Refunds / service", topic_price_deception: "Price / deception",
     topic_host_conduct: "Host conduct", topic_stream_quality: "Stream quality", topic_other: "Other",
-    by: "by",
+    by: "by", waiting_show: "Waiting for this room's first data…",
   },
   zh: {
     online: "在线人数", online_est: "在线人数（估）", gmv: "成交金额", gmv_5m: "近5分钟成交", orders_per_min: "订单/分",
@@ -51,7 +51,7 @@ const STRINGS = {
     silence_minutes: "静默时长（分钟）", select_alert: "选择一条告警查看详情",
     alert_api_missing: "告警接口不可用；仅显示实时推送的告警", value: "数值", threshold: "阈值", count: "次数",
     share: "占比", no_data: "暂无数据", up: "上升", down: "下降", flat: "持平", asked: "提问", times: "次",
-    active: "进行中（告警中 + 待定）", by: "操作人",
+    active: "进行中（告警中 + 待定）", by: "操作人", waiting_show: "等待本直播间数据…",
     topic_safety_health: "安全健康", topic_quality_fake: "质量/假货", topic_shipping_delivery: "物流发货",
     topic_size_fit: "尺码", topic_refund_service: "退款售后", topic_price_deception: "价格/虚假宣传",
     topic_host_conduct: "主播言行", topic_stream_quality: "直播画面/声音", topic_other: "其他",

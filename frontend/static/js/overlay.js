@@ -1,6 +1,8 @@
 // Host overlay entry module: one session's next product, open questions, mood, pinned stock and
 // critical alert, with accept/skip/answered buttons. Those POST to endpoints that may not exist on
 // every server yet; a 404/405/501 answer shows "not available" and the page carries on.
+// A tablet is often opened before the show starts (it says it is waiting, not that all is quiet)
+// and left on after it ends (it says so, and its buttons stop: there is nothing left to act on).
 
 import { AlertStore } from "./alerts.js";
 import { postJSON } from "./api.js";
@@ -32,6 +34,11 @@ let snapshot = null;
 let receivedAt = 0;
 let suggested = null;
 
+/** True once the show's snapshot says it ended: its suggestions and questions are over. */
+function ended() {
+  return snapshot?.live === false;
+}
+
 function showOutcome(node, result) {
   const outcome = result.ok ? "sent" : result.unavailable ? "unavailable" : "failed";
   node.dataset.outcome = outcome;
@@ -45,8 +52,8 @@ async function decide(action) {
   $("skip").disabled = true;
   const result = await postJSON(`${base}/suggestions/${encodeURIComponent(product)}/${action}`, {});
   showOutcome($("next-status"), result);
-  $("accept").disabled = false;
-  $("skip").disabled = false;
+  $("accept").disabled = ended();
+  $("skip").disabled = ended();
 }
 $("accept").addEventListener("click", () => decide("accept"));
 $("skip").addEventListener("click", () => decide("skip"));
@@ -70,8 +77,8 @@ function renderNext(data) {
   const row = (data.products || []).find((p) => p.product === top.product);
   $("next-product").textContent = row?.name || top.product;
   $("next-reason").textContent = (lang === "zh" ? top.reason_zh : top.reason) || top.reason || "";
-  $("accept").disabled = false;
-  $("skip").disabled = false;
+  $("accept").disabled = ended();
+  $("skip").disabled = ended();
 }
 
 function questionText(group) {
@@ -99,6 +106,7 @@ function renderQuestions(data) {
         } else button.disabled = false;
       });
     }
+    node.querySelector(".answered").disabled = ended();
     node.querySelector(".question-text").textContent = questionText(group);
     node.querySelector(".question-count").textContent = `${group.count} ${t("times")}`;
     node.dataset.baseAge = String(group.oldest_age_s || 0);
@@ -145,14 +153,24 @@ function renderCritical() {
   box.querySelector(".critical-summary").textContent = top ? top.summary || "" : "";
 }
 
+/** What the header says about the data: waiting, ended, frozen by a fault, stale, or nothing. */
+function dataState(since) {
+  const nowS = Date.now() / 1000;
+  if (!snapshot) return ["waiting", t("waiting_show")];
+  if (ended()) return ["ended", `${t("ended")} ${formatAge(Math.max(0, nowS - (snapshot.ended_at ?? nowS)))}`];
+  // the engine holds this session out: figures frozen (docs/frontend.md)
+  if (snapshot.fault) return ["frozen", `${t("frozen")} ${formatAge(nowS - snapshot.fault.since)}`];
+  if (since > STALE_AFTER_S) return ["stale", `${t("stale")} ${formatAge(since)}`];
+  return ["live", ""];
+}
+
 // Ages and the sell-out countdown move every second between snapshots.
 function tick() {
   const since = receivedAt ? (Date.now() - receivedAt) / 1000 : 0;
-  const stale = receivedAt > 0 && since > STALE_AFTER_S;
-  const fault = snapshot?.fault; // the engine holds this session out: figures frozen (docs/frontend.md)
-  root.dataset.stale = String(stale || Boolean(fault));
-  $("age").textContent = fault ? `${t("frozen")} ${formatAge(Date.now() / 1000 - fault.since)}`
-    : stale ? `${t("stale")} ${formatAge(since)}` : "";
+  const [state, text] = dataState(since);
+  root.dataset.state = state;
+  root.dataset.stale = String(state === "stale" || state === "frozen");
+  $("age").textContent = text;
   for (const node of document.querySelectorAll(".question[data-base-age]")) {
     const age = Number(node.dataset.baseAge) + since;
     node.dataset.old = String(age >= OLD_QUESTION_S);
