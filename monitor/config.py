@@ -38,6 +38,8 @@ class EngineConfig:
         series_minutes: minute curves kept for charts.
         series_interval_s: send `series` and `markers` in a snapshot at most this often.
         max_markers: pin/unpin markers kept per session (oldest dropped first).
+        marker_min_s: a pin or unpin superseded within this many seconds is not a pitch (a
+            host pops a product's card to answer a question and returns), so it gets no marker.
         order_horizon_s: paid or cancelled orders older than this are forgotten.
         ended_keep_s: an ended show's state is held this long after its `session_end` (late
             payments still count), then released; its last snapshot stays in Redis.
@@ -57,6 +59,7 @@ class EngineConfig:
     series_minutes: int = 60
     series_interval_s: float = 10.0
     max_markers: int = 200
+    marker_min_s: float = 15.0
     order_horizon_s: int = 3600
     ended_keep_s: int = 1800
     released_ttl_s: int = 86400
@@ -89,6 +92,7 @@ class EngineConfig:
         need(1 <= self.series_minutes <= 24 * 60, "series_minutes", "1 to 1440 minutes")
         need(self.series_interval_s >= 0, "series_interval_s", "seconds >= 0")
         need(self.max_markers >= 1, "max_markers", "an integer >= 1")
+        need(self.marker_min_s >= 0, "marker_min_s", "seconds >= 0")
         need(self.order_horizon_s >= self.lateness_s, "order_horizon_s", "seconds >= lateness_s")
 
     @classmethod

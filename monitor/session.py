@@ -319,10 +319,25 @@ class SessionState:
             self.products.pin(product, ts, event_id)
         else:
             self.products.unpin(product, ts, event_id)
-        self.markers.append({"ts": ts, "kind": "pin" if pinning else "unpin", "product": product})
-        if len(self.markers) > self.config.max_markers:
-            self.markers.sort(key=lambda m: m["ts"])
-            del self.markers[: len(self.markers) - self.config.max_markers]
+        self._mark(ts, "pin" if pinning else "unpin", product)
+
+    def _mark(self, ts: int, kind: str, product: str) -> None:
+        """Add a chart marker for a pitch change.
+
+        A marker superseded within `marker_min_s` is replaced: a card popped for a second to
+        answer a question is not a pitch, and dozens of those drew a solid block on the curves
+        and pushed real pitches out of the `max_markers` cap. Returning to the interrupted
+        pitch then adds nothing.
+        """
+        markers = self.markers
+        if markers and 0 <= ts - markers[-1]["ts"] < self.config.marker_min_s * 1000:
+            markers.pop()
+            if markers and markers[-1]["kind"] == kind and markers[-1]["product"] == product:
+                return
+        markers.append({"ts": ts, "kind": kind, "product": product})
+        if len(markers) > self.config.max_markers:
+            markers.sort(key=lambda m: m["ts"])
+            del markers[: len(markers) - self.config.max_markers]
 
     def _dwell_closed(self, end_ms: IntArray, duration_s: FloatArray, estimated: BoolArray) -> None:
         """Count closed visits at their end second: watch time, and estimated leaves."""

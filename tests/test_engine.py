@@ -254,6 +254,21 @@ def test_engine_pitch_and_markers_follow_pins() -> None:
     assert [m["kind"] for m in s["markers"]] == ["pin", "pin", "unpin"]
 
 
+def test_engine_markers_leave_out_cards_popped_to_answer_a_question() -> None:
+    engine = Engine()
+    engine.apply(
+        [
+            ev(1, "product_pin", 10, product="p1"),
+            ev(2, "product_pin", 100.3, product="p2"),  # the host pops p2's card to answer about it...
+            ev(3, "product_pin", 100.8, product="p1"),  # ...and is back on p1 within the second
+            ev(4, "product_unpin", 200, product="p1"),
+            ev(5, "product_pin", 200, product="p3"),  # a real switch: one marker, the new pitch
+        ]
+    )
+    s = snap(engine.tick(WALL + 300))
+    assert [(m["kind"], m["product"]) for m in s["markers"]] == [("pin", "p1"), ("pin", "p3")]
+
+
 def test_engine_stock_and_sellout_eta_from_paid_velocity() -> None:
     engine = Engine()
     engine.apply(

@@ -11,6 +11,8 @@ import pytest
 from monitor.dwell import Audience
 from monitor.events import Event, EventType, OrderStatus
 from monitor.review import Review, ReviewConfig, SuggestionChoice, build_review, build_review_wire, text
+from monitor.review.build import pitch_markers
+from monitor.review.facts import Pitch
 from monitor.review.visits import replay
 from tests.review_session import MIN, SESSION, T0, session_events, storm_alerts
 
@@ -113,6 +115,14 @@ def test_review_timeline_minutes_and_markers(troubled: Review) -> None:
     kinds = [m.kind for m in tl.markers]
     assert kinds.count("pin") == 5
     assert {"alert_firing", "alert_acknowledged", "alert_resolved"} <= set(kinds)
+
+
+def test_review_timeline_draws_no_marker_for_a_card_popped_to_answer_a_question() -> None:
+    pitches = [Pitch("A", T0, T0 + 5 * MIN), Pitch("B", T0 + 5 * MIN, T0 + 5 * MIN + 500),  # B shown for 0.5 s
+               Pitch("A", T0 + 5 * MIN + 500, T0 + 9 * MIN), Pitch("C", T0 + 9 * MIN, T0 + 12 * MIN),
+               Pitch("A", T0 + 20 * MIN, T0 + 25 * MIN)]  # A again after a break: a pitch of its own
+    markers = pitch_markers(pitches, {"A": "Serum"})
+    assert [(m.ts, m.label) for m in markers] == [(T0, "Serum"), (T0 + 9 * MIN, "C"), (T0 + 20 * MIN, "Serum")]
 
 
 def test_review_suggestions_followed_vs_not() -> None:

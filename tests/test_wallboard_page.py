@@ -77,6 +77,8 @@ def test_wallboard_focus_view_shows_product_table_funnel_and_curves(stack: Stack
         expect(serum).to_have_attribute("data-low-stock", "true")
         expect(focus.locator('.funnel li[data-step="paid"] .value')).to_have_text("5")
         expect(focus.locator('[data-chart="online"] canvas')).to_have_count(1, timeout=15_000)
+        # a show minutes old is drawn over its first 10 minutes, not as a sliver of the engine's hour
+        expect(focus.locator('[data-chart="online"]')).to_have_attribute("data-minutes", "10")
         expect(page.locator("#tiles")).to_be_hidden()
 
         focus.locator('[data-filter="unpaid"]').click()  # 压单: only the product with unpaid orders

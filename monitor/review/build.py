@@ -7,13 +7,14 @@ from typing import Any
 
 import numpy as np
 
+from monitor.config import EngineConfig
 from monitor.events import Event
 from monitor.metrics import gpm, ratio
 from monitor.review import findings as F
 from monitor.review.adoption import summarise
 from monitor.review.comments import CommentFacts, PitchIndex, analyse
 from monitor.review.config import ReviewConfig
-from monitor.review.facts import Facts, collect, collect_wire
+from monitor.review.facts import Facts, Pitch, collect, collect_wire
 from monitor.review.incidents import incidents as incidents_of
 from monitor.review.model import (
     COMPARED,
@@ -28,6 +29,8 @@ from monitor.review.model import (
 )
 from monitor.review.products import product_rows
 from monitor.review.timeline import FloatArray, curve, online_per_minute, per_minute
+
+PITCH_MARKER_MIN_MS = round(EngineConfig().marker_min_s * 1000)  # the live curves' default rule
 
 
 def build_review(events: Iterable[Event], alerts: Sequence[dict[str, Any]] = (),
@@ -121,9 +124,26 @@ def _compare(headline: Headline, previous: Sequence[Headline]) -> list[Compariso
     return out
 
 
+def pitch_markers(pitches: Sequence[Pitch], names: dict[str, str]) -> list[Marker]:
+    """One marker per pitch change, by the live curves' rule (engine `marker_min_s`).
+
+    A pitch shorter than that is a card popped to answer a question, and the return to the
+    pitch it interrupted continues that pitch: neither is drawn.
+    """
+    out: list[Marker] = []
+    last: Pitch | None = None
+    for p in pitches:
+        if p.end_ms - p.start_ms < PITCH_MARKER_MIN_MS:
+            continue
+        if last is None or p.product != last.product or p.start_ms - last.end_ms >= PITCH_MARKER_MIN_MS:
+            out.append(Marker(p.start_ms, "pin", names.get(p.product, p.product)))
+        last = p
+    return out
+
+
 def _timeline(facts: Facts, online: FloatArray, online_estimated: bool, sentiment: FloatArray,
               names: dict[str, str], alerts: Sequence[Incident], choices: Sequence[SuggestionChoice]) -> Timeline:
-    markers = [Marker(p.start_ms, "pin", names.get(p.product, p.product)) for p in facts.pitches]
+    markers = pitch_markers(facts.pitches, names)
     for inc in alerts:
         for t in inc.transitions:
             if t["event"] in ("pending", "firing", "acknowledged", "resolved"):

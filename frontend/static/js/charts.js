@@ -89,6 +89,7 @@ export class MinuteChart {
   }
 
   setData(data) {
+    this.container.dataset.minutes = String(data[0].length); // the span drawn, for people and tests
     if (!this.chart) {
       const font = `${Math.round(parseFloat(getComputedStyle(document.documentElement).fontSize) * 0.85)}px system-ui`;
       const axis = { stroke: MUTED, grid: { stroke: GRID }, ticks: { stroke: GRID }, font };
@@ -112,4 +113,21 @@ export class MinuteChart {
 export function seriesTimes(series) {
   const count = (series.online || series.gmv || []).length;
   return Array.from({ length: count }, (_, i) => series.start + i * series.step);
+}
+
+const CURVES = ["online", "entries", "leaves", "gmv"];
+
+/**
+ * The series from its first minute with data, keeping at least `minMinutes`: the engine sends
+ * a fixed hour, and a show 5 minutes old drawn on it was a sliver at the right edge.
+ */
+export function fromFirstData(series, minMinutes) {
+  const count = (series.online || series.gmv || []).length;
+  const hasData = (i) => CURVES.some((key) => { const v = series[key]?.[i]; return v !== null && v !== undefined && v !== 0; });
+  let first = 0;
+  while (first < count && !hasData(first)) first += 1;
+  const skip = Math.max(0, Math.min(first, count - minMinutes));
+  const out = { ...series, start: series.start + skip * series.step };
+  for (const key of CURVES) if (Array.isArray(series[key])) out[key] = series[key].slice(skip);
+  return out;
 }

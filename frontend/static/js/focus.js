@@ -1,12 +1,13 @@
 // The wallboard's focus view for one session: minute curves with event markers, the funnel,
 // the product table, the alert ticker and the current suggestion.
 
-import { MinuteChart, seriesTimes } from "./charts.js";
+import { MinuteChart, fromFirstData, seriesTimes } from "./charts.js";
 import { formatClock, formatNumber, toSeconds } from "./format.js";
 import { ruleLabel } from "./i18n.js";
 import { ProductTable } from "./products.js";
 
 const RESOLVED_VISIBLE_S = 300;
+const MIN_CHART_MINUTES = 10; // a new show's curves span at least this, not its first minute alone
 
 export class FocusView {
   /**
@@ -90,8 +91,8 @@ export class FocusView {
   }
 
   renderCharts() {
-    const s = this.series;
-    if (!s) return;
+    if (!this.series) return;
+    const s = fromFirstData(this.series, MIN_CHART_MINUTES);
     const xs = seriesTimes(s);
     this.charts.online.setData([xs, s.online]);
     this.charts.flow.setData([xs, s.entries, s.leaves]);
