@@ -7,6 +7,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import orjson
@@ -160,3 +161,16 @@ def test_report_compares_with_earlier_sessions_the_token_may_see(loaded: Stack) 
     assert foreign.status_code == 403 and calm in foreign.json()["error"]
     assert too_many.status_code == 400 and "'previous'" in too_many.json()["error"]
     assert missing.status_code == 404 and "no-such-room" in missing.json()["error"]
+
+
+def test_report_page_speaks_the_browsers_language_unless_asked(loaded: Stack) -> None:
+    def title(**request: Any) -> str:
+        page = loaded.http.get(f"/sessions/{SESSION}/report", **request)
+        assert page.status_code == 200, page.text
+        return page.text.split("<h1>")[1].split(":")[0]
+
+    assert title(headers={"Accept-Language": "en-US,en;q=0.9"}) == "Post-live review"
+    assert title(headers={"Accept-Language": "zh-CN,zh;q=0.9,en;q=0.8"}) == "直播复盘"
+    assert title(headers={"Accept-Language": "fr-FR,fr;q=0.9,en;q=0.5"}) == "Post-live review"
+    assert title(headers={"Accept-Language": "en-US"}, params={"lang": "zh"}) == "直播复盘"  # ?lang= wins
+    assert title(headers={"Accept-Language": "fr-FR"}) == "直播复盘"  # neither: Chinese, as before

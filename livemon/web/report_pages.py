@@ -13,6 +13,7 @@ from starlette.responses import JSONResponse, Response
 
 from livemon.report import ReportError, products_csv, render_html, review_from_redis, to_json
 from livemon.web.auth import grant_of
+from monitor.review.text import LANGS
 from monitor.event_parsing import ID_PATTERN
 from monitor.review import Review
 
@@ -46,13 +47,29 @@ async def _review(request: Request) -> Review | Response:
         return JSONResponse({"error": str(exc)}, status_code=404)
 
 
+def page_language(request: Request) -> str:
+    """`?lang=`, else the browser's first language the report speaks, else Chinese.
+
+    The other pages follow the browser too; a report in Chinese for an English browser was
+    the one page that did not.
+    """
+    wanted = request.query_params.get("lang")
+    if wanted in LANGS:
+        return wanted
+    for part in request.headers.get("accept-language", "").split(","):
+        tag = part.split(";")[0].strip().lower()[:2]
+        if tag in LANGS:
+            return tag
+    return "zh"
+
+
 async def report_page(request: Request) -> Response:
-    """The review as a page (`?lang=en` for English; Chinese by default)."""
+    """The review as a page, in the language `page_language` picks."""
     review = await _review(request)
     if isinstance(review, Response):
         return review
-    lang = request.query_params.get("lang", "zh")
-    return Response(render_html(review, lang, inline_css=False), media_type="text/html; charset=utf-8")
+    html = render_html(review, page_language(request), inline_css=False)
+    return Response(html, media_type="text/html; charset=utf-8", headers={"Vary": "Accept-Language"})
 
 
 async def report_json(request: Request) -> Response:
