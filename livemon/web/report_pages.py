@@ -13,9 +13,9 @@ from starlette.responses import JSONResponse, Response
 
 from livemon.report import ReportError, products_csv, render_html, review_from_redis, to_json
 from livemon.web.auth import grant_of
-from monitor.review.text import LANGS
 from monitor.event_parsing import ID_PATTERN
 from monitor.review import Review
+from monitor.review.text import LANGS
 
 MAX_PREVIOUS = 10  # each earlier session is read and reviewed in full
 
