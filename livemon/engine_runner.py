@@ -385,6 +385,9 @@ class EngineRunner:
     def _publish(self, pipe: Any, snapshot: dict[str, Any]) -> None:
         data = orjson.dumps(snapshot, option=orjson.OPT_SERIALIZE_NUMPY)
         pipe.hset(keys.SNAPSHOTS, snapshot["session"], data)
+        if "series" in snapshot:  # kept apart, so a screen opened between two of them still draws its curves
+            curves = {"series": snapshot["series"], "markers": snapshot.get("markers", [])}
+            pipe.hset(keys.CURVES, snapshot["session"], orjson.dumps(curves, option=orjson.OPT_SERIALIZE_NUMPY))
         pipe.xadd(keys.UPDATES, {"s": snapshot["session"], "d": data}, maxlen=keys.UPDATES_MAXLEN, approximate=True)
 
     async def _checkpoint(self, part: Partition) -> bool:

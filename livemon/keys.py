@@ -9,6 +9,8 @@ Cluster they live in one slot::
     lm:ckpt:{p3}                engine checkpoint: JSON {"last_id", "state"} written with the XACK in one Lua call
     lm:lease:{p3}               partition lease: the owning engine instance, SET NX PX (livemon/partition_leases.py)
     lm:snap                     hash session -> latest snapshot JSON (new clients start from it)
+    lm:curves                   hash session -> {"series", "markers"} JSON of its latest snapshot that had
+                                them (one in `series_interval_s`), spliced into the replay to a new screen
     lm:updates                  stream of snapshot updates tailed by every web node (fan-out)
     lm:alerts                   stream of alert transitions: the audit trail, resumable by id
                                 (fields "s" = session, "r" = Transition.to_dict() JSON; trimmed by MINID)
@@ -36,6 +38,7 @@ PREFIX = "lm"
 ENGINE_GROUP = "engine"
 EVENT_FIELD = "e"
 SNAPSHOTS = f"{PREFIX}:snap"
+CURVES = f"{PREFIX}:curves"
 UPDATES = f"{PREFIX}:updates"
 ALERTS = f"{PREFIX}:alerts"
 ALERT_SESSION_FIELD = "s"

@@ -169,6 +169,7 @@ def _ids_fields_of(fields: Sequence[bytes | str], session: str) -> list[bytes | 
 async def _sweep_outputs(client: aioredis.Redis, session: str, partition: int, report: PurgeReport) -> None:
     """Delete what engines derive from the session: snapshot, fan-out updates, alerts, checkpoint state."""
     report.snapshot = bool(await client.hdel(keys.SNAPSHOTS, session)) or report.snapshot
+    await client.hdel(keys.CURVES, session)
     await _xdel_matching(client, keys.UPDATES, lambda fields: int(fields.get(b"s") == session.encode()))
     session_field = keys.ALERT_SESSION_FIELD.encode()
     report.alert_transitions += await _xdel_matching(

@@ -76,3 +76,22 @@ def test_pipeline_engine_sigkill_loses_nothing_and_counts_nothing_twice(
     assert metrics is not None
     assert metrics["comments_total"] == 65
     assert metrics["gmv_total"] == 126.0
+
+
+def test_pipeline_new_screen_draws_its_curves_at_once(stack: Stack, redis_client: redis.Redis) -> None:
+    # curves travel in one snapshot of ten: a screen opened between two of them must not wait for the next
+    assert stack.post(mixed_batch("room-c", comments=3, likes=3, orders=1, viewers=20)).status_code == 200
+
+    def stored_without_curves() -> bool:
+        raw = redis_client.hget(keys.SNAPSHOTS, "room-c")
+        return raw is not None and "series" not in orjson.loads(raw)
+
+    wait_for(stored_without_curves, what="a published snapshot without curves")
+    with connect(stack.ws_url) as ws:
+        ws.send(orjson.dumps({"type": "subscribe", "v": 1, "sessions": ["room-c"]}).decode())
+        first: dict[str, Any] | None = None
+        while first is None:  # after the hello, the replay of the stored snapshot comes first
+            message = orjson.loads(ws.recv(timeout=5))
+            first = next((m["data"] for m in message.get("messages", [message]) if m["type"] == "snapshot"), None)
+    assert first["series"]["online"][-1] == 20
+    assert first["markers"] == [] and first["online"] == 20

@@ -53,6 +53,7 @@ def test_retention_purge_removes_a_session_and_keeps_the_others(stack: Stack, re
     remembered = [m for b in redis_client.scan_iter(match="lm:dd:*") for m in redis_client.sscan_iter(b)]
     assert remembered and not any(m.startswith(b"room-p/") for m in remembered)  # room-q's ids are kept
     assert redis_client.hget(keys.SNAPSHOTS, "room-p") is None
+    assert redis_client.hget(keys.CURVES, "room-p") is None and redis_client.hget(keys.CURVES, "room-q")
     assert stack.metrics("room-p") is None
     checkpoints = b"".join(redis_sync.get(redis_client, keys.checkpoint_key(p)) or b"" for p in range(8))
     assert b"room-p" not in checkpoints

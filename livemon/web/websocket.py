@@ -162,8 +162,20 @@ async def _send_current(websocket: WebSocket, client: Client, hub: Hub) -> None:
         names = sorted(client.sessions)
         values = await redis.hmget(keys.SNAPSHOTS, names) if names else []
         current = {n.encode(): v for n, v in zip(names, values) if v is not None}
-    for session, data in current.items():
-        client.offer(session.decode(), snapshot_message(session.decode(), data))
+    curves = await redis.hmget(keys.CURVES, list(current)) if current else []
+    for (session, data), drawn in zip(current.items(), curves):
+        client.offer(session.decode(), snapshot_message(session.decode(), with_curves(data, drawn)))
+
+
+def with_curves(snapshot: bytes, curves: bytes | None) -> bytes:
+    """The snapshot with the session's latest `series` and `markers` added where it has none.
+
+    Both are JSON objects written by the engine, so the members splice in without decoding the
+    snapshot; a quoted `"series":` cannot occur inside a JSON string, where quotes are escaped.
+    """
+    if curves is None or b'"series":' in snapshot:
+        return snapshot
+    return snapshot[:-1] + b"," + curves[1:]
 
 
 async def websocket_endpoint(websocket: WebSocket) -> None:
