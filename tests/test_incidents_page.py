@@ -144,3 +144,20 @@ def test_detected_storm_reaches_console_within_2s_of_firing(stack: Stack) -> Non
         console.locator(f'tr[data-fingerprint="{fired["fingerprint"]}"]').wait_for(timeout=2_000)
         assert time.monotonic() - seen_by_api <= 2.0
     assert dialogs == [] and errors == []
+
+
+def test_console_tells_apart_rooms_whose_ids_differ_only_at_the_end(stack: Stack) -> None:
+    rooms = ["evening-show-2026-11-24-room-1", "evening-show-2026-11-24-room-2"]
+    for room in rooms:
+        stack.post([raw_event("viewer_count", room, viewers=3000)])
+        inject_storm(stack, room)
+    with chromium() as browser:
+        page = browser.new_page(viewport={"width": 1600, "height": 1000}, locale="en-US")
+        stack.sign_in(page, "/incidents")
+        cells = page.locator("#alert-rows tr td:nth-child(3)")
+        expect(cells).to_have_count(2, timeout=10_000)
+        shown = sorted(cells.all_inner_texts())
+        assert shown[0] != shown[1] and shown[0].endswith("room-1") and shown[1].endswith("room-2")
+        assert sorted(cells.evaluate_all("cells => cells.map(c => c.title)")) == rooms
+        for cell in cells.all():  # the whole short form fits: nothing cut by the column's own ellipsis
+            assert cell.evaluate("c => c.scrollWidth <= c.clientWidth")

@@ -26,6 +26,13 @@ export function formatClock(epochSeconds, lang) {
   return new Date(epochSeconds * 1000).toLocaleTimeString(lang === "zh" ? "zh-CN" : "en-GB");
 }
 
+/** `text` cut in the middle to `max` characters: ids of one show differ at their end ("…-room-3"). */
+export function shortenMiddle(text, max) {
+  if (text.length <= max) return text;
+  const tail = Math.ceil((max - 1) * 0.6);
+  return `${text.slice(0, max - 1 - tail)}…${text.slice(-tail)}`;
+}
+
 // Event timestamps on the wire are epoch milliseconds; alert times are epoch seconds.
 export function toSeconds(ts) {
   return ts > 1e11 ? ts / 1000 : ts;

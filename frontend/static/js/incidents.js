@@ -4,7 +4,7 @@
 import { AlertStore } from "./alerts.js";
 import { postJSON } from "./api.js";
 import { openLiveFeed } from "./connection.js";
-import { formatClock } from "./format.js";
+import { formatClock, shortenMiddle } from "./format.js";
 import { IncidentDetail } from "./incident_detail.js";
 import { applyTranslations, pickLanguage, ruleLabel, translator } from "./i18n.js";
 import { connectionIndicator, startClock } from "./status.js";
@@ -15,6 +15,7 @@ document.documentElement.lang = lang;
 applyTranslations(document.body, t);
 
 const $ = (id) => document.getElementById(id);
+const SESSION_CHARS = 11; // what the list's session column holds; the cell's tooltip has the whole id
 const alerts = new AlertStore();
 const snapshots = new Map(); // session -> latest snapshot (series for the timeline, topics)
 const detail = new IncidentDetail($("detail"), t, lang);
@@ -58,12 +59,13 @@ function renderList() {
     tr.dataset.state = alert.state;
     tr.setAttribute("aria-selected", String(alert.fingerprint === selected));
     const started = alert.fired_at || alert.started_at || alert.at;
-    for (const text of [t(alert.severity), t(alert.state), alert.session, ruleLabel(lang, alert.rule), alert.summary || "",
-      started ? formatClock(started, lang) : "–"]) {
+    for (const text of [t(alert.severity), t(alert.state), shortenMiddle(alert.session, SESSION_CHARS),
+      ruleLabel(lang, alert.rule), alert.summary || "", started ? formatClock(started, lang) : "–"]) {
       const td = document.createElement("td");
       td.textContent = text;
       tr.append(td);
     }
+    tr.children[2].title = alert.session;
     tr.title = alert.summary || "";
     tr.addEventListener("click", () => select(alert.fingerprint));
     return tr;
