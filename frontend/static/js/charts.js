@@ -115,13 +115,13 @@ export function seriesTimes(series) {
   return Array.from({ length: count }, (_, i) => series.start + i * series.step);
 }
 
-const CURVES = ["online", "entries", "leaves", "gmv"];
+const CURVES = ["online", "entries", "leaves", "gmv", "comments"];
 
 /**
  * The series from its first minute with data, keeping at least `minMinutes`: the engine sends
  * a fixed hour, and a show 5 minutes old drawn on it was a sliver at the right edge.
  */
-export function fromFirstData(series, minMinutes) {
+export function fromFirstData(series, minMinutes = 10) {
   const count = (series.online || series.gmv || []).length;
   const hasData = (i) => CURVES.some((key) => { const v = series[key]?.[i]; return v !== null && v !== undefined && v !== 0; });
   let first = 0;

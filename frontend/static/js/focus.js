@@ -7,7 +7,6 @@ import { ruleLabel } from "./i18n.js";
 import { ProductTable } from "./products.js";
 
 const RESOLVED_VISIBLE_S = 300;
-const MIN_CHART_MINUTES = 10; // a new show's curves span at least this, not its first minute alone
 
 export class FocusView {
   /**
@@ -92,7 +91,7 @@ export class FocusView {
 
   renderCharts() {
     if (!this.series) return;
-    const s = fromFirstData(this.series, MIN_CHART_MINUTES);
+    const s = fromFirstData(this.series);
     const xs = seriesTimes(s);
     this.charts.online.setData([xs, s.online]);
     this.charts.flow.setData([xs, s.entries, s.leaves]);

@@ -2,7 +2,7 @@
 // of the session with the alert's transitions as markers, and the audit trail. Text from events
 // (evidence comments, summaries, notes) reaches the DOM only through textContent.
 
-import { MinuteChart, seriesTimes } from "./charts.js";
+import { MinuteChart, fromFirstData, seriesTimes } from "./charts.js";
 import { formatClock, formatNumber, formatPercent } from "./format.js";
 import { ruleLabel } from "./i18n.js";
 
@@ -114,8 +114,8 @@ export class IncidentDetail {
   }
 
   renderTimeline(snapshot) {
-    const series = snapshot?.series;
-    if (!series) return;
+    if (!snapshot?.series) return;
+    const series = fromFirstData(snapshot.series);
     const xs = seriesTimes(series);
     this.chart.setData([xs, series.comments || xs.map(() => null)]);
   }
