@@ -23,6 +23,12 @@ class ProductBin:
     gmv: float = 0.0
     stock: int | None = None
     pinned: bool = False
+    name: str = ""  # the catalogue's name; detectors key on `product`, alerts speak of `label`
+
+    @property
+    def label(self) -> str:
+        """How an alert names the product to people: its catalogue name, else its id."""
+        return self.name or self.product
 
 
 @dataclass(frozen=True, slots=True)

@@ -51,6 +51,7 @@ def _bin(self: SessionState, start: int) -> Bin:
                 gmv=round(float(counts[P.GMV]), 2),
                 stock=self.products.stock_left(product),
                 pinned=product.pinned,
+                name=product.name,
             )
         )
     return Bin(

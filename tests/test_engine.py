@@ -8,6 +8,7 @@ from typing import Any
 import orjson
 import pytest
 
+from monitor.detectors import DetectorSuite
 from monitor.engine import Engine, EngineConfig, TickResult
 from monitor.event_parsing import parse_event
 from monitor.events import Event
@@ -288,6 +289,19 @@ def test_engine_stock_and_sellout_eta_from_paid_velocity() -> None:
     (row,) = snap(engine.tick(WALL))["products"]
     assert row["stock"] == 30
     assert row["sellout_eta_s"] == 30 / (10 / 300)  # 10 items in the 5-min window
+
+
+def test_engine_alerts_name_a_product_by_its_catalogue_name() -> None:
+    engine = Engine(EngineConfig(lateness_s=0))
+    start = {"id": "st", "session": "s1", "type": "session_start", "ts": T0,
+             "products": [{"id": "sku-9", "name": "Serum 30 ml", "stock": 5, "price": 59}]}
+    engine.apply([parse_event(start), ev(1, "product_pin", 1, product="sku-9"), ev(2, "stock", 2, product="sku-9", stock=0),
+                  ev(3, "comment", 12, text="x")])
+    [b] = [b for b in engine.tick(WALL).bins if b.products]
+    [conditions] = [DetectorSuite().observe(b)]
+    out_of_stock = next(c for c in conditions if c.rule == "out_of_stock_pinned")
+    assert out_of_stock.summary == "Serum 30 ml is pinned but out of stock"  # a responder knows it by name
+    assert dict(out_of_stock.labels)["product"] == "sku-9"  # the fingerprint keeps the id
 
 
 def test_engine_ended_session_stops_producing_bins_after_its_end() -> None:

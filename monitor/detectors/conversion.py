@@ -280,7 +280,8 @@ class ConversionDetector:
                    h: float) -> Condition:
         """A drop of the whole session (`product` empty) or of one product, with its evidence."""
         drop = self.config.drop if not product else self.config.sharp_drop
-        what = f"{name.replace('_', ' ')} conversion" + (f" of {product}" if product else "")
+        label = next((p.label for p in b.products if p.product == product), product)
+        what = f"{name.replace('_', ' ')} conversion" + (f" of {label}" if product else "")
         usual = "its usual rate" if product else "each product's usual rate"
         return Condition(
             rule=RULE,

@@ -61,7 +61,7 @@ class SelloutDetector:
             if stock == 0 and p.pinned:
                 out.append(Condition(
                     rule=OUT_RULE, session=b.session, severity=Severity.CRITICAL, value=0.0, threshold=0.0,
-                    summary=f"{product} is pinned but out of stock", labels=labels(product=product),
+                    summary=f"{p.label} is pinned but out of stock", labels=labels(product=product),
                     evidence=({"stock": 0, "pinned": True},),
                 ))
                 continue
@@ -75,7 +75,7 @@ class SelloutDetector:
                 out.append(Condition(
                     rule=RULE, session=b.session, severity=Severity.WARNING, value=round(minutes, 2),
                     threshold=cfg.min_minutes_left,
-                    summary=f"{product} sells out in about {minutes:.1f} min ({stock} left, {per_min:.0f} orders/min)",
+                    summary=f"{p.label} sells out in about {minutes:.1f} min ({stock} left, {per_min:.0f} orders/min)",
                     labels=labels(product=product),
                     evidence=({"stock": stock, "orders_per_min": round(per_min, 2)},),
                 ))
