@@ -12,6 +12,15 @@ import re
 from dataclasses import dataclass
 
 INTENTS = ("price", "size", "stock", "shipping", "how_to_buy", "link", "coupon")
+INTENT_NAMES: dict[str, dict[str, str]] = {  # how reasons and reports speak of them
+    "price": {"en": "price", "zh": "价格"},
+    "size": {"en": "size", "zh": "尺码"},
+    "stock": {"en": "stock", "zh": "库存"},
+    "shipping": {"en": "shipping", "zh": "发货"},
+    "how_to_buy": {"en": "how to buy", "zh": "怎么买"},
+    "link": {"en": "the link", "zh": "链接"},
+    "coupon": {"en": "coupons", "zh": "优惠券"},
+}
 
 # Order matters: the first intent that matches wins ("链接找不到" is about the link, not stock).
 _INTENT_RULES: tuple[tuple[str, str], ...] = (

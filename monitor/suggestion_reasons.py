@@ -12,6 +12,9 @@ import enum
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from monitor.questions import INTENT_NAMES
+from monitor.topics import TOPIC_NAMES
+
 
 class ReasonCode(enum.StrEnum):
     """Why a product sits where it does; positive drivers first, caveats after."""
@@ -47,6 +50,12 @@ class Driver:
     weight: float
     values: tuple[float, ...] = ()
     label: str = ""
+
+
+def _named(names: dict[str, dict[str, str]], key: str) -> tuple[str, str]:
+    """A topic's or intent's name in English and Chinese; an unknown one is shown as its id."""
+    entry = names.get(key, {})
+    return entry.get("en", key), entry.get("zh", key)
 
 
 def _pct(x: float) -> str:
@@ -89,11 +98,13 @@ def phrase(driver: Driver) -> tuple[str, str]:
                     f"仅剩 {v[0]:.0f} 件，约 {_minutes(v[1])} 分钟售罄：强调稀缺或后移")
         return f"{v[0]:.0f} left: pitch with urgency or move down", f"仅剩 {v[0]:.0f} 件：强调稀缺或后移"
     if code is ReasonCode.COMPLAINTS:
-        return (f"{label} complaints rising: answer {label} before re-pitching",
-                f"{label} 相关负面增多：先回应再讲解")
+        en, zh = _named(TOPIC_NAMES, label)
+        return f"{en} complaints rising: answer them before re-pitching", f"{zh}相关负面增多：先回应再讲解"
     if code is ReasonCode.OPEN_QUESTIONS:
-        return (f"{v[0]:.0f} open questions on {label}: answer them first",
-                f"{v[0]:.0f} 个关于 {label} 的未答问题：先回答")
+        if not label:
+            return f"{v[0]:.0f} open questions: answer them first", f"{v[0]:.0f} 个未答问题：先回答"
+        en, zh = _named(INTENT_NAMES, label)
+        return f"{v[0]:.0f} open questions on {en}: answer them first", f"{v[0]:.0f} 个关于{zh}的未答问题：先回答"
     if code is ReasonCode.HOST_SKIPPED:
         return f"skipped by host {_minutes(v[0])} min ago", f"主播 {_minutes(v[0])} 分钟前跳过"
     return f"pitched {_minutes(v[0])} min ago: audience still tired of it", f"{_minutes(v[0])} 分钟前刚讲过：观众易疲劳"

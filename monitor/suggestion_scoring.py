@@ -169,7 +169,7 @@ def _drivers(
     if s.complaint_topics:
         out.append(Driver(ReasonCode.COMPLAINTS, 2.5, label=s.complaint_topics[0]))
     if s.open_questions:
-        label = s.question_intents[0] if s.question_intents else "the product"
+        label = s.question_intents[0] if s.question_intents else ""
         out.append(Driver(ReasonCode.OPEN_QUESTIONS, 2.0, (float(s.open_questions),), label))
     if skipped is not None and now - skipped < c.skip_cooldown_s:
         out.append(Driver(ReasonCode.HOST_SKIPPED, 1.5, (now - skipped,)))

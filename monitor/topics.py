@@ -25,6 +25,17 @@ TOPICS = (
     "stream_quality",
     "other",
 )
+TOPIC_NAMES: dict[str, dict[str, str]] = {  # as the screens name them (frontend i18n `topic_*`)
+    "safety_health": {"en": "safety / health", "zh": "安全健康"},
+    "quality_fake": {"en": "quality / fakes", "zh": "质量/假货"},
+    "shipping_delivery": {"en": "shipping", "zh": "物流发货"},
+    "size_fit": {"en": "size / fit", "zh": "尺码"},
+    "refund_service": {"en": "refunds / service", "zh": "退款售后"},
+    "price_deception": {"en": "price / deception", "zh": "价格/虚假宣传"},
+    "host_conduct": {"en": "host conduct", "zh": "主播言行"},
+    "stream_quality": {"en": "stream quality", "zh": "直播画面/声音"},
+    "other": {"en": "other", "zh": "其他"},
+}
 
 _RULES: dict[str, str] = {
     "safety_health": r"过敏|烂脸|红肿|长痘|拉肚子|有毒|甲醛|致癌|发霉|过期|变质|三无|刺痛|allerg|rash|toxic|sick|burn|poison|expired|mold",

@@ -13,7 +13,7 @@ from monitor.product_beliefs import PriorResult
 from monitor.product_signals import ProductSignals
 from monitor.run_of_show import PlanItem, RunOfShow
 from monitor.suggestion_config import SuggestionConfig
-from monitor.suggestion_reasons import ReasonCode
+from monitor.suggestion_reasons import Driver, ReasonCode, phrase
 from monitor.suggestions import Suggester
 
 T0 = 1_767_225_600.0
@@ -149,7 +149,7 @@ def test_rank_reasons_name_the_signals_that_drove_the_score() -> None:
         room.add("plain", clicks=4, carts=1, orders=1 if tick % 3 == 0 else 0)
         suggester.rank(room.signals(), T0 + 5 * tick, rng)
     room.add("low", stock=6)
-    room.add("sizes", open_questions=3, question_intents=("sizing",), complaint_topics=("size",))
+    room.add("sizes", open_questions=3, question_intents=("size",), complaint_topics=("size_fit",))
     window = {  # the engine's 5-minute window, consistent with the totals above
         "cart": {"clicks_5m": 240, "carts_5m": 180, "orders_5m": 20},
         "low": {"clicks_5m": 240, "carts_5m": 60, "orders_5m": 20},
@@ -164,7 +164,8 @@ def test_rank_reasons_name_the_signals_that_drove_the_score() -> None:
     assert ReasonCode.LOW_STOCK in by["low"].reason_codes
     assert "6 left, sells out in" in by["low"].reason and "仅剩 6 件" in by["low"].reason_zh
     assert {ReasonCode.COMPLAINTS, ReasonCode.OPEN_QUESTIONS} <= set(by["sizes"].reason_codes)
-    assert "size complaints rising" in by["sizes"].reason
+    # topics and intents by name in each language, never by id
+    assert "size / fit complaints rising" in by["sizes"].reason and "尺码相关负面增多" in by["sizes"].reason_zh
     assert ReasonCode.HIGH_CART_RATE not in by["plain"].reason_codes
     assert ReasonCode.LOW_STOCK not in by["plain"].reason_codes
     assert by["sizes"].score < by["plain"].score
@@ -278,3 +279,11 @@ def test_rank_values_clearing_the_last_pieces_with_the_rest_of_the_slot() -> Non
     by = {s.product: s for s in suggester.rank(room.signals(), T0 + 600, np.random.default_rng(12))}
     assert 2 * 100.0 < by["last"].score < by["full"].score
     assert ReasonCode.LOW_STOCK in by["last"].reason_codes
+
+
+def test_reason_names_question_intents_in_each_language_and_needs_none() -> None:
+    assert phrase(Driver(ReasonCode.OPEN_QUESTIONS, 2.0, (10.0,), "coupon")) == (
+        "10 open questions on coupons: answer them first", "10 个关于优惠券的未答问题：先回答")
+    # questions that name no intent: no English placeholder inside the Chinese reason
+    assert phrase(Driver(ReasonCode.OPEN_QUESTIONS, 2.0, (4.0,))) == (
+        "4 open questions: answer them first", "4 个未答问题：先回答")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
+from monitor.questions import INTENT_NAMES
 from monitor.rule_names import RULE_NAMES
 
 LANGS = ("zh", "en")
@@ -53,15 +54,7 @@ FINDINGS: dict[str, dict[str, str]] = {
     },
 }
 
-INTENTS: dict[str, dict[str, str]] = {
-    "price": {"en": "price", "zh": "价格"},
-    "size": {"en": "size", "zh": "尺码"},
-    "stock": {"en": "stock", "zh": "库存"},
-    "shipping": {"en": "shipping", "zh": "发货"},
-    "how_to_buy": {"en": "how to buy", "zh": "怎么买"},
-    "link": {"en": "the link", "zh": "链接"},
-    "coupon": {"en": "coupons", "zh": "优惠券"},
-}
+INTENTS = INTENT_NAMES
 
 LABELS: dict[str, dict[str, str]] = {
     "title": {"en": "Post-live review", "zh": "直播复盘"},
