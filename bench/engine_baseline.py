@@ -153,9 +153,16 @@ class Session:
             self.products.set_stock(e.get("product") or "", ts, e.get("stock") or 0)
         elif kind in ("product_pin", "product_unpin"):
             self.products.pin(e.get("product") or "", ts, e["id"], kind == "product_pin")
-            self.markers.append(
-                {"ts": ts, "kind": "pin" if kind == "product_pin" else "unpin", "product": e.get("product") or ""}
-            )
+            marker = {"ts": ts, "kind": "pin" if kind == "product_pin" else "unpin", "product": e.get("product") or ""}
+            # docs/metrics.md: a marker superseded within `marker_min_s` is replaced, and going back
+            # to the marker before it adds nothing
+            previous = self.markers[-1] if self.markers else None
+            if previous is not None and 0 <= ts - previous["ts"] < self.cfg.marker_min_s * 1000:
+                self.markers.pop()
+                before = self.markers[-1] if self.markers else None
+                if before is not None and (before["kind"], before["product"]) == (marker["kind"], marker["product"]):
+                    return
+            self.markers.append(marker)
             if len(self.markers) > self.cfg.max_markers:
                 self.markers.sort(key=lambda m: m["ts"])
                 del self.markers[0]

@@ -204,7 +204,7 @@ def closed_bin(s: Session, start: int) -> dict[str, Any]:
         counts = {"clicks": r[P_CLICKS], "carts": r[P_CARTS], "orders": r[P_ORDERS], "paid": r[P_PAID]}
         products.append(
             {"product": pid, **{k: int(v) for k, v in counts.items()}, "gmv": round(r[P_GMV], 2)}
-            | {"stock": table.stock_left(product), "pinned": product.pinned}
+            | {"stock": table.stock_left(product), "pinned": product.pinned, "name": product.name}
         )
     return {
         "session": s.id,
