@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 import time
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, expect
 
 from tests.browser import chromium, dismiss_dialogs, screenshot_path
 from tests.events_factory import raw_event
@@ -51,6 +51,15 @@ def host_snapshot(session: str) -> dict[str, object]:
     }
 
 
+def open_tablet(browser: Browser, stack: Stack, session: str) -> tuple[Page, list[str], list[str]]:
+    """A signed-in landscape tablet on `session`'s overlay, connected, watched for dialogs and errors."""
+    page = browser.new_page(viewport={"width": 1280, "height": 800}, locale="en-US")
+    dialogs, errors = watch(page)
+    stack.sign_in(page, f"/overlay/{session}")
+    expect(page.locator("#connection")).to_have_attribute("data-state", "open", timeout=10_000)
+    return page, dialogs, errors
+
+
 def test_overlay_shows_pinned_product_stock_from_the_engine(stack: Stack) -> None:
     stack.post([
         raw_event("session_start", "room-o", title="Skincare live", host="Lin",
@@ -74,10 +83,7 @@ def test_overlay_shows_pinned_product_stock_from_the_engine(stack: Stack) -> Non
 
 def test_overlay_shows_suggestion_and_questions_and_survives_missing_endpoints(stack: Stack) -> None:
     with chromium() as browser:
-        page = browser.new_page(viewport={"width": 1280, "height": 800}, locale="en-US")
-        dialogs, errors = watch(page)
-        stack.sign_in(page, "/overlay/room-h")
-        expect(page.locator("#connection")).to_have_attribute("data-state", "open", timeout=10_000)
+        page, dialogs, errors = open_tablet(browser, stack, "room-h")
         stack.publish_snapshot(host_snapshot("room-h"))
         expect(page.locator("#next-product")).to_have_text("Jasmine gift box", timeout=5_000)
         expect(page.locator("#next-reason")).to_have_text("Strong clicks, not pitched for 20 min")
@@ -110,9 +116,7 @@ def test_overlay_shows_suggestion_and_questions_and_survives_missing_endpoints(s
 
 def test_overlay_dims_and_says_so_when_the_engine_holds_the_session_out(stack: Stack) -> None:
     with chromium() as browser:
-        page = browser.new_page(viewport={"width": 1280, "height": 800}, locale="en-US")
-        stack.sign_in(page, "/overlay/room-q")
-        expect(page.locator("#connection")).to_have_attribute("data-state", "open", timeout=10_000)
+        page, _, _ = open_tablet(browser, stack, "room-q")
         stack.publish_snapshot(host_snapshot("room-q"))
         expect(page.locator("#next-product")).to_have_text("Jasmine gift box", timeout=5_000)
         expect(page.locator("#overlay")).to_have_attribute("data-stale", "false")
@@ -126,10 +130,7 @@ def test_overlay_dims_and_says_so_when_the_engine_holds_the_session_out(stack: S
 
 def test_overlay_says_it_is_waiting_before_the_show_and_stops_its_buttons_after_it_ends(stack: Stack) -> None:
     with chromium() as browser:
-        page = browser.new_page(viewport={"width": 1280, "height": 800}, locale="en-US")
-        dialogs, errors = watch(page)
-        stack.sign_in(page, "/overlay/room-w")
-        expect(page.locator("#connection")).to_have_attribute("data-state", "open", timeout=10_000)
+        page, dialogs, errors = open_tablet(browser, stack, "room-w")
         # a tablet opened before the show: it says so rather than looking like a quiet room
         expect(page.locator("#overlay")).to_have_attribute("data-state", "waiting")
         expect(page.locator("#age")).to_have_text("Waiting for this room's first data…")
