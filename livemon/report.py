@@ -28,6 +28,7 @@ from livemon.suggesting import CHOICE_FIELD
 from monitor import wire_entries
 from monitor.event_parsing import parse_event
 from monitor.events import Event
+from monitor.questions import intent_name
 from monitor.review import Review, SuggestionChoice, build_review_wire
 from monitor.review import text as T
 from monitor.review.model import Headline, Incident, ProductRow
@@ -250,7 +251,7 @@ def render_html(review: Review, lang: str = "zh", *, inline_css: bool = True) ->
         r=review, lang=lang, charts=charts(review, lang), marker_names={k: v[lang] for k, v in _MARKERS.items()},
         css=Markup(CSS_PATH.read_text()) if inline_css else None,  # our own file, not user data
         t=lambda key, **kw: T.label(key, lang, **kw), rule=lambda r: rule_name(r, lang),
-        intent=lambda i: T.INTENTS.get(i, {}).get(lang, i), dur=lambda s: T.duration(s, lang),
+        intent=lambda i: intent_name(i, lang), dur=lambda s: T.duration(s, lang),
         pct=T.percent, money=T.money, at=lambda s: "–" if s is None else T.clock(s, review.utc_offset_s),
         num=_number, zone=T.zone(review.utc_offset_s),  # its times are the room's, not the reader's
     )

@@ -22,6 +22,11 @@ INTENT_NAMES: dict[str, dict[str, str]] = {  # how reasons and reports speak of 
     "coupon": {"en": "coupons", "zh": "优惠券"},
 }
 
+
+def intent_name(intent: str, lang: str) -> str:
+    """An intent as people read it in `lang` ("en" or "zh"); an unknown one shows its id."""
+    return INTENT_NAMES.get(intent, {}).get(lang, intent)
+
 # Order matters: the first intent that matches wins ("链接找不到" is about the link, not stock).
 _INTENT_RULES: tuple[tuple[str, str], ...] = (
     ("coupon", r"优惠券|领券|券|满减|优惠|红包|便宜点|coupon|discount|promo|code"),

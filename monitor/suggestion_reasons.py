@@ -12,8 +12,8 @@ import enum
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from monitor.questions import INTENT_NAMES
-from monitor.topics import TOPIC_NAMES
+from monitor.questions import intent_name
+from monitor.topics import topic_name
 
 
 class ReasonCode(enum.StrEnum):
@@ -50,12 +50,6 @@ class Driver:
     weight: float
     values: tuple[float, ...] = ()
     label: str = ""
-
-
-def _named(names: dict[str, dict[str, str]], key: str) -> tuple[str, str]:
-    """A topic's or intent's name in English and Chinese; an unknown one is shown as its id."""
-    entry = names.get(key, {})
-    return entry.get("en", key), entry.get("zh", key)
 
 
 def _pct(x: float) -> str:
@@ -98,13 +92,13 @@ def phrase(driver: Driver) -> tuple[str, str]:
                     f"仅剩 {v[0]:.0f} 件，约 {_minutes(v[1])} 分钟售罄：强调稀缺或后移")
         return f"{v[0]:.0f} left: pitch with urgency or move down", f"仅剩 {v[0]:.0f} 件：强调稀缺或后移"
     if code is ReasonCode.COMPLAINTS:
-        en, zh = _named(TOPIC_NAMES, label)
-        return f"{en} complaints rising: answer them before re-pitching", f"{zh}相关负面增多：先回应再讲解"
+        return (f"{topic_name(label, 'en')} complaints rising: answer them before re-pitching",
+                f"{topic_name(label, 'zh')}相关负面增多：先回应再讲解")
     if code is ReasonCode.OPEN_QUESTIONS:
         if not label:
             return f"{v[0]:.0f} open questions: answer them first", f"{v[0]:.0f} 个未答问题：先回答"
-        en, zh = _named(INTENT_NAMES, label)
-        return f"{v[0]:.0f} open questions on {en}: answer them first", f"{v[0]:.0f} 个关于{zh}的未答问题：先回答"
+        return (f"{v[0]:.0f} open questions on {intent_name(label, 'en')}: answer them first",
+                f"{v[0]:.0f} 个关于{intent_name(label, 'zh')}的未答问题：先回答")
     if code is ReasonCode.HOST_SKIPPED:
         return f"skipped by host {_minutes(v[0])} min ago", f"主播 {_minutes(v[0])} 分钟前跳过"
     return f"pitched {_minutes(v[0])} min ago: audience still tired of it", f"{_minutes(v[0])} 分钟前刚讲过：观众易疲劳"

@@ -25,7 +25,7 @@ TOPICS = (
     "stream_quality",
     "other",
 )
-TOPIC_NAMES: dict[str, dict[str, str]] = {  # as the screens name them (frontend i18n `topic_*`)
+TOPIC_NAMES: dict[str, dict[str, str]] = {  # how alerts, reasons and the pages (embedded JSON) name them
     "safety_health": {"en": "safety / health", "zh": "安全健康"},
     "quality_fake": {"en": "quality / fakes", "zh": "质量/假货"},
     "shipping_delivery": {"en": "shipping", "zh": "物流发货"},
@@ -36,6 +36,11 @@ TOPIC_NAMES: dict[str, dict[str, str]] = {  # as the screens name them (frontend
     "stream_quality": {"en": "stream quality", "zh": "直播画面/声音"},
     "other": {"en": "other", "zh": "其他"},
 }
+
+
+def topic_name(topic: str, lang: str) -> str:
+    """A complaint topic as people read it in `lang` ("en" or "zh"); an unknown one shows its id."""
+    return TOPIC_NAMES.get(topic, {}).get(lang, topic)
 
 _RULES: dict[str, str] = {
     "safety_health": r"过敏|烂脸|红肿|长痘|拉肚子|有毒|甲醛|致癌|发霉|过期|变质|三无|刺痛|allerg|rash|toxic|sick|burn|poison|expired|mold",

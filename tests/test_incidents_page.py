@@ -17,6 +17,7 @@ from playwright.sync_api import Page, expect
 from livemon import keys
 from monitor.alerts import AlertBook
 from monitor.detectors.condition import Condition, Severity
+from monitor.topics import TOPIC_NAMES
 from tests.browser import chromium, dismiss_dialogs, screenshot_path
 from tests.events_factory import raw_event
 from tests.support import Stack, wait_for
@@ -143,6 +144,12 @@ def test_detected_storm_reaches_console_within_2s_of_firing(stack: Stack) -> Non
         seen_by_api = time.monotonic()
         console.locator(f'tr[data-fingerprint="{fired["fingerprint"]}"]').wait_for(timeout=2_000)
         assert time.monotonic() - seen_by_api <= 2.0
+        console.locator(f'tr[data-fingerprint="{fired["fingerprint"]}"]').click()
+        names = console.locator("#topics li span:first-child")
+        expect(names.first).not_to_be_empty(timeout=5_000)
+        # complaint topics by their names (the server's table, as alerts use), never by id
+        known = {n["en"][0].upper() + n["en"][1:] for n in TOPIC_NAMES.values()}
+        assert set(names.all_inner_texts()) <= known
     assert dialogs == [] and errors == []
 
 

@@ -17,11 +17,13 @@ from starlette.templating import Jinja2Templates
 import frontend
 from livemon.web.websocket import ENDED_SHOWN_S
 from monitor.rule_names import RULE_NAMES
+from monitor.topics import TOPIC_NAMES
 
 FRONTEND_DIR = Path(frontend.__file__).parent
 STATIC_DIR = FRONTEND_DIR / "static"
 templates = Jinja2Templates(directory=str(FRONTEND_DIR / "templates"))
 templates.env.globals["rule_names"] = RULE_NAMES
+templates.env.globals["topic_names"] = TOPIC_NAMES
 
 
 def _lang(request: Request) -> str:

@@ -20,7 +20,7 @@ from monitor.bins import BIN_SECONDS, Bin
 from monitor.detectors.baseline import ShareBaseline, decay_for
 from monitor.detectors.condition import Condition, Severity
 from monitor.detectors.cusum import cusum_step
-from monitor.topics import TOPIC_NAMES
+from monitor.topics import topic_name
 
 RULE = "negative_storm"
 WINDOW_BINS = 6  # the 60-s gate window
@@ -100,7 +100,7 @@ class StormDetector:
         share = sum(r[2] for r in rising) / max(1, sum(r[1] for r in rising))
         topic = _top_topic(self.recent)
         severity = Severity.CRITICAL if share >= cfg.critical_ratio * p0 else Severity.WARNING
-        about = f"; top complaint: {TOPIC_NAMES.get(topic, {}).get('en', topic)}" if topic else ""
+        about = f"; top complaint: {topic_name(topic, 'en')}" if topic else ""
         return [
             Condition(
                 rule=RULE,

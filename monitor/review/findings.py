@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from monitor.questions import intent_name
 from monitor.review import text as T
 from monitor.review.comments import CommentFacts, PitchIndex
 from monitor.review.config import ReviewConfig
@@ -115,7 +116,7 @@ def question_waits(said: CommentFacts, cfg: ReviewConfig) -> list[Finding]:
         if (avg is not None and avg >= cfg.question_wait_s) or 2 * never >= len(waits):
             numbers = {"count": len(waits), "avg_wait_s": None if avg is None else round(avg, 1), "unanswered": never}
             out.append(_finding("question_wait", intent, numbers, {lang: {
-                "intent": T.INTENTS.get(intent, {}).get(lang, intent), "count": len(waits), "unanswered": never,
+                "intent": intent_name(intent, lang), "count": len(waits), "unanswered": never,
                 "wait": T.duration(avg, lang) if avg is not None else T.label("never", lang)} for lang in T.LANGS}))
     return out
 

@@ -54,7 +54,6 @@ FINDINGS: dict[str, dict[str, str]] = {
     },
 }
 
-INTENTS = INTENT_NAMES
 
 LABELS: dict[str, dict[str, str]] = {
     "title": {"en": "Post-live review", "zh": "直播复盘"},
@@ -123,7 +122,7 @@ LABELS: dict[str, dict[str, str]] = {
 
 def label(key: str, lang: str, **values: object) -> str:
     """A UI label in `lang` (English when the key has no such language)."""
-    entry = LABELS.get(key) or RULE_NAMES.get(key) or INTENTS.get(key) or {"en": key}
+    entry = LABELS.get(key) or RULE_NAMES.get(key) or INTENT_NAMES.get(key) or {"en": key}
     return entry.get(lang, entry["en"]).format(**values)
 
 

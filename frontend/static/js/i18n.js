@@ -25,9 +25,6 @@ const STRINGS = {
     alert_api_missing: "Alert API not reachable; showing alerts pushed live only",
     value: "Value", threshold: "Threshold", count: "Count", share: "Share", no_data: "No data yet",
     up: "up", down: "down", flat: "flat", asked: "asked", times: "×", active: "Active (firing + pending)",
-    topic_safety_health: "Safety / health", topic_quality_fake: "Quality / fake", topic_shipping_delivery: "Shipping",
-    topic_size_fit: "Size / fit", topic_refund_service: "Refunds / service", topic_price_deception: "Price / deception",
-    topic_host_conduct: "Host conduct", topic_stream_quality: "Stream quality", topic_other: "Other",
     by: "by", waiting_show: "Waiting for this room's first data…",
   },
   zh: {
@@ -52,9 +49,6 @@ const STRINGS = {
     alert_api_missing: "告警接口不可用；仅显示实时推送的告警", value: "数值", threshold: "阈值", count: "次数",
     share: "占比", no_data: "暂无数据", up: "上升", down: "下降", flat: "持平", asked: "提问", times: "次",
     active: "进行中（告警中 + 待定）", by: "操作人", waiting_show: "等待本直播间数据…",
-    topic_safety_health: "安全健康", topic_quality_fake: "质量/假货", topic_shipping_delivery: "物流发货",
-    topic_size_fit: "尺码", topic_refund_service: "退款售后", topic_price_deception: "价格/虚假宣传",
-    topic_host_conduct: "主播言行", topic_stream_quality: "直播画面/声音", topic_other: "其他",
   },
 };
 
@@ -66,18 +60,30 @@ export function pickLanguage() {
 
 /** Alert rules' names, the same table the post-live report uses (embedded by the server). */
 const RULE_NAMES = JSON.parse(document.getElementById("rule-names")?.textContent || "{}");
+/** Complaint topics' names, the same table alerts and suggestion reasons use (embedded by the server). */
+const TOPIC_NAMES = JSON.parse(document.getElementById("topic-names")?.textContent || "{}");
 
 export function translator(lang) {
   const table = STRINGS[lang] || STRINGS.en;
   return (key) => table[key] ?? STRINGS.en[key] ?? key;
 }
 
-/** A rule's name for people, capitalised as a title; an unknown rule shows its id. */
-export function ruleLabel(lang, rule) {
-  const names = RULE_NAMES[rule];
-  if (!names) return rule;
+/** A name from one of the server's tables, capitalised as a title; an unknown id shows itself. */
+function nameIn(table, lang, id) {
+  const names = table[id];
+  if (!names) return id;
   const name = names[lang] || names.en;
   return name.charAt(0).toUpperCase() + name.slice(1);
+}
+
+/** A rule's name for people. */
+export function ruleLabel(lang, rule) {
+  return nameIn(RULE_NAMES, lang, rule);
+}
+
+/** A complaint topic's name for people. */
+export function topicLabel(lang, topic) {
+  return nameIn(TOPIC_NAMES, lang, topic);
 }
 
 export function applyTranslations(root, t) {

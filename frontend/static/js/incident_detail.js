@@ -4,7 +4,7 @@
 
 import { MinuteChart, fromFirstData, seriesTimes } from "./charts.js";
 import { formatClock, formatNumber, formatPercent } from "./format.js";
-import { ruleLabel } from "./i18n.js";
+import { ruleLabel, topicLabel } from "./i18n.js";
 
 const TIME_KEY = /(^|_)(at|since|start|ts)$/; // evidence fields holding an epoch time (s, or ms for `ts`)
 
@@ -80,9 +80,7 @@ export class IncidentDetail {
     const nodes = topics.slice(0, 8).map((topic) => {
       const li = document.createElement("li");
       const name = document.createElement("span");
-      const key = `topic_${topic.topic}`;
-      const label = this.t(key); // a topic the page has no name for shows its id
-      name.textContent = label === key ? topic.topic : label;
+      name.textContent = topicLabel(this.lang, topic.topic);
       const bar = document.createElement("span");
       bar.className = "bar-fill";
       bar.style.width = `${((topic.count || 0) / top) * 100}%`;
