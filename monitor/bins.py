@@ -64,3 +64,7 @@ class Bin:
     def end(self) -> int:
         """First second after this bin."""
         return self.start + BIN_SECONDS
+
+    def label_of(self, product: str) -> str:
+        """How an alert names `product`: its `ProductBin.label` here, or its id if this bin lacks it."""
+        return next((p.label for p in self.products if p.product == product), product)

@@ -68,7 +68,7 @@ class CartsDetector:
                         severity=Severity.INFO,
                         value=round(order_rate, 4),
                         threshold=cfg.max_order_rate,
-                        summary=f"{seen[product].label if product in seen else product}: {cart_rate:.0%} of clicks "
+                        summary=f"{b.label_of(product)}: {cart_rate:.0%} of clicks "
                         f"add to cart but only {order_rate:.0%} of carts are bought — re-pitch or offer a coupon",
                         labels=labels(product=product),
                         evidence=({"clicks": clicks, "carts": carts, "orders": orders,

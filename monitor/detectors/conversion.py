@@ -280,8 +280,7 @@ class ConversionDetector:
                    h: float) -> Condition:
         """A drop of the whole session (`product` empty) or of one product, with its evidence."""
         drop = self.config.drop if not product else self.config.sharp_drop
-        label = next((p.label for p in b.products if p.product == product), product)
-        what = f"{name.replace('_', ' ')} conversion" + (f" of {label}" if product else "")
+        what = f"{name.replace('_', ' ')} conversion" + (f" of {b.label_of(product)}" if product else "")
         usual = "its usual rate" if product else "each product's usual rate"
         return Condition(
             rule=RULE,
