@@ -177,8 +177,11 @@ class Engine:
 
     def to_state(self) -> dict[str, Any]:
         """Return all session state as JSON-ready data, remembered ids included."""
-        return {"version": STATE_VERSION, "sessions": {sid: state.to_state() for sid, state in self.sessions.items()},
-                "released": dict(self.released)}
+        return self._state({sid: state.to_state() for sid, state in self.sessions.items()})
+
+    def _state(self, sessions: dict[str, Any]) -> dict[str, Any]:
+        """The state layout `from_state` reads, around the sessions as `to_state` or `checkpoint` wrote them."""
+        return {"version": STATE_VERSION, "sessions": sessions, "released": dict(self.released)}
 
     def checkpoint(self) -> Checkpoint:
         """Return the state with remembered ids apart (`Checkpoint`), and count those changed as stored.
@@ -196,8 +199,7 @@ class Engine:
             sessions[sid] = raw
             named.update(ids_key(sid, int(minute)) for minute in raw["seen"]["ids64"])
             changed.update((ids_key(sid, minute), b64) for minute, b64 in state.seen.take_changed().items())
-        return Checkpoint({"version": STATE_VERSION, "sessions": sessions, "released": dict(self.released)}, changed,
-                          named)
+        return Checkpoint(self._state(sessions), changed, named)
 
     @classmethod
     def from_state(
