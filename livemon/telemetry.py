@@ -114,7 +114,8 @@ async def render(client: aioredis.Redis, partitions: int, now: float) -> bytes:
     gauges are then set without an await, so concurrent scrapes never see a half-set registry.
     """
     lags = [await stream_lag(client, partition) for partition in range(partitions)]
-    ratios = [await events_per_entry(client, partition) for partition in range(partitions)]
+    # a partition with nothing behind needs no ratio: one read less per partition and scrape, as in total_lag
+    ratios = [await events_per_entry(client, partition) if lag else 1.0 for partition, (lag, _) in enumerate(lags)]
     stats = await redis_replies.hgetall(client, keys.ENGINE_STATS)
     transitions = await client.xlen(keys.ALERTS) if await client.exists(keys.ALERTS) else 0
     for gauge in (_STREAM_PENDING, _TICK_SECONDS, _TICK_AGE, _ENGINE_EVENTS, _AFTER_RELEASE, _HELD_OUT,
