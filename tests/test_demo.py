@@ -18,11 +18,17 @@ from livemon.redis_server import free_port
 from tests.support import wait_for
 
 
+def demo_env(port: int, data_dir: Path) -> dict[str, str]:
+    """This environment without any Redis of its own (the demo embeds one), on `port` and `data_dir`."""
+    env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "LIVEMON_REDIS_URL", "REDIS_CLUSTER_NODES")}
+    env.update(PORT=str(port), LIVEMON_DATA_DIR=str(data_dir))
+    return env
+
+
 def run_demo_until_rooms_count(data_dir: Path, earlier: set[str]) -> tuple[list[dict[str, Any]], str]:
     """Start the demo, wait for two rooms of its own with events, Ctrl-C it; return every room and its output."""
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "LIVEMON_REDIS_URL", "REDIS_CLUSTER_NODES")}
-    env.update(PORT=str(port), LIVEMON_DATA_DIR=str(data_dir))
+    env = demo_env(port, data_dir)
     # its own process group, like a terminal's foreground job: Ctrl-C signals the whole group. SIGINT
     # starts out ignored, as for a job a non-interactive shell put in the background (CI does):
     # the demo must stop on it all the same
@@ -81,10 +87,8 @@ def test_demo_refuses_a_port_already_in_use_instead_of_trusting_that_server(tmp_
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "LIVEMON_REDIS_URL", "REDIS_CLUSTER_NODES")}
-        env.update(PORT=str(port), LIVEMON_DATA_DIR=str(tmp_path / "data"))
-        run = subprocess.run([sys.executable, "-m", "livemon", "demo"], check=False, env=env, capture_output=True, text=True,
-                             timeout=60)
+        run = subprocess.run([sys.executable, "-m", "livemon", "demo"], check=False, env=demo_env(port, tmp_path / "data"),
+                             capture_output=True, text=True, timeout=60)
     assert run.returncode == 1
     assert f"port {port} is in use" in run.stderr
     assert not (tmp_path / "data").exists()  # nothing was started
